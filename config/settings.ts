@@ -1,0 +1,159 @@
+// Typed settings: the only place that reads the environment. Every value is validated at start;
+// in production a missing or unsafe value stops the start with a message naming the variable.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type Mode = 'development' | 'production' | 'test';
+export type WipeMoment = 'on-order' | 'on-use';
+
+export type Settings = {
+  mode: Mode;
+  /** Public origin (and path) of the provider; links in messages are built from it, never from request headers. */
+  issuer: string;
+  port: number;
+  /** `sqlite:<file>` path or a `postgres://` URL. */
+  databaseUrl: string;
+  dataDir: string;
+  /** Signing keys for cookies; the first signs, all verify (rotation by prepending). */
+  cookieKeys: string[];
+  /** HMAC key applied to every password before bcrypt; kept outside the database. */
+  passwordPepper: string;
+  bcryptCost: number;
+  /** How many X-Forwarded-For hops (reverse proxies) are trusted for the client IP. 0 = none. */
+  trustProxyHops: number;
+  /** Development conveniences: demo data, demo app, console outbox page. Never in production. */
+  demo: boolean;
+  devOutbox: boolean;
+  /** Where people without an account are told to write. */
+  contactEmail: string;
+  /** Lifetime of a first-time password, seconds. */
+  firstTimePasswordTtl: number;
+  /** When ordering a first-time password wipes the old credentials. */
+  wipeCredentials: WipeMoment;
+  passwordMinLength: number;
+  /** Lifetime of a one-time code (business activation / reset), seconds. */
+  oneTimeCodeTtl: number;
+  /** Lifetime of a business invitation link, seconds. */
+  invitationTtl: number;
+  /** Where a business user lands after activating without an app in the picture. */
+  businessPortalUrl: string;
+};
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function parseIssuer(raw: string, mode: Mode): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ISSUER', `must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ISSUER', 'must be http(s)');
+  if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment');
+  if (mode === 'production' && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new ConfigError('ISSUER', 'must use https in production');
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+/** Development secrets are generated once and kept in the data folder, so restarts keep sessions and hashes valid. */
+function devSecrets(dataDir: string): { cookieKeys: string[]; passwordPepper: string } {
+  const file = join(dataDir, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = { cookieKeys: [randomBytes(32).toString('base64url')], passwordPepper: randomBytes(32).toString('base64url') };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function secretList(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const keys = raw.split(',').map((key) => key.trim()).filter(Boolean);
+  if (keys.some((key) => key.length < 32)) throw new ConfigError(name, 'every key must be at least 32 characters');
+  return keys;
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+  const mode = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = mode === 'production';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const dataDir = resolve(env.DATA_DIR || './data');
+  const issuer = parseIssuer(env.ISSUER || `http://localhost:${port}`, mode);
+  if (production && !env.ISSUER) throw new ConfigError('ISSUER', 'is required in production');
+
+  const databaseUrl = env.DATABASE_URL || `sqlite:${join(dataDir, 'hk-idp.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+  }
+
+  let cookieKeys = secretList(env, 'COOKIE_KEYS');
+  let passwordPepper = env.PASSWORD_PEPPER || undefined;
+  if (passwordPepper !== undefined && passwordPepper.length < 32) {
+    throw new ConfigError('PASSWORD_PEPPER', 'must be at least 32 characters');
+  }
+  if (production) {
+    if (!cookieKeys) throw new ConfigError('COOKIE_KEYS', 'is required in production (comma-separated, newest first)');
+    if (!passwordPepper) throw new ConfigError('PASSWORD_PEPPER', 'is required in production');
+  } else if (!cookieKeys || !passwordPepper) {
+    const generated = devSecrets(dataDir);
+    cookieKeys ??= generated.cookieKeys;
+    passwordPepper ??= generated.passwordPepper;
+  }
+
+  const demo = !production && env.DEMO !== 'false';
+  const devOutbox = env.DEV_OUTBOX === 'true' || (!production && env.DEV_OUTBOX !== 'false');
+
+  return {
+    mode,
+    issuer,
+    port,
+    databaseUrl,
+    dataDir,
+    cookieKeys: cookieKeys!,
+    passwordPepper: passwordPepper!,
+    bcryptCost: integer(env, 'BCRYPT_COST', 11, production ? 10 : 4, 15),
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    demo,
+    devOutbox,
+    contactEmail: env.CONTACT_EMAIL || 'post@hk.no',
+    firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),
+    wipeCredentials: oneOf(env, 'WIPE_CREDENTIALS', ['on-order', 'on-use'] as const, 'on-order'),
+    passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 12, 8, 64),
+    oneTimeCodeTtl: integer(env, 'ONE_TIME_CODE_TTL', 600, 60, 3600),
+    invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
+    businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
+  };
+}

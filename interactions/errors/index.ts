@@ -1,0 +1,62 @@
+// Error pages: one handler turns what went wrong into a page in the person's language. Internals
+// (stack traces, SQL, error descriptions that may echo input) never reach the page.
+import type { Context, Next } from 'koa';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { Settings } from '../../config/settings.ts';
+import { html } from '../html.ts';
+import { pickLanguage, t, type TextKey } from '../i18n.ts';
+import { page, sendPage } from '../layout.ts';
+import { CsrfError } from '../flow.ts';
+
+type Kind = 'error' | 'not_found' | 'expired' | 'csrf' | 'bad_request';
+
+const keys: Record<Kind, [TextKey, TextKey, TextKey]> = {
+  error: ['error.title', 'error.heading', 'error.body'],
+  not_found: ['error.not_found.title', 'error.not_found.heading', 'error.not_found.body'],
+  expired: ['error.expired.title', 'error.expired.heading', 'error.expired.body'],
+  csrf: ['error.csrf.title', 'error.csrf.heading', 'error.csrf.body'],
+  bad_request: ['error.bad_request.title', 'error.bad_request.heading', 'error.bad_request.body'],
+};
+
+export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string): void {
+  const lang = pickLanguage(ctx);
+  const [title, heading, body] = keys[kind];
+  sendPage(
+    ctx,
+    status,
+    page({
+      lang,
+      title: t(lang, title),
+      contactEmail: settings.contactEmail,
+      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}`,
+    }),
+  );
+}
+
+/** Wraps every request: known failures become their page, anything else a generic 500 (logged). */
+export function handleErrors(settings: Settings, log: (message: string, error: unknown) => void) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null) sendErrorPage(ctx, settings, 'not_found', 404);
+    } catch (error) {
+      if (error instanceof oidcErrors.SessionNotFound) return sendErrorPage(ctx, settings, 'expired', 400);
+      if (error instanceof CsrfError) return sendErrorPage(ctx, settings, 'csrf', 403);
+      const status = (error as { status?: number }).status;
+      // Body parser and koa errors: malformed or oversized bodies, wrong content types.
+      if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+        return sendErrorPage(ctx, settings, 'bad_request', status);
+      }
+      log('request failed', error);
+      sendErrorPage(ctx, settings, 'error', 500);
+    }
+  };
+}
+
+/** oidc-provider's renderError: protocol errors shown in a browser. Only the error code is shown. */
+export function renderProviderError(settings: Settings) {
+  return async (ctx: Context, out: { error: string }) => {
+    const code = /^[a-z_]{1,64}$/.test(out.error) ? out.error : 'server_error';
+    sendErrorPage(ctx, settings, 'error', ctx.status >= 400 ? ctx.status : 400, code);
+  };
+}

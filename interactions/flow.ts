@@ -1,0 +1,122 @@
+// What every flow shares: its dependencies, loading the interaction, CSRF, reading form fields, and
+// rendering a page in the person's language.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Settings } from '../config/settings.ts';
+import type { Language } from '../src/accounts/accounts.ts';
+import type { PasswordHasher } from '../src/accounts/passwords.ts';
+import type { Sender } from '../src/delivery/delivery.ts';
+import type { Db } from '../src/storage/db.ts';
+import type { Html } from './html.ts';
+import { pickLanguage } from './i18n.ts';
+import { page, sendPage, type FieldError, type PageClient } from './layout.ts';
+
+export type FlowDeps = {
+  settings: Settings;
+  db: Db;
+  provider: Provider;
+  hasher: PasswordHasher;
+  sender: Sender;
+  now: () => number;
+};
+
+export class CsrfError extends Error {}
+
+/** The form token: bound to this interaction, whose cookie only this browser holds. */
+export function csrfToken(settings: Settings, uid: string, key: string = settings.cookieKeys[0]!): string {
+  return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url');
+}
+
+export function checkCsrf(ctx: Context, settings: Settings, uid: string): void {
+  const sent = Buffer.from(String((ctx.request.body as Record<string, unknown> | undefined)?.csrf ?? ''));
+  const ok = settings.cookieKeys.some((key) => {
+    const expected = Buffer.from(csrfToken(settings, uid, key));
+    return expected.length === sent.length && timingSafeEqual(expected, sent);
+  });
+  if (!ok) throw new CsrfError('missing or wrong form token');
+}
+
+/**
+ * A text field from the posted form: '' when absent, null when over `max` characters (checked
+ * before any hashing or database work), control characters other than tab refused as null.
+ */
+export function formField(ctx: Context, name: string, max: number): string | null {
+  const value = (ctx.request.body as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined) return '';
+  if (typeof value !== 'string') return null;
+  if ([...value].length > max) return null;
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return null;
+  return value;
+}
+
+export type LoadedInteraction = {
+  details: Awaited<ReturnType<Provider['interactionDetails']>>;
+  uid: string;
+  prompt: string;
+  params: Record<string, unknown>;
+  /** Extra state a flow keeps between its steps (e.g. "first-time password accepted"). */
+  state: Record<string, unknown>;
+  accountId: string | undefined;
+  client: PageClient & { clientId: string; login: 'member' | 'business' };
+  lang: Language;
+};
+
+/** The interaction this browser is in; throws SessionNotFound (rendered as "expired") if there is none. */
+export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<LoadedInteraction> {
+  const details = await deps.provider.interactionDetails(ctx.req, ctx.res);
+  const client = await deps.provider.Client.find(String(details.params.client_id));
+  const metadata = (client?.metadata() ?? {}) as Record<string, unknown>;
+  return {
+    details,
+    uid: details.uid,
+    prompt: details.prompt.name,
+    params: details.params,
+    state: (details.result?.flow as Record<string, unknown>) ?? {},
+    accountId: details.session?.accountId,
+    client: {
+      clientId: String(details.params.client_id),
+      name: String(metadata.client_name ?? details.params.client_id),
+      logoUri: (metadata.logo_uri as string | undefined) ?? null,
+      login: metadata.login === 'business' ? 'business' : 'member',
+    },
+    lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),
+  };
+}
+
+/** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
+export async function saveFlowState(ctx: Context, deps: FlowDeps, state: Record<string, unknown>): Promise<void> {
+  await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });
+}
+
+/** Finishes the interaction with `result` and sends the browser back to the provider. */
+export async function finishInteraction(ctx: Context, deps: FlowDeps, result: Record<string, unknown>): Promise<void> {
+  const returnTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+/** The page's own GET address in the other language, so switching keeps the flow. */
+export function switchUrl(path: string, lang: Language): string {
+  return `${path}?lang=${lang === 'nb' ? 'en' : 'nb'}`;
+}
+
+export function render(
+  ctx: Context,
+  deps: FlowDeps,
+  options: { lang: Language; title: string; body: Html; status?: number; errors?: FieldError[]; client?: PageClient | null; /** The GET address of this page (for the language switch); null hides the switch. */ path?: string | null },
+): void {
+  sendPage(
+    ctx,
+    options.status ?? (options.errors?.length ? 400 : 200),
+    page({
+      lang: options.lang,
+      title: options.title,
+      body: options.body,
+      client: options.client,
+      errors: options.errors,
+      contactEmail: deps.settings.contactEmail,
+      switchUrl: options.path === null ? null : switchUrl(options.path ?? ctx.path, options.lang),
+    }),
+  );
+}

@@ -1,0 +1,57 @@
+// Mounts the people-facing flows in front of oidc-provider's own routes.
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type Provider from 'oidc-provider';
+import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
+import { securityHeaders } from '../src/http/security-headers.ts';
+import { showConsent, registerConsent } from './consent/index.ts';
+import { registerDemoApp } from './demo-app/index.ts';
+import { registerDevOutbox } from './dev-outbox/index.ts';
+import { handleErrors } from './errors/index.ts';
+import { loadInteraction, type FlowDeps } from './flow.ts';
+import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
+
+export { logoutPages } from './logout/index.ts';
+export { renderProviderError } from './errors/index.ts';
+export { renderMessage } from './messages.ts';
+
+const STATIC: Record<string, { type: string; body: Buffer }> = {
+  '/static/hk.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/hk.css', import.meta.url)) },
+  '/static/logo.svg': { type: 'image/svg+xml', body: readFileSync(new URL('./static/logo.svg', import.meta.url)) },
+};
+
+export function mountInteractions(
+  provider: Provider,
+  deps: FlowDeps,
+  options: { devOutbox?: DevOutboxEntry[]; demo: boolean; log: (message: string, error: unknown) => void },
+): void {
+  const router = new Router();
+  // Only our form posts are parsed here; the provider reads its own bodies. Small limit: these are login forms.
+  router.use('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }));
+
+  router.get('/', (ctx) => ctx.redirect(options.demo ? '/demo' : '/.well-known/openid-configuration'));
+  router.get('/static/:file', (ctx) => {
+    const file = STATIC[ctx.path];
+    if (!file) return;
+    ctx.type = file.type;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = file.body;
+  });
+
+  // The entry of every interaction: the provider sends the browser here with what it needs.
+  router.get('/interaction/:uid', async (ctx) => {
+    const interaction = await loadInteraction(ctx, deps);
+    if (interaction.prompt === 'consent') return showConsent(ctx, deps, interaction);
+    return showMemberLogin(ctx, deps, interaction);
+  });
+  registerMemberLogin(router, deps);
+  registerConsent(router, deps);
+  if (options.devOutbox) registerDevOutbox(router, deps, options.devOutbox);
+  if (options.demo) registerDemoApp(router, deps);
+
+  provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
+  provider.use(handleErrors(deps.settings, options.log));
+  provider.use(router.routes());
+  provider.use(router.allowedMethods());
+}

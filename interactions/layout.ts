@@ -1,0 +1,89 @@
+// The page frame every person-facing page shares: HK branding, the app being signed in to, the
+// language switch, the error summary. No inline script or style (the CSP forbids both).
+import type { Context } from 'koa';
+import type { Language } from '../src/accounts/accounts.ts';
+import { html, type Html } from './html.ts';
+import { t } from './i18n.ts';
+
+export type PageClient = { name: string; logoUri?: string | null };
+
+export type FieldError = { field: string; message: string };
+
+export type PageOptions = {
+  lang: Language;
+  /** Already translated; says where the person is. */
+  title: string;
+  body: Html;
+  client?: PageClient | null;
+  errors?: FieldError[];
+  contactEmail: string;
+  /** The URL of this page in the other language (keeps the flow); omitted where switching makes no sense. */
+  switchUrl?: string | null;
+};
+
+export function page(options: PageOptions): string {
+  const { lang, client, errors = [] } = options;
+  const { title } = options;
+  const other: Language = lang === 'nb' ? 'en' : 'nb';
+  return `<!doctype html>${html`<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${errors.length ? `${t(lang, 'layout.errors.title')}: ` : ''}${title} – ${t(lang, 'layout.org')}</title>
+<link rel="stylesheet" href="/static/hk.css">
+<link rel="icon" href="/static/logo.svg" type="image/svg+xml">
+</head>
+<body>
+<a class="skip" href="#main">${t(lang, 'layout.skip')}</a>
+<header class="top">
+  <span class="brand"><img src="/static/logo.svg" alt="" width="40" height="40"> ${t(lang, 'layout.org')}</span>
+  ${options.switchUrl ? html`<a class="lang" href="${options.switchUrl}" lang="${other}" hreflang="${other}" aria-label="${t(lang, 'lang.switch.label')}">${t(lang, 'lang.switch')}</a>` : ''}
+</header>
+<main id="main" tabindex="-1">
+  ${client ? html`<p class="client">${client.logoUri ? html`<img src="${client.logoUri}" alt="" width="24" height="24"> ` : ''}${t(lang, 'layout.signing_in_to', { client: client.name })}</p>` : ''}
+  ${errors.length ? errorSummary(lang, errors) : ''}
+  ${options.body}
+</main>
+<footer class="foot"><p>${t(lang, 'layout.help', { email: options.contactEmail })}</p></footer>
+</body>
+</html>`}`;
+}
+
+/** Listed first and focused (autofocus needs no script), each entry linking to its field. */
+function errorSummary(lang: Language, errors: FieldError[]): Html {
+  return html`<div class="error-summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title">
+  <h2 id="error-summary-title">${t(lang, 'layout.errors.title')}</h2>
+  <ul>${errors.map((e) => html`<li><a href="#${e.field}">${e.message}</a></li>`)}</ul>
+</div>`;
+}
+
+/** A labelled input with its error (if any) tied to it for screen readers. */
+export function field(options: {
+  name: string;
+  label: string;
+  type?: string;
+  value?: string;
+  autocomplete?: string;
+  inputmode?: string;
+  hint?: string;
+  errors?: FieldError[];
+  required?: boolean;
+  maxlength?: number;
+}): Html {
+  const error = options.errors?.find((e) => e.field === options.name);
+  const describedBy = [options.hint ? `${options.name}-hint` : '', error ? `${options.name}-error` : ''].filter(Boolean).join(' ');
+  return html`<div class="field${error ? ' field-error' : ''}">
+  <label for="${options.name}">${options.label}</label>
+  ${options.hint ? html`<p class="hint" id="${options.name}-hint">${options.hint}</p>` : ''}
+  ${error ? html`<p class="error" id="${options.name}-error">${error.message}</p>` : ''}
+  <input id="${options.name}" name="${options.name}" type="${options.type ?? 'text'}"${options.value ? html` value="${options.value}"` : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.inputmode ? html` inputmode="${options.inputmode}"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${options.required === false ? '' : html` required`}${options.maxlength ? html` maxlength="${options.maxlength}"` : ''} spellcheck="false" autocapitalize="none">
+</div>`;
+}
+
+/** Sends a page; pages of the sign-in flows carry secrets in forms and are never cached. */
+export function sendPage(ctx: Context, status: number, body: string): void {
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}

@@ -1,0 +1,52 @@
+// Member sign-in: "Medlemsnummer eller brukernavn" + "Passord".
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { signInMember } from '../../src/accounts/sign-in.ts';
+import { audit } from '../../src/audit/audit.ts';
+import { checkCsrf, csrfToken, finishInteraction, formField, loadInteraction, render, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { t } from '../i18n.ts';
+import type { FieldError } from '../layout.ts';
+import { memberLoginView } from './view.ts';
+
+export function showMemberLogin(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  options: { identifier?: string; errors?: FieldError[] } = {},
+): void {
+  const { lang, uid } = interaction;
+  render(ctx, deps, {
+    lang,
+    title: t(lang, 'login.title'),
+    client: interaction.client,
+    errors: options.errors,
+    path: `/interaction/${uid}`,
+    body: memberLoginView({ lang, uid, csrf: csrfToken(deps.settings, uid), identifier: options.identifier, errors: options.errors }),
+  });
+}
+
+export function registerMemberLogin(router: Router, deps: FlowDeps): void {
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const interaction = await loadInteraction(ctx, deps);
+    checkCsrf(ctx, deps.settings, interaction.uid);
+    const { lang } = interaction;
+    const identifier = formField(ctx, 'identifier', 100);
+    const password = formField(ctx, 'password', 256);
+    if (interaction.prompt !== 'login' || interaction.client.login !== 'member') {
+      ctx.status = 303;
+      return ctx.redirect(`/interaction/${interaction.uid}`);
+    }
+    if (!identifier?.trim() || !password) {
+      const message = t(lang, identifier === null || password === null ? 'login.failed' : 'login.missing');
+      return showMemberLogin(ctx, deps, interaction, { identifier: identifier ?? '', errors: [{ field: 'identifier', message }] });
+    }
+    const account = await signInMember(deps.db, deps.hasher, identifier, password);
+    const request = { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
+    if (!account) {
+      await audit(deps.db, { event: 'sign_in.failed', ...request, detail: { kind: 'member' } }, deps.now());
+      return showMemberLogin(ctx, deps, interaction, { identifier, errors: [{ field: 'identifier', message: t(lang, 'login.failed') }] });
+    }
+    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...request, detail: { kind: 'member' } }, deps.now());
+    await finishInteraction(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
+  });
+}

@@ -1,0 +1,24 @@
+import type { Language } from '../../src/accounts/accounts.ts';
+import { html, type Html } from '../html.ts';
+import { t } from '../i18n.ts';
+import { field, type FieldError } from '../layout.ts';
+
+export function memberLoginView(options: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  identifier?: string;
+  errors?: FieldError[];
+  /** Links to the other member flows (first-time password), added by those flows. */
+  links?: Html[];
+}): Html {
+  const { lang, errors } = options;
+  return html`<h1>${t(lang, 'login.heading')}</h1>
+<form method="post" action="/interaction/${options.uid}/login" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${field({ name: 'identifier', label: t(lang, 'login.identifier'), value: options.identifier, autocomplete: 'username', hint: t(lang, 'login.member_number_help'), errors, maxlength: 100 })}
+  ${field({ name: 'password', label: t(lang, 'login.password'), type: 'password', autocomplete: 'current-password', errors, maxlength: 256 })}
+  <div class="actions"><button type="submit">${t(lang, 'login.submit')}</button></div>
+</form>
+${options.links?.length ? html`<ul class="links">${options.links.map((link) => html`<li>${link}</li>`)}</ul>` : ''}`;
+}

@@ -1,0 +1,15 @@
+// The migrations, in order; the same files serve SQLite and PostgreSQL.
+import type { Knex } from 'knex';
+import * as initial from './001_initial.ts';
+
+type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
+
+const migrations: Record<string, Migration> = {
+  '001_initial': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

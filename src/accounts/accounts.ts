@@ -1,0 +1,213 @@
+// The account store: members and business portal users, who they are and their credentials.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../storage/db.ts';
+import { InputError } from '../errors.ts';
+import { normalizeEmail, normalizeMobile } from './contact.ts';
+
+export type AccountKind = 'member' | 'business';
+export type Language = 'nb' | 'en';
+
+export type Account = {
+  id: string;
+  kind: AccountKind;
+  status: string;
+  memberNumber: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  email: string | null;
+  mobile: string | null;
+  emailVerified: boolean;
+  mobileVerified: boolean;
+  username: string | null;
+  passwordHash: string | null;
+  organizationNumber: string | null;
+  organizationName: string | null;
+  language: Language;
+};
+
+function fromRow(row: Record<string, any>): Account {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    memberNumber: row.member_number,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    email: row.email,
+    mobile: row.mobile,
+    emailVerified: row.email_verified_at !== null,
+    mobileVerified: row.mobile_verified_at !== null,
+    username: row.username,
+    passwordHash: row.password_hash,
+    organizationNumber: row.organization_number,
+    organizationName: row.organization_name,
+    language: row.language === 'en' ? 'en' : 'nb',
+  };
+}
+
+/** Whether the account may sign in at all (credentials aside). */
+export function canSignIn(account: Account): boolean {
+  return account.status === 'active';
+}
+
+export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+  if (typeof id !== 'string' || id.length > 64) return undefined;
+  const row = await db('accounts').where({ id }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+/** A username is compared without regard to case or Unicode form. */
+export const usernameKey = (username: string) => username.normalize('NFKC').trim().toLowerCase();
+
+export const isMemberNumber = (identifier: string) => /^\d+$/.test(identifier);
+
+/** "Medlemsnummer eller brukernavn": digits only is a member number, anything else a username. */
+export async function findMemberByIdentifier(db: Db, identifier: string): Promise<Account | undefined> {
+  const trimmed = identifier.normalize('NFKC').trim();
+  if (!trimmed || trimmed.length > 100) return undefined;
+  const row = isMemberNumber(trimmed)
+    ? await db('accounts').where({ kind: 'member', member_number: trimmed }).first()
+    : await db('accounts').where({ kind: 'member', username_key: usernameKey(trimmed) }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function findMemberByNumber(db: Db, memberNumber: string): Promise<Account | undefined> {
+  const row = await db('accounts').where({ kind: 'member', member_number: memberNumber.trim() }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function setPasswordHash(db: Db, accountId: string, passwordHash: string | null): Promise<void> {
+  await db('accounts').where({ id: accountId }).update({ password_hash: passwordHash, updated_at: Date.now() });
+}
+
+export type MemberInput = {
+  memberNumber: string;
+  givenName: string;
+  familyName: string;
+  email?: string;
+  mobile?: string;
+  status?: string;
+  language?: string;
+  /** A legacy bcrypt hash carried over from the old system. */
+  passwordHash?: string;
+};
+
+type MemberFields = {
+  member_number: string;
+  given_name: string;
+  family_name: string;
+  email: string | null;
+  mobile: string | null;
+  status: string;
+  language: Language;
+  password_hash?: string;
+};
+
+/** Validates one member record; every problem is named so an operator can fix the line. */
+export function validateMember(input: MemberInput): MemberFields {
+  const problems: string[] = [];
+  const memberNumber = (input.memberNumber ?? '').trim();
+  if (!/^\d{1,20}$/.test(memberNumber)) problems.push('member_number must be 1-20 digits');
+  const givenName = (input.givenName ?? '').trim();
+  const familyName = (input.familyName ?? '').trim();
+  if (!givenName || givenName.length > 200) problems.push('given_name is required (at most 200 characters)');
+  if (!familyName || familyName.length > 200) problems.push('family_name is required (at most 200 characters)');
+  if (/\p{Cc}/u.test(givenName + familyName)) problems.push('names must not contain control characters');
+  let email: string | null = null;
+  if (input.email?.trim()) {
+    email = normalizeEmail(input.email) ?? null;
+    if (!email) problems.push(`email is not a valid address: ${input.email}`);
+  }
+  let mobile: string | null = null;
+  if (input.mobile?.trim()) {
+    mobile = normalizeMobile(input.mobile) ?? null;
+    if (!mobile) problems.push(`mobile is not a valid number: ${input.mobile}`);
+  }
+  const status = (input.status ?? 'active').trim() || 'active';
+  if (status !== 'active' && status !== 'inactive') problems.push('status must be active or inactive');
+  const language = (input.language ?? 'nb').trim() || 'nb';
+  if (language !== 'nb' && language !== 'en') problems.push('language must be nb or en');
+  if (input.passwordHash && !/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(input.passwordHash)) {
+    problems.push('password_hash must be a bcrypt hash');
+  }
+  if (problems.length) throw new InputError(problems.join('; '));
+  return {
+    member_number: memberNumber,
+    given_name: givenName,
+    family_name: familyName,
+    email,
+    mobile,
+    status,
+    language: language as Language,
+    ...(input.passwordHash ? { password_hash: input.passwordHash } : {}),
+  };
+}
+
+/** Adds the member, or updates the member with that number. Credentials are left as they are. */
+export async function upsertMember(db: Db, input: MemberInput): Promise<{ account: Account; added: boolean }> {
+  const fields = validateMember(input);
+  const now = Date.now();
+  return db.transaction(async (trx) => {
+    const existing = await trx('accounts').where({ kind: 'member', member_number: fields.member_number }).first('id');
+    if (existing) {
+      const { password_hash: _ignored, ...update } = fields;
+      await trx('accounts').where({ id: existing.id }).update({ ...update, updated_at: now });
+      return { account: fromRow(await trx('accounts').where({ id: existing.id }).first()), added: false };
+    }
+    const id = randomUUID();
+    await trx('accounts').insert({ id, kind: 'member', ...fields, created_at: now, updated_at: now });
+    return { account: fromRow(await trx('accounts').where({ id }).first()), added: true };
+  });
+}
+
+/** The claims each scope releases (see config/oidc.ts for the scope → claim table). */
+export function accountClaims(account: Account): Record<string, unknown> {
+  const name = [account.givenName, account.familyName].filter(Boolean).join(' ') || undefined;
+  return {
+    sub: account.id,
+    name,
+    given_name: account.givenName ?? undefined,
+    family_name: account.familyName ?? undefined,
+    preferred_username: account.username ?? account.email ?? undefined,
+    email: account.email ?? undefined,
+    email_verified: account.email ? account.emailVerified : undefined,
+    phone_number: account.mobile ?? undefined,
+    phone_number_verified: account.mobile ? account.mobileVerified : undefined,
+    ...(account.kind === 'member'
+      ? { member_number: account.memberNumber, membership_status: account.status }
+      : { organization_number: account.organizationNumber ?? undefined, organization_name: account.organizationName ?? undefined }),
+  };
+}
+
+export class UsernameError extends InputError {
+  readonly reason: 'length' | 'digits' | 'characters' | 'taken';
+  constructor(reason: UsernameError['reason']) {
+    super(`username: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** Username rules: 3-100 characters after trimming, not all digits (that is a member number), unique without regard to case. */
+export function validateUsername(raw: string): string {
+  const username = raw.normalize('NFKC').trim();
+  const length = [...username].length;
+  if (length < 3 || length > 100) throw new UsernameError('length');
+  if (isMemberNumber(username)) throw new UsernameError('digits');
+  if (/[\p{Cc}\p{Cf}\s]/u.test(username)) throw new UsernameError('characters');
+  return username;
+}
+
+export async function setUsername(db: Db, accountId: string, raw: string): Promise<string> {
+  const username = validateUsername(raw);
+  const key = usernameKey(username);
+  const taken = await db('accounts').where({ username_key: key }).whereNot({ id: accountId }).first('id');
+  if (taken) throw new UsernameError('taken');
+  try {
+    await db('accounts').where({ id: accountId }).update({ username, username_key: key, updated_at: Date.now() });
+  } catch (error) {
+    // Two people choosing the same name at once: the unique index decides.
+    if (/unique|duplicate/i.test(String((error as Error).message))) throw new UsernameError('taken');
+    throw error;
+  }
+  return username;
+}

@@ -1,0 +1,50 @@
+// The audit log of security events. Never holds a secret: callers pass facts, not credentials.
+import type { Db } from '../storage/db.ts';
+
+export type AuditEvent = {
+  event: string;
+  accountId?: string | null;
+  clientId?: string | null;
+  /** Who acted on someone else's behalf (a caseworker, an admin, the CLI). */
+  actor?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, unknown>;
+};
+
+export type AuditRow = Required<Omit<AuditEvent, 'detail'>> & { id: number; at: number; detail: Record<string, unknown> };
+
+// Control characters are stored escaped so a crafted value cannot forge a line when the log is printed.
+const clean = (value: string | null | undefined, max: number) =>
+  value == null ? null : JSON.stringify(value).slice(1, -1).slice(0, max);
+
+export async function audit(db: Db, entry: AuditEvent, now: number = Date.now()): Promise<void> {
+  await db('audit_log').insert({
+    at: now,
+    event: entry.event,
+    account_id: entry.accountId ?? null,
+    client_id: clean(entry.clientId, 64),
+    actor: clean(entry.actor, 200),
+    ip: clean(entry.ip, 64),
+    user_agent: clean(entry.userAgent, 300),
+    detail: entry.detail ? JSON.stringify(entry.detail) : null,
+  });
+}
+
+export async function latestAudit(db: Db, limit = 50, filter: { accountId?: string; event?: string } = {}): Promise<AuditRow[]> {
+  const query = db('audit_log').orderBy('id', 'desc').limit(limit);
+  if (filter.accountId) query.where({ account_id: filter.accountId });
+  if (filter.event) query.where({ event: filter.event });
+  const rows = await query;
+  return rows.map((row: Record<string, any>) => ({
+    id: Number(row.id),
+    at: Number(row.at),
+    event: row.event,
+    accountId: row.account_id,
+    clientId: row.client_id,
+    actor: row.actor,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    detail: row.detail ? JSON.parse(row.detail) : {},
+  }));
+}

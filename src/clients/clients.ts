@@ -1,0 +1,192 @@
+// Client apps registered by admins: validation, storage with hashed secrets, and the metadata the
+// provider reads for each request.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../storage/db.ts';
+import { InputError } from '../errors.ts';
+
+export type LoginKind = 'member' | 'business';
+
+export type ClientRecord = {
+  clientId: string;
+  name: string;
+  login: LoginKind;
+  firstParty: boolean;
+  public: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  logoUri: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+export type ClientInput = {
+  name: string;
+  login: LoginKind;
+  firstParty?: boolean;
+  public?: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  logoUri?: string | null;
+};
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/** Redirect URIs must be absolute, fragment-free, https in production (loopback excepted). */
+export function validateUri(raw: string, what: string, production: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InputError(`${what} must be an absolute URL: ${raw}`);
+  }
+  if (raw.includes('#')) throw new InputError(`${what} must not contain a fragment: ${raw}`);
+  if (raw.includes('*')) throw new InputError(`${what} must not contain wildcards: ${raw}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InputError(`${what} must use https: ${raw}`);
+  }
+  if (url.username || url.password) throw new InputError(`${what} must not contain credentials: ${raw}`);
+  if (production && url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+    throw new InputError(`${what} must use https in production (loopback excepted): ${raw}`);
+  }
+  return raw;
+}
+
+function validate(input: ClientInput, production: boolean): ClientInput {
+  const name = input.name?.trim();
+  if (!name || name.length > 200) throw new InputError('name is required (at most 200 characters)');
+  if (input.login !== 'member' && input.login !== 'business') throw new InputError('login must be member or business');
+  if (!input.redirectUris?.length) throw new InputError('at least one redirect URI is required');
+  const redirectUris = input.redirectUris.map((uri) => validateUri(uri, 'redirect URI', production));
+  const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map((uri) =>
+    validateUri(uri, 'post-logout redirect URI', production),
+  );
+  const logoUri = input.logoUri ? validateUri(input.logoUri, 'logo URI', production) : null;
+  return { ...input, name, redirectUris, postLogoutRedirectUris, logoUri };
+}
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+const newSecret = () => randomBytes(32).toString('base64url');
+
+function fromRow(row: Record<string, any>): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    login: row.login,
+    firstParty: Boolean(row.first_party),
+    public: Boolean(row.public),
+    redirectUris: JSON.parse(row.redirect_uris),
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris),
+    logoUri: row.logo_uri,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Registers a client. The secret (confidential clients) is returned here once and stored only hashed. */
+export async function addClient(
+  db: Db,
+  input: ClientInput,
+  options: { production: boolean; clientId?: string; now?: number },
+): Promise<{ client: ClientRecord; secret: string | null }> {
+  const valid = validate(input, options.production);
+  const clientId = options.clientId ?? randomUUID();
+  const secret = valid.public ? null : newSecret();
+  const now = options.now ?? Date.now();
+  await db('clients').insert({
+    client_id: clientId,
+    name: valid.name,
+    login: valid.login,
+    first_party: Boolean(valid.firstParty),
+    public: Boolean(valid.public),
+    secret_hash: secret ? hashSecret(secret) : null,
+    redirect_uris: JSON.stringify(valid.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
+    logo_uri: valid.logoUri,
+    created_at: now,
+    updated_at: now,
+  });
+  return { client: (await getClient(db, clientId))!, secret };
+}
+
+export async function getClient(db: Db, clientId: string): Promise<ClientRecord | undefined> {
+  const row = await db('clients').where({ client_id: clientId }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function listClients(db: Db): Promise<ClientRecord[]> {
+  return (await db('clients').orderBy('name')).map(fromRow);
+}
+
+export async function updateClient(
+  db: Db,
+  clientId: string,
+  changes: Partial<ClientInput>,
+  options: { production: boolean },
+): Promise<ClientRecord> {
+  const current = await getClient(db, clientId);
+  if (!current) throw new InputError(`no client ${clientId}`);
+  if (changes.public !== undefined && changes.public !== current.public) {
+    throw new InputError('a client cannot switch between public and confidential; register a new one');
+  }
+  const valid = validate({ ...current, ...changes }, options.production);
+  await db('clients')
+    .where({ client_id: clientId })
+    .update({
+      name: valid.name,
+      login: valid.login,
+      first_party: Boolean(valid.firstParty),
+      redirect_uris: JSON.stringify(valid.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
+      logo_uri: valid.logoUri,
+      updated_at: Date.now(),
+    });
+  return (await getClient(db, clientId))!;
+}
+
+/** Removes a client. Its tokens die with it: the provider loads the client on every token use. */
+export async function removeClient(db: Db, clientId: string): Promise<void> {
+  const removed = await db('clients').where({ client_id: clientId }).delete();
+  if (!removed) throw new InputError(`no client ${clientId}`);
+}
+
+/** Replaces the secret; the old one stops working at once. Returns the new secret, shown once. */
+export async function rotateSecret(db: Db, clientId: string): Promise<string> {
+  const client = await getClient(db, clientId);
+  if (!client) throw new InputError(`no client ${clientId}`);
+  if (client.public) throw new InputError('a public client has no secret');
+  const secret = newSecret();
+  await db('clients').where({ client_id: clientId }).update({ secret_hash: hashSecret(secret), updated_at: Date.now() });
+  return secret;
+}
+
+/**
+ * The client as oidc-provider metadata. The provider never sees the secret: `client_secret` carries
+ * the hash, and `compareClientSecret` (see provider.ts) hashes what the client presents.
+ */
+export async function findClientMetadata(db: Db, clientId: string) {
+  if (typeof clientId !== 'string' || clientId.length > 64) return undefined;
+  const row = await db('clients').where({ client_id: clientId }).first();
+  if (!row) return undefined;
+  const client = fromRow(row);
+  return {
+    client_id: client.clientId,
+    client_name: client.name,
+    ...(client.public
+      ? { token_endpoint_auth_method: 'none' }
+      : { client_secret: row.secret_hash, token_endpoint_auth_method: 'client_secret_basic' }),
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+    login: client.login,
+    first_party: client.firstParty,
+  };
+}
+
+/** Constant-time comparison of a presented secret with the stored hash. */
+export function secretMatches(storedHash: string, presented: string): boolean {
+  const a = Buffer.from(storedHash);
+  const b = Buffer.from(hashSecret(presented));
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,42 @@
+// Development demo data: a member to sign in with and the demo app's client. Never in production.
+import type { Db } from './storage/db.ts';
+import { findMemberByNumber, setPasswordHash, setUsername, upsertMember } from './accounts/accounts.ts';
+import type { PasswordHasher } from './accounts/passwords.ts';
+import { addClient, getClient, updateClient } from './clients/clients.ts';
+
+export const DEMO_MEMBER = { memberNumber: '1000001', username: 'demo.medlem', password: 'hk-demo-passord-2026' };
+
+export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): Promise<string[]> {
+  const lines: string[] = [];
+  const existing = await findMemberByNumber(db, DEMO_MEMBER.memberNumber);
+  const { account } = await upsertMember(db, {
+    memberNumber: DEMO_MEMBER.memberNumber,
+    givenName: 'Demo',
+    familyName: 'Medlem',
+    email: 'demo.medlem@example.org',
+    mobile: '+4799999999',
+    status: 'active',
+  });
+  if (!existing?.passwordHash) {
+    await setPasswordHash(db, account.id, await hasher.hash(DEMO_MEMBER.password));
+    await setUsername(db, account.id, DEMO_MEMBER.username);
+  }
+  lines.push(`Demo member: member number ${DEMO_MEMBER.memberNumber} (or username ${DEMO_MEMBER.username}), password ${DEMO_MEMBER.password}`);
+
+  await ensureDemoClient(db, 'hk-demo', 'Demo-app (medlem)', 'member', issuer);
+  lines.push(`Demo app: ${issuer}/demo`);
+  return lines;
+}
+
+/** The demo client follows the issuer, so a changed PORT or ISSUER keeps the demo working. */
+export async function ensureDemoClient(db: Db, clientId: string, name: string, login: 'member' | 'business', issuer: string) {
+  const input = {
+    name,
+    login,
+    firstParty: true,
+    redirectUris: [`${issuer}/demo/callback`],
+    postLogoutRedirectUris: [`${issuer}/demo`],
+  };
+  if (await getClient(db, clientId)) await updateClient(db, clientId, input, { production: false });
+  else await addClient(db, { ...input, public: true }, { production: false, clientId });
+}

@@ -1,0 +1,81 @@
+// Builds the oidc-provider instance from config/oidc.ts and our stores. The Provider is itself the
+// koa application: our interaction routes are added in front of its own with provider.use.
+import Provider, { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { oidcConfiguration, type ProviderHooks } from '../../config/oidc.ts';
+import type { Settings } from '../../config/settings.ts';
+import { accountClaims, canSignIn, findAccountById, type AccountKind } from '../accounts/accounts.ts';
+import { secretMatches } from '../clients/clients.ts';
+import type { Db } from '../storage/db.ts';
+import { createAdapterFactory } from './adapter.ts';
+import type { SigningKey } from './keys.ts';
+
+/** The pages the provider itself renders (errors, logout); they come from interactions/. */
+export type ProviderPages = Pick<ProviderHooks, 'renderError' | 'logoutSource' | 'postLogoutSuccessSource'>;
+
+const { Prompt, Check, base } = interactionPolicy;
+
+/** Prompts: the library's login and consent, plus "signed in with the wrong kind of account". */
+function policy() {
+  const prompts = base();
+  // A member session must not satisfy a business client, nor the other way round.
+  prompts.get('login')!.checks.add(
+    new Check('account_kind', 'the client requires another kind of account', async (ctx) => {
+      const account = ctx.oidc.account as { kind?: AccountKind } | undefined;
+      const wanted = (ctx.oidc.client as unknown as { login?: AccountKind } | undefined)?.login;
+      return account && wanted && account.kind !== wanted ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return prompts satisfies InstanceType<typeof Prompt>[];
+}
+
+export function createProvider(
+  settings: Settings,
+  deps: { db: Db; keys: SigningKey[]; pages: ProviderPages; now?: () => number },
+): Provider {
+  const { db } = deps;
+  const configuration = oidcConfiguration(settings, {
+    ...deps.pages,
+    adapter: createAdapterFactory(db, deps.now) as never,
+    jwks: { keys: deps.keys as never },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy() },
+    extraClientMetadata: {
+      properties: ['login', 'first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'login' && value !== 'member' && value !== 'business') throw new Error('login must be member or business');
+      },
+    },
+    async findAccount(_ctx, sub) {
+      const account = await findAccountById(db, sub);
+      // A disabled or wiped account ends its sessions: the provider asks for a new sign-in.
+      if (!account || !canSignIn(account) || !account.passwordHash) return undefined;
+      return {
+        accountId: account.id,
+        kind: account.kind,
+        async claims() {
+          return accountClaims(account) as { sub: string };
+        },
+      };
+    },
+    // First-party apps (listed with --first-party) need no consent: their grant is made silently.
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const { oidc } = ctx;
+      const client = oidc.client!;
+      const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(client.clientId);
+      const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (!(client as unknown as { first_party?: boolean }).first_party) return existing;
+      const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId });
+      grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+      await grant.save();
+      return grant;
+    },
+  });
+  const provider = new Provider(settings.issuer, configuration);
+  // Koa trusts X-Forwarded-* only from the configured number of proxy hops.
+  provider.proxy = settings.trustProxyHops > 0;
+  provider.maxIpsCount = settings.trustProxyHops;
+  // Client secrets are stored hashed: compare the hash of what the client presents (see clients.ts).
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && secretMatches(this.clientSecret, actual);
+  };
+  return provider;
+}

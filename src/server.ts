@@ -1,0 +1,97 @@
+// The composition root: opens storage, builds the provider, mounts the flows. The only core file
+// that knows interactions/ exists (it wires them in; the core itself never calls a flow).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Provider from 'oidc-provider';
+import type { Settings } from '../config/settings.ts';
+import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
+import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import { createDevOutbox, type DevOutboxEntry, type Sender } from './delivery/delivery.ts';
+import { seedDemo } from './demo.ts';
+import { purgeExpired } from './oidc/adapter.ts';
+import { loadSigningKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { migrate, openDatabase, type Db } from './storage/db.ts';
+
+export type Idp = {
+  settings: Settings;
+  db: Db;
+  provider: Provider;
+  hasher: PasswordHasher;
+  sender: Sender;
+  devOutbox?: DevOutboxEntry[];
+  /** Lines worth printing at start (demo credentials, where to go). */
+  notices: string[];
+  listen(port?: number, host?: string): Promise<Server>;
+  close(): Promise<void>;
+};
+
+export type IdpOptions = {
+  /** PostgreSQL schema to use (tests give each server its own). */
+  schema?: string;
+  now?: () => number;
+  sender?: Sender;
+  log?: (message: string, error?: unknown) => void;
+  /** Print dev-outbox messages (the console outbox); tests turn it off. */
+  print?: (line: string) => void;
+};
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+export async function createIdp(settings: Settings, options: IdpOptions = {}): Promise<Idp> {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const db = openDatabase(settings.databaseUrl, { schema: options.schema });
+  await migrate(db);
+  const keys = await loadSigningKeys(db, now());
+  const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
+  const outbox = settings.devOutbox ? createDevOutbox(renderMessage, options.print) : undefined;
+  const sender = options.sender ?? outbox?.sender;
+  if (!sender) throw new Error('no message delivery configured');
+
+  const provider = createProvider(settings, {
+    db,
+    keys,
+    now,
+    pages: { ...logoutPages(settings), renderError: renderProviderError(settings) },
+  });
+  provider.on('server_error', (_ctx, error) => log('provider error', error));
+
+  const deps = { settings, db, provider, hasher, sender, now };
+  mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
+
+  const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
+  if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
+
+  const purge = setInterval(() => purgeExpired(db, now()).catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
+  purge.unref();
+  let server: Server | undefined;
+
+  return {
+    settings,
+    db,
+    provider,
+    hasher,
+    sender,
+    devOutbox: outbox?.entries,
+    notices,
+    async listen(port = settings.port, host?: string) {
+      server = createServer(provider.callback());
+      // Slow or oversized requests must not tie up the server.
+      server.headersTimeout = 20_000;
+      server.requestTimeout = 30_000;
+      await new Promise<void>((resolve) => server!.listen(port, host, resolve));
+      return server;
+    },
+    async close() {
+      clearInterval(purge);
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
+      await db.destroy();
+    },
+  };
+}
+
+export const portOf = (server: Server) => (server.address() as AddressInfo).port;

@@ -1,0 +1,48 @@
+// A relying app for integration tests, built on openid-client as a real app would be.
+import * as oidc from 'openid-client';
+import { addClient, type ClientInput } from '../../src/clients/clients.ts';
+import { Browser, type Page } from './browser.ts';
+import type { TestIdp } from './idp.ts';
+
+export const CALLBACK = 'https://rp.example/cb';
+
+export type Rp = {
+  clientId: string;
+  secret: string | null;
+  config: oidc.Configuration;
+  /** Starts a sign-in in `browser`; returns the first page shown and the values to finish it. */
+  start(browser: Browser, params?: Record<string, string>): Promise<{ page: Page; verifier: string; state: string }>;
+  /** Exchanges the callback for tokens (PKCE verifier and state checked). */
+  finish(callback: string, verifier: string, state: string): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
+};
+
+export async function registerRp(idp: TestIdp, input: Partial<ClientInput> = {}): Promise<Rp> {
+  const { client, secret } = await addClient(
+    idp.db,
+    { name: 'Testapp', login: 'member', firstParty: true, redirectUris: [CALLBACK], postLogoutRedirectUris: ['https://rp.example/bye'], ...input },
+    { production: false },
+  );
+  const auth = secret ? oidc.ClientSecretBasic(secret) : oidc.None();
+  const config = await oidc.discovery(new URL(idp.issuer), client.clientId, secret ?? undefined, auth, { execute: [oidc.allowInsecureRequests] });
+  return {
+    clientId: client.clientId,
+    secret,
+    config,
+    async start(browser, params = {}) {
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: CALLBACK,
+        scope: 'openid profile email phone member',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        ...params,
+      });
+      return { page: await browser.go(url, {}, CALLBACK), verifier, state };
+    },
+    finish(callback, verifier, state) {
+      return oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state });
+    },
+  };
+}
