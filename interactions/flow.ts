@@ -6,7 +6,6 @@ import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
-import type { Sender } from '../src/delivery/delivery.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Html } from './html.ts';
 import { pickLanguage } from './i18n.ts';
@@ -17,7 +16,6 @@ export type FlowDeps = {
   db: Db;
   provider: Provider;
   hasher: PasswordHasher;
-  sender: Sender;
   now: () => number;
 };
 

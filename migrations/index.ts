@@ -1,11 +1,13 @@
 // The migrations, in order; the same files serve SQLite and PostgreSQL.
 import type { Knex } from 'knex';
 import * as initial from './001_initial.ts';
+import * as outbox from './002_outbox.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_outbox': outbox,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,7 +6,8 @@ import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
 import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
-import { createDevOutbox, type DevOutboxEntry, type Sender } from './delivery/delivery.ts';
+import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
+import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import { seedDemo } from './demo.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
@@ -18,7 +19,7 @@ export type Idp = {
   db: Db;
   provider: Provider;
   hasher: PasswordHasher;
-  sender: Sender;
+  outbox: OutboxWorker;
   devOutbox?: DevOutboxEntry[];
   /** Lines worth printing at start (demo credentials, where to go). */
   notices: string[];
@@ -30,13 +31,15 @@ export type IdpOptions = {
   /** PostgreSQL schema to use (tests give each server its own). */
   schema?: string;
   now?: () => number;
-  sender?: Sender;
+  /** Delivery of SMS and e-mail; defaults to the development outbox where it is enabled. */
+  connector?: Connector;
   log?: (message: string, error?: unknown) => void;
   /** Print dev-outbox messages (the console outbox); tests turn it off. */
   print?: (line: string) => void;
 };
 
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+const OUTBOX_INTERVAL_MS = 1000;
 
 export async function createIdp(settings: Settings, options: IdpOptions = {}): Promise<Idp> {
   const now = options.now ?? Date.now;
@@ -46,8 +49,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const keys = await loadSigningKeys(db, now());
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
   const outbox = settings.devOutbox ? createDevOutbox(renderMessage, options.print) : undefined;
-  const sender = options.sender ?? outbox?.sender;
-  if (!sender) throw new Error('no message delivery configured');
+  const connector = options.connector ?? outbox?.connector;
+  if (!connector) throw new Error('no message delivery configured');
+  const worker = createOutboxWorker({ db, connector, now, log });
 
   const provider = createProvider(settings, {
     db,
@@ -57,12 +61,13 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
 
-  const deps = { settings, db, provider, hasher, sender, now };
+  const deps = { settings, db, provider, hasher, now };
   mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
 
+  worker.start(OUTBOX_INTERVAL_MS);
   const purge = setInterval(() => purgeExpired(db, now()).catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
   purge.unref();
   let server: Server | undefined;
@@ -72,7 +77,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     db,
     provider,
     hasher,
-    sender,
+    outbox: worker,
     devOutbox: outbox?.entries,
     notices,
     async listen(port = settings.port, host?: string) {
@@ -85,6 +90,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     },
     async close() {
       clearInterval(purge);
+      await worker.stop();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));

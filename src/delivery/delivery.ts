@@ -1,5 +1,5 @@
 // The delivery contract: the core asks for a message of a kind, to a recipient, in a language; a
-// renderer (the text catalogue in interactions/) turns it into words; a sender carries it.
+// renderer (the text catalogue in interactions/) turns it into words; a connector carries it.
 import type { Language } from '../accounts/accounts.ts';
 
 export type Channel = 'sms' | 'email';
@@ -17,7 +17,8 @@ export type MessageRequest = {
 export type RenderedMessage = { subject: string; text: string; html: string };
 export type Renderer = (message: MessageRequest) => RenderedMessage;
 
-export type Sender = {
+/** Carries one message to SMS or e-mail. Throws when it could not. */
+export type Connector = {
   send(message: MessageRequest): Promise<void>;
 };
 
@@ -30,7 +31,7 @@ export type DevOutboxEntry = { id: number; at: number; channel: Channel; to: str
 export function createDevOutbox(render: Renderer, print: (line: string) => void = console.log) {
   const entries: DevOutboxEntry[] = [];
   let nextId = 1;
-  const sender: Sender = {
+  const connector: Connector = {
     async send(message) {
       const rendered = render(message);
       const entry = { id: nextId++, at: Date.now(), channel: message.channel, to: message.to, kind: message.kind, ...rendered };
@@ -39,5 +40,5 @@ export function createDevOutbox(render: Renderer, print: (line: string) => void 
       print(`[dev outbox] ${message.channel} to ${message.to}: ${rendered.subject}\n${rendered.text}`);
     },
   };
-  return { sender, entries };
+  return { connector, entries };
 }
