@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import bcrypt from 'bcrypt';
+import { createPasswordHasher } from '../../../src/accounts/passwords.ts';
+
+const hasher = createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 4);
+
+test('a hash says its scheme and verifies; the same password hashes differently each time', async () => {
+  const a = await hasher.hash('fjordtur-til-lofoten');
+  const b = await hasher.hash('fjordtur-til-lofoten');
+  assert.match(a, /^hk1\$\$2b\$04\$/);
+  assert.notEqual(a, b);
+  assert.deepEqual(await hasher.verify('fjordtur-til-lofoten', a), { ok: true, needsRehash: false });
+  assert.equal((await hasher.verify('fjordtur-til-lofoteN', a)).ok, false);
+});
+
+test('long passwords are not truncated at bcrypt’s 72 bytes', async () => {
+  const long = 'x'.repeat(99) + 'y';
+  const hash = await hasher.hash(long);
+  assert.equal((await hasher.verify(long, hash)).ok, true);
+  assert.equal((await hasher.verify(long.slice(0, 72), hash)).ok, false);
+  assert.equal((await hasher.verify('x'.repeat(100), hash)).ok, false, 'the last character counts');
+});
+
+test('Unicode: NFKC-equivalent forms match, multibyte passwords work', async () => {
+  const hash = await hasher.hash('Åpen dør i fjellet');
+  assert.equal((await hasher.verify('A\u030Apen dør i fjellet', hash)).ok, true);
+  const emoji = '🦊'.repeat(40); // 160 UTF-8 bytes
+  assert.equal((await hasher.verify(emoji, await hasher.hash(emoji))).ok, true);
+  assert.equal((await hasher.verify('🦊'.repeat(39), await hasher.hash(emoji))).ok, false);
+});
+
+test('the pepper matters: another pepper does not verify', async () => {
+  const other = createPasswordHasher('another-pepper-0123456789abcdefghijklmnop', 4);
+  assert.equal((await other.verify('fjordtur-til-lofoten', await hasher.hash('fjordtur-til-lofoten'))).ok, false);
+});
+
+test('no stored hash: still false (after a decoy comparison)', async () => {
+  assert.deepEqual(await hasher.verify('anything', null), { ok: false, needsRehash: false });
+  assert.deepEqual(await hasher.verify('anything', 'garbage'), { ok: false, needsRehash: false });
+});
+
+test('an imported legacy bcrypt hash verifies and asks to be upgraded', async () => {
+  const legacy = await bcrypt.hash('gammelt-passord', 4);
+  assert.deepEqual(await hasher.verify('gammelt-passord', legacy), { ok: true, needsRehash: true });
+  assert.deepEqual(await hasher.verify('feil', legacy), { ok: false, needsRehash: false });
+});
+
+test('a hash of another cost asks to be rehashed', async () => {
+  const stronger = createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 5);
+  assert.deepEqual(await stronger.verify('fjordtur-til-lofoten', await hasher.hash('fjordtur-til-lofoten')), { ok: true, needsRehash: true });
+});

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { after, before, test } from 'node:test';
+import { latestAudit } from '../../../src/audit/audit.ts';
+import { runCli } from '../../../src/cli/run.ts';
+import type { Db } from '../../../src/storage/db.ts';
+import { testDb } from '../../support/db.ts';
+import { testSettings } from '../../support/idp.ts';
+
+let db: Db;
+let close: () => Promise<void>;
+before(async () => ({ db, close } = await testDb()));
+after(() => close());
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { db, settings: testSettings(), out: (l) => out.push(l), err: (l) => err.push(l), actor: 'test' });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+test('clients add prints the id and the secret once; list and show never show it; changes are audited', async () => {
+  const added = await cli('clients', 'add', '--name', 'Uravstemning', '--login', 'member', '--redirect-uri', 'https://valg.hk.no/cb', '--redirect-uri', 'https://valg.hk.no/cb2', '--first-party');
+  assert.equal(added.code, 0, added.err);
+  const id = /client_id: (\S+)/.exec(added.out)![1]!;
+  const secret = /client_secret: (\S+)/.exec(added.out)![1]!;
+  assert.match(added.out, /redirect URIs: https:\/\/valg.hk.no\/cb https:\/\/valg.hk.no\/cb2/);
+  const listed = await cli('clients', 'list');
+  assert.match(listed.out, new RegExp(id));
+  const shown = await cli('clients', 'show', id);
+  assert.match(shown.out, /Uravstemning/);
+  for (const output of [listed.out, shown.out]) assert.ok(!output.includes(secret));
+
+  const rotated = await cli('clients', 'rotate-secret', id);
+  assert.match(rotated.out, /client_secret: \S+/);
+  const updated = await cli('clients', 'update', id, '--name', 'Valg', '--third-party');
+  assert.match(updated.out, /first party: no/);
+  assert.equal((await cli('clients', 'remove', id)).code, 0);
+  const events = (await latestAudit(db, 10)).map((row) => row.event);
+  assert.deepEqual(events.slice(0, 4), ['client.removed', 'client.updated', 'client.secret_rotated', 'client.added']);
+  assert.ok(!JSON.stringify(await db('audit_log').select()).includes(secret));
+});
+
+test('bad input: a clear error, exit code non-zero, nothing written', async () => {
+  const before = (await db('clients').count({ n: '*' }))[0]!.n;
+  const bad = await cli('clients', 'add', '--name', 'X', '--login', 'member', '--redirect-uri', 'https://x.example/cb#frag');
+  assert.equal(bad.code, 65);
+  assert.match(bad.err, /fragment/);
+  assert.equal((await cli('clients', 'add', '--bogus')).code, 65);
+  assert.equal((await cli('nonsense')).code, 64);
+  assert.equal((await db('clients').count({ n: '*' }))[0]!.n, before);
+});
+
+test('members import reports added, updated and rejected lines; members add adds one', async () => {
+  const file = join(tmpdir(), `members-${process.pid}.csv`);
+  writeFileSync(file, 'member_number,given_name,family_name,email,mobile,status\n4000001,Ola,Nordmann,,98765432,active\n40x,Bad,Line,,,active\n');
+  const run = await cli('members', 'import', file);
+  assert.equal(run.code, 0);
+  assert.match(run.out, /added 1, updated 0, rejected 1/);
+  assert.match(run.out, /line 3: member_number/);
+  const add = await cli('members', 'add', '--member-number', '4000002', '--given-name', 'Kari', '--family-name', 'Li', '--mobile', '98765433');
+  assert.match(add.out, /added member 4000002/);
+  const again = await cli('members', 'add', '--member-number', '4000002', '--given-name', 'Kari', '--family-name', 'Lie');
+  assert.match(again.out, /updated member 4000002/);
+  const tail = await cli('audit', 'tail', '--limit', '3');
+  assert.match(tail.out, /member\.updated/);
+});

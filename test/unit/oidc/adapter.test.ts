@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createAdapterFactory, endEverythingOf, purgeExpired } from '../../../src/oidc/adapter.ts';
+import type { Db } from '../../../src/storage/db.ts';
+import { testDb } from '../../support/db.ts';
+
+let db: Db;
+let close: () => Promise<void>;
+let clock = 1_000_000;
+const adapter = (model: string) => createAdapterFactory(db, () => clock)(model) as any;
+
+before(async () => ({ db, close } = await testDb()));
+after(() => close());
+
+test('upsert then find returns the payload; upsert replaces', async () => {
+  const sessions = adapter('Session');
+  await sessions.upsert('s1', { uid: 'u1', accountId: 'a1', kind: 'Session' }, 60);
+  assert.deepEqual(await sessions.find('s1'), { uid: 'u1', accountId: 'a1', kind: 'Session' });
+  await sessions.upsert('s1', { uid: 'u1', accountId: 'a1', changed: true }, 60);
+  assert.equal((await sessions.find('s1')).changed, true);
+  assert.equal(await sessions.find('nope'), undefined);
+});
+
+test('models are separate namespaces', async () => {
+  await adapter('AccessToken').upsert('same-id', { a: 1 }, 60);
+  await adapter('RefreshToken').upsert('same-id', { b: 2 }, 60);
+  assert.deepEqual(await adapter('AccessToken').find('same-id'), { a: 1 });
+  assert.deepEqual(await adapter('RefreshToken').find('same-id'), { b: 2 });
+});
+
+test('findByUid and findByUserCode', async () => {
+  await adapter('Session').upsert('s2', { uid: 'uid-2' }, 60);
+  await adapter('DeviceCode').upsert('d1', { userCode: 'ABCD-EFGH' }, 60);
+  assert.deepEqual(await adapter('Session').findByUid('uid-2'), { uid: 'uid-2' });
+  assert.deepEqual(await adapter('DeviceCode').findByUserCode('ABCD-EFGH'), { userCode: 'ABCD-EFGH' });
+});
+
+test('consume marks the row consumed without deleting it', async () => {
+  const codes = adapter('AuthorizationCode');
+  await codes.upsert('c1', { grantId: 'g1' }, 60);
+  await codes.consume('c1');
+  const found = await codes.find('c1');
+  assert.equal(found.grantId, 'g1');
+  assert.ok(found.consumed, 'consumed is truthy');
+});
+
+test('destroy deletes; revokeByGrantId deletes every row of that grant in that model', async () => {
+  const tokens = adapter('AccessToken');
+  await tokens.upsert('t1', { grantId: 'g9' }, 60);
+  await tokens.upsert('t2', { grantId: 'g9' }, 60);
+  await tokens.upsert('t3', { grantId: 'other' }, 60);
+  await adapter('RefreshToken').upsert('r1', { grantId: 'g9' }, 60);
+  await tokens.destroy('t3');
+  assert.equal(await tokens.find('t3'), undefined);
+  await tokens.revokeByGrantId('g9');
+  assert.equal(await tokens.find('t1'), undefined);
+  assert.equal(await tokens.find('t2'), undefined);
+  assert.deepEqual(await adapter('RefreshToken').find('r1'), { grantId: 'g9' }, 'other models are left to their own revoke call');
+});
+
+test('expired rows are not returned and are purged', async () => {
+  const tokens = adapter('AccessToken');
+  await tokens.upsert('short', { x: 1 }, 10);
+  await tokens.upsert('forever', { x: 2 });
+  clock += 60_000;
+  assert.equal(await tokens.find('short'), undefined);
+  assert.equal(await purgeExpired(db, clock) >= 1, true);
+  assert.equal(await db('oidc_store').where({ id: 'short' }).first(), undefined);
+  assert.deepEqual(await tokens.find('forever'), { x: 2 }, 'rows without expiry stay');
+});
+
+test('endEverythingOf removes sessions, grants and tokens of one account only', async () => {
+  await adapter('Session').upsert('sA', { accountId: 'acc-A' }, 60);
+  await adapter('Grant').upsert('gA', { accountId: 'acc-A' }, 60);
+  await adapter('RefreshToken').upsert('rA', { accountId: 'acc-A', grantId: 'gA' }, 60);
+  await adapter('Session').upsert('sB', { accountId: 'acc-B' }, 60);
+  await endEverythingOf(db, 'acc-A');
+  assert.equal(await adapter('Session').find('sA'), undefined);
+  assert.equal(await adapter('Grant').find('gA'), undefined);
+  assert.equal(await adapter('RefreshToken').find('rA'), undefined);
+  assert.deepEqual(await adapter('Session').find('sB'), { accountId: 'acc-B' });
+});
+
+test('the Client model reads the clients table and refuses writes', async () => {
+  const clients = adapter('Client');
+  assert.equal(await clients.find('missing'), undefined);
+  await assert.rejects(clients.upsert('x', {}));
+});
