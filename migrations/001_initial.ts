@@ -43,6 +43,7 @@ export async function up(db: Knex): Promise<void> {
     t.text('redirect_uris').notNullable(); // JSON array
     t.text('post_logout_redirect_uris').notNullable(); // JSON array
     t.string('logo_uri', 500);
+    t.string('id_token_alg', 8).notNullable().defaultTo('RS256'); // RS256 | ES256
     t.bigInteger('created_at').notNullable();
     t.bigInteger('updated_at').notNullable();
   });

@@ -7,7 +7,7 @@ import { upsertMember } from '../accounts/accounts.ts';
 import { importMembers } from '../accounts/members.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
-import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type LoginKind } from '../clients/clients.ts';
+import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
 import { InputError } from '../errors.ts';
 import { migrate, type Db } from '../storage/db.ts';
 
@@ -18,10 +18,10 @@ export const USAGE = `Usage: hk-idp <command>
 
   migrate                                   apply database migrations
   clients add --name N --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
-              --login member|business [--first-party] [--public] [--logo-uri URI]
+              --login member|business [--first-party] [--public] [--logo-uri URI] [--id-token-alg RS256|ES256]
   clients list | show ID | remove ID | rotate-secret ID
   clients update ID [--name N] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
-              [--login member|business] [--first-party | --third-party] [--logo-uri URI]
+              [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
   audit tail [--limit N] [--account ID] [--event NAME]`;
@@ -43,6 +43,7 @@ function describeClient(client: ClientRecord): string[] {
     `login: ${client.login}`,
     `first party: ${client.firstParty ? 'yes' : 'no'}`,
     `type: ${client.public ? 'public (PKCE, no secret)' : 'confidential (client_secret_basic)'}`,
+    `ID token algorithm: ${client.idTokenAlg}`,
     `redirect URIs: ${client.redirectUris.join(' ')}`,
     `post-logout redirect URIs: ${client.postLogoutRedirectUris.join(' ') || '-'}`,
   ];
@@ -57,6 +58,7 @@ const clientOptions = {
   'third-party': { type: 'boolean' },
   public: { type: 'boolean' },
   'logo-uri': { type: 'string' },
+  'id-token-alg': { type: 'string' },
 } as const;
 
 const production = (cli: CliContext) => cli.settings.mode === 'production';
@@ -74,6 +76,7 @@ const clientCommands: Record<string, Command> = {
         redirectUris: values['redirect-uri'] ?? [],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         logoUri: values['logo-uri'],
+        idTokenAlg: values['id-token-alg'] as IdTokenAlg | undefined,
       },
       { production: production(cli) },
     );
@@ -103,6 +106,7 @@ const clientCommands: Record<string, Command> = {
         redirectUris: values['redirect-uri'],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         logoUri: values['logo-uri'],
+        idTokenAlg: values['id-token-alg'] as IdTokenAlg | undefined,
         firstParty: values['first-party'] ? true : values['third-party'] ? false : undefined,
         public: values.public,
       }).filter(([, v]) => v !== undefined),

@@ -5,6 +5,8 @@ import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 
 export type LoginKind = 'member' | 'business';
+/** RS256 is the OIDC default; ES256 for apps that ask for it. */
+export type IdTokenAlg = 'RS256' | 'ES256';
 
 export type ClientRecord = {
   clientId: string;
@@ -15,6 +17,7 @@ export type ClientRecord = {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   logoUri: string | null;
+  idTokenAlg: IdTokenAlg;
   createdAt: number;
   updatedAt: number;
 };
@@ -27,6 +30,7 @@ export type ClientInput = {
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
   logoUri?: string | null;
+  idTokenAlg?: IdTokenAlg;
 };
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
@@ -55,6 +59,9 @@ function validate(input: ClientInput, production: boolean): ClientInput {
   const name = input.name?.trim();
   if (!name || name.length > 200) throw new InputError('name is required (at most 200 characters)');
   if (input.login !== 'member' && input.login !== 'business') throw new InputError('login must be member or business');
+  if (input.idTokenAlg !== undefined && input.idTokenAlg !== 'RS256' && input.idTokenAlg !== 'ES256') {
+    throw new InputError('the ID token algorithm must be RS256 or ES256');
+  }
   if (!input.redirectUris?.length) throw new InputError('at least one redirect URI is required');
   const redirectUris = input.redirectUris.map((uri) => validateUri(uri, 'redirect URI', production));
   const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? []).map((uri) =>
@@ -77,6 +84,7 @@ function fromRow(row: Record<string, any>): ClientRecord {
     redirectUris: JSON.parse(row.redirect_uris),
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris),
     logoUri: row.logo_uri,
+    idTokenAlg: row.id_token_alg === 'ES256' ? 'ES256' : 'RS256',
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -102,6 +110,7 @@ export async function addClient(
     redirect_uris: JSON.stringify(valid.redirectUris),
     post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
     logo_uri: valid.logoUri,
+    id_token_alg: valid.idTokenAlg ?? 'RS256',
     created_at: now,
     updated_at: now,
   });
@@ -138,6 +147,7 @@ export async function updateClient(
       redirect_uris: JSON.stringify(valid.redirectUris),
       post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
       logo_uri: valid.logoUri,
+      id_token_alg: valid.idTokenAlg ?? 'RS256',
       updated_at: Date.now(),
     });
   return (await getClient(db, clientId))!;
@@ -178,6 +188,7 @@ export async function findClientMetadata(db: Db, clientId: string) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
+    id_token_signed_response_alg: client.idTokenAlg,
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
     login: client.login,
     first_party: client.firstParty,

@@ -143,6 +143,15 @@ describe('member sign-in with openid-client', () => {
     assert.ok(result.location?.startsWith(CALLBACK));
   });
 
+  test('an app registered for ES256 gets ES256-signed ID tokens', async () => {
+    const es = await registerRp(idp, { name: 'ES-app', idTokenAlg: 'ES256' });
+    const member = await createMember(idp, { password: PASSWORD });
+    const { result, verifier, state } = await signIn(member.memberNumber!, PASSWORD, es);
+    const tokens = await es.finish(result.location!, verifier, state);
+    assert.equal(JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()).alg, 'ES256');
+    assert.equal(tokens.claims()!.sub, member.id);
+  });
+
   test('denying consent sends access_denied to the app', async () => {
     const thirdParty = await registerRp(idp, { name: 'Ekstern app 2', firstParty: false });
     const member = await createMember(idp, { password: PASSWORD });
