@@ -32,8 +32,6 @@ export const scopeClaims = {
 export const lifetimes = {
   // One multi-step sign-in (order code → choose username → set password) must fit in it.
   Interaction: 3600,
-  // Absolute session lifetime; a union's members often use shared computers.
-  Session: 12 * 3600,
   // Short: a leaked code is worthless a minute later (RFC 9700 §4.2.4).
   AuthorizationCode: 60,
   AccessToken: 10 * 60,
@@ -43,7 +41,22 @@ export const lifetimes = {
   Grant: 12 * 3600,
 };
 
+/** How long a retired signing key stays published: the longest life of anything it signed. */
+export const signedTokenLifetime = Math.max(lifetimes.IdToken, lifetimes.AccessToken);
+
+/**
+ * Cookie names. In production (https) they carry a prefix the browser enforces: `__Host-` (Secure,
+ * Path=/, no Domain) for the session; `__Secure-` for the interaction cookies, which the provider
+ * scopes to the interaction's own path (two sign-ins in two tabs must not overwrite each other).
+ */
+function cookieNames(https: boolean) {
+  return https
+    ? { session: '__Host-hk_session', interaction: '__Secure-hk_interaction', resume: '__Secure-hk_resume' }
+    : { session: 'hk_session', interaction: 'hk_interaction', resume: 'hk_resume' };
+}
+
 export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Configuration {
+  const https = settings.issuer.startsWith('https:');
   const { logoutSource, postLogoutSuccessSource, ...rest } = hooks;
   return {
     ...rest,
@@ -68,9 +81,10 @@ export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Con
       introspectionSigningAlgValues: ['RS256', 'ES256'],
     },
     cookies: {
+      names: cookieNames(https),
       keys: settings.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax', secure: settings.issuer.startsWith('https:') },
-      short: { httpOnly: true, sameSite: 'lax', secure: settings.issuer.startsWith('https:') },
+      long: { httpOnly: true, sameSite: 'lax', secure: https },
+      short: { httpOnly: true, sameSite: 'lax', secure: https },
     },
     features: {
       // The built-in dev login accepts any username and password: never on.
@@ -95,7 +109,15 @@ export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Con
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Every refresh rotates the token; reusing an old one revokes the whole grant.
     rotateRefreshToken: true,
-    ttl: { ...lifetimes },
+    ttl: {
+      ...lifetimes,
+      // Sliding: every use of the session moves its end to `idle` from now, never past `max` after sign-in.
+      Session: (_ctx, session) => {
+        const now = Math.floor(Date.now() / 1000);
+        const end = (session.loginTs ?? now) + settings.sessionMaxAge;
+        return Math.max(1, Math.min(settings.sessionIdleTimeout, end - now));
+      },
+    },
     routes: {
       authorization: '/auth',
       token: '/token',

@@ -19,6 +19,8 @@ export type Settings = {
   cookieKeys: string[];
   /** HMAC key applied to every password before bcrypt; kept outside the database. */
   passwordPepper: string;
+  /** Encrypts the private signing keys stored in the database. */
+  keyEncryptionKey: string;
   bcryptCost: number;
   /** How many X-Forwarded-For hops (reverse proxies) are trusted for the client IP. 0 = none. */
   trustProxyHops: number;
@@ -27,6 +29,10 @@ export type Settings = {
   devOutbox: boolean;
   /** Where people without an account are told to write. */
   contactEmail: string;
+  /** A session ends after this long without use, seconds (shared computers). */
+  sessionIdleTimeout: number;
+  /** A session ends this long after sign-in however much it is used, seconds. */
+  sessionMaxAge: number;
   /** Lifetime of a first-time password, seconds. */
   firstTimePasswordTtl: number;
   /** When ordering a first-time password wipes the old credentials. */
@@ -88,14 +94,29 @@ function parseIssuer(raw: string, mode: Mode): string {
   return url.href.replace(/\/$/, '');
 }
 
-/** Development secrets are generated once and kept in the data folder, so restarts keep sessions and hashes valid. */
-function devSecrets(dataDir: string): { cookieKeys: string[]; passwordPepper: string } {
+type DevSecrets = { cookieKeys: string[]; passwordPepper: string; keyEncryptionKey: string };
+
+/** Development secrets are generated once and kept in the data folder, so restarts keep sessions, hashes and keys valid. */
+function devSecrets(dataDir: string): DevSecrets {
   const file = join(dataDir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = { cookieKeys: [randomBytes(32).toString('base64url')], passwordPepper: randomBytes(32).toString('base64url') };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const stored: Partial<DevSecrets> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const fresh = () => randomBytes(32).toString('base64url');
+  const secrets: DevSecrets = {
+    cookieKeys: stored.cookieKeys ?? [fresh()],
+    passwordPepper: stored.passwordPepper ?? fresh(),
+    keyEncryptionKey: stored.keyEncryptionKey ?? fresh(),
+  };
+  if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
+}
+
+function secret(env: Env, name: string): string | undefined {
+  const value = env[name] || undefined;
+  if (value !== undefined && value.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+  return value;
 }
 
 function secretList(env: Env, name: string): string[] | undefined {
@@ -120,17 +141,17 @@ export function loadSettings(env: Env = process.env): Settings {
   }
 
   let cookieKeys = secretList(env, 'COOKIE_KEYS');
-  let passwordPepper = env.PASSWORD_PEPPER || undefined;
-  if (passwordPepper !== undefined && passwordPepper.length < 32) {
-    throw new ConfigError('PASSWORD_PEPPER', 'must be at least 32 characters');
-  }
+  let passwordPepper = secret(env, 'PASSWORD_PEPPER');
+  let keyEncryptionKey = secret(env, 'KEY_ENCRYPTION_KEY');
   if (production) {
     if (!cookieKeys) throw new ConfigError('COOKIE_KEYS', 'is required in production (comma-separated, newest first)');
     if (!passwordPepper) throw new ConfigError('PASSWORD_PEPPER', 'is required in production');
-  } else if (!cookieKeys || !passwordPepper) {
+    if (!keyEncryptionKey) throw new ConfigError('KEY_ENCRYPTION_KEY', 'is required in production');
+  } else if (!cookieKeys || !passwordPepper || !keyEncryptionKey) {
     const generated = devSecrets(dataDir);
     cookieKeys ??= generated.cookieKeys;
     passwordPepper ??= generated.passwordPepper;
+    keyEncryptionKey ??= generated.keyEncryptionKey;
   }
 
   const demo = !production && env.DEMO !== 'false';
@@ -144,11 +165,14 @@ export function loadSettings(env: Env = process.env): Settings {
     dataDir,
     cookieKeys: cookieKeys!,
     passwordPepper: passwordPepper!,
+    keyEncryptionKey: keyEncryptionKey!,
     bcryptCost: integer(env, 'BCRYPT_COST', 11, production ? 10 : 4, 15),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     demo,
     devOutbox,
     contactEmail: env.CONTACT_EMAIL || 'post@hk.no',
+    sessionIdleTimeout: integer(env, 'SESSION_IDLE_TIMEOUT', 2 * 3600, 60, 30 * 24 * 3600),
+    sessionMaxAge: integer(env, 'SESSION_MAX_AGE', 12 * 3600, 60, 30 * 24 * 3600),
     firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),
     wipeCredentials: oneOf(env, 'WIPE_CREDENTIALS', ['on-order', 'on-use'] as const, 'on-order'),
     passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 12, 8, 64),

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
+import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
@@ -46,7 +47,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const log = options.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
   const db = openDatabase(settings.databaseUrl, { schema: options.schema });
   await migrate(db);
-  const keys = await loadSigningKeys(db, now());
+  const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
   const outbox = settings.devOutbox ? createDevOutbox(renderMessage, options.print) : undefined;
   const connector = options.connector ?? outbox?.connector;

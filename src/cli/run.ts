@@ -9,6 +9,7 @@ import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
 import { InputError } from '../errors.ts';
+import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { migrate, type Db } from '../storage/db.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; actor?: string };
@@ -24,6 +25,7 @@ export const USAGE = `Usage: hk-idp <command>
               [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
+  keys list | rotate                        signing keys (rotate: new keys sign after a restart)
   audit tail [--limit N] [--account ID] [--event NAME]`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
@@ -178,7 +180,23 @@ const auditCommands: Record<string, Command> = {
   },
 };
 
+const keyCommands: Record<string, Command> = {
+  async list(_args, cli) {
+    for (const key of await listSigningKeys(cli.db)) {
+      const state = key.retiredAt ? `retired ${new Date(key.retiredAt).toISOString()} (published until its tokens expire)` : 'active';
+      cli.out(`${key.kid}  ${key.alg}  created ${new Date(key.createdAt).toISOString()}  ${state}`);
+    }
+  },
+  async rotate(_args, cli) {
+    const keys = await rotateSigningKeys(cli.db, cli.settings.keyEncryptionKey, Date.now());
+    await audit(cli.db, { event: 'keys.rotated', actor: actorOf(cli), detail: { kids: keys.filter((k) => !k.retiredAt).map((k) => k.kid) } });
+    cli.out('New signing keys added; the old ones are retired and stay published until the tokens they signed expire.');
+    cli.out('Restart every instance (rolling) so that all of them sign with the new keys.');
+  },
+};
+
 const groups: Record<string, Record<string, Command>> = {
+  keys: keyCommands,
   clients: clientCommands,
   members: memberCommands,
   audit: auditCommands,

@@ -9,7 +9,13 @@ import knex from 'knex';
 import { loadSettings, type Settings } from '../../config/settings.ts';
 import { createIdp, type Idp, type IdpOptions } from '../../src/server.ts';
 
-export type TestIdp = Idp & { issuer: string };
+export type TestIdp = Idp & {
+  issuer: string;
+  /** Stops this instance and starts a new one on the same database and port (a restart). */
+  restart(): Promise<TestIdp>;
+  /** Starts a second instance on the same database (scale-out), on its own port. */
+  another(): Promise<TestIdp>;
+};
 
 export const usingPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
@@ -55,6 +61,7 @@ export function testSettings(env: Record<string, string> = {}): Settings {
     BCRYPT_COST: '4',
     COOKIE_KEYS: 'test-cookie-key-0123456789abcdefghijklmnop',
     PASSWORD_PEPPER: 'test-pepper-0123456789abcdefghijklmnopqrstuv',
+    KEY_ENCRYPTION_KEY: 'test-key-encryption-key-0123456789abcdefgh',
     DEMO: 'false',
     ...env,
   });
@@ -65,14 +72,29 @@ export async function startIdp(env: Record<string, string> = {}, options: IdpOpt
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ISSUER: issuer, ...env });
-  const idp = await createIdp(settings, { schema: database.schema, print: () => {}, log: () => {}, ...options });
-  await idp.listen(port, '127.0.0.1');
-  return {
-    ...idp,
-    issuer,
-    async close() {
-      await idp.close();
-      await database.drop();
-    },
-  };
+  const instances = new Set<Idp>();
+
+  async function launch(listenPort: number): Promise<TestIdp> {
+    const idp = await createIdp(settings, { schema: database.schema, print: () => {}, log: () => {}, ...options });
+    await idp.listen(listenPort, '127.0.0.1');
+    instances.add(idp);
+    return {
+      ...idp,
+      issuer,
+      async restart() {
+        await idp.close();
+        instances.delete(idp);
+        return launch(listenPort);
+      },
+      async another() {
+        return launch(await freePort());
+      },
+      async close() {
+        for (const instance of instances) await instance.close();
+        instances.clear();
+        await database.drop();
+      },
+    };
+  }
+  return launch(port);
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { ConfigError, loadSettings } from '../../../config/settings.ts';
 
 const KEY = 'k'.repeat(32);
-const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, DEV_OUTBOX: 'true' };
+const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY, DEV_OUTBOX: 'true' };
 
 const failsOn = (env: Record<string, string>, variable: string) =>
   assert.throws(() => loadSettings(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(variable));
@@ -37,6 +37,7 @@ test('production requires its secrets and an https issuer, and has no demo', () 
   assert.deepEqual(settings.cookieKeys, [KEY]);
   failsOn({ ...production, COOKIE_KEYS: '' }, 'COOKIE_KEYS');
   failsOn({ ...production, PASSWORD_PEPPER: '' }, 'PASSWORD_PEPPER');
+  failsOn({ ...production, KEY_ENCRYPTION_KEY: '' }, 'KEY_ENCRYPTION_KEY');
   failsOn({ ...production, ISSUER: '' }, 'ISSUER');
   failsOn({ ...production, ISSUER: 'http://login.hk.no' }, 'ISSUER');
   assert.equal(loadSettings({ ...production, ISSUER: 'http://127.0.0.1:3000' }).issuer, 'http://127.0.0.1:3000');
