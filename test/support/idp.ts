@@ -70,8 +70,9 @@ export function testSettings(env: Record<string, string> = {}): Settings {
 export async function startIdp(env: Record<string, string> = {}, options: IdpOptions = {}): Promise<TestIdp> {
   const database = await freshDatabase();
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ISSUER: issuer, ...env });
+  // An ISSUER given with "{port}" gets the chosen port (e.g. https://127.0.0.1:{port} behind a pretend proxy).
+  const issuer = (env.ISSUER ?? 'http://127.0.0.1:{port}').replace('{port}', String(port));
+  const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ...env, ISSUER: issuer });
   const instances = new Set<Idp>();
 
   async function launch(listenPort: number): Promise<TestIdp> {
