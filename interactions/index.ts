@@ -5,6 +5,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
+import { strictForm } from '../src/http/strict-form.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
@@ -28,7 +29,7 @@ export function mountInteractions(
 ): void {
   const router = new Router();
   // Only our form posts are parsed here; the provider reads its own bodies. Small limit: these are login forms.
-  router.use('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }));
+  router.use('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }), strictForm);
 
   router.get('/', (ctx) => ctx.redirect(options.demo ? '/demo' : '/.well-known/openid-configuration'));
   router.get('/static/:file', (ctx) => {

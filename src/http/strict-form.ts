@@ -1,0 +1,39 @@
+// Every form post to our pages is checked before any flow sees it: an urlencoded body of flat text
+// fields, valid UTF-8, no control characters. Anything else is a 400, never a crash or a 500.
+import type { Context, Next } from 'koa';
+
+export class BadRequest extends Error {
+  readonly status: number;
+  readonly expose = true;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// Tab, LF and CR are allowed (a browser may send CRLF in a textarea); other C0/C1 controls, DEL and the
+// replacement character (what invalid UTF-8 decodes to) are not.
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffd]/;
+
+function decodeStrict(component: string): string {
+  try {
+    return decodeURIComponent(component.replace(/\+/g, ' '));
+  } catch {
+    throw new BadRequest('invalid percent-encoding or UTF-8');
+  }
+}
+
+export async function strictForm(ctx: Context, next: Next): Promise<void> {
+  if (ctx.method !== 'POST') return next();
+  if (!ctx.is('application/x-www-form-urlencoded')) throw new BadRequest('forms must be application/x-www-form-urlencoded', 415);
+  const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
+  for (const pair of raw.split('&')) {
+    if (!pair) continue;
+    for (const part of pair.split('=')) {
+      if (FORBIDDEN.test(decodeStrict(part))) throw new BadRequest('control characters or invalid UTF-8 in the form');
+    }
+  }
+  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+  if (Object.values(body).some((value) => typeof value !== 'string')) throw new BadRequest('form fields must be plain text');
+  await next();
+}
