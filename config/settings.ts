@@ -33,6 +33,14 @@ export type Settings = {
   sessionIdleTimeout: number;
   /** A session ends this long after sign-in however much it is used, seconds. */
   sessionMaxAge: number;
+  /** Failed sign-ins allowed on one account before each next attempt must wait. */
+  signInFreeFailures: number;
+  /** The longest wait between attempts on a throttled account, seconds. Never a permanent lock. */
+  signInMaxDelay: number;
+  /** Failed sign-ins per hour from one IP, across accounts, before that IP is refused (spraying). */
+  signInIpFailuresPerHour: number;
+  /** Redis for counters (rate limits); unset = the database. */
+  redisUrl: string | null;
   /** Lifetime of a first-time password, seconds. */
   firstTimePasswordTtl: number;
   /** When ordering a first-time password wipes the old credentials. */
@@ -127,6 +135,13 @@ function secretList(env: Env, name: string): string[] | undefined {
   return keys;
 }
 
+function redisUrl(env: Env): string | null {
+  const raw = env.REDIS_URL;
+  if (!raw) return null;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  return raw;
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const mode = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = mode === 'production';
@@ -171,6 +186,10 @@ export function loadSettings(env: Env = process.env): Settings {
     demo,
     devOutbox,
     contactEmail: env.CONTACT_EMAIL || 'post@hk.no',
+    signInFreeFailures: integer(env, 'SIGNIN_FREE_FAILURES', 5, 1, 100),
+    signInMaxDelay: integer(env, 'SIGNIN_MAX_DELAY', 15 * 60, 1, 24 * 3600),
+    signInIpFailuresPerHour: integer(env, 'SIGNIN_IP_FAILURES_PER_HOUR', 100, 1, 1_000_000),
+    redisUrl: redisUrl(env),
     sessionIdleTimeout: integer(env, 'SESSION_IDLE_TIMEOUT', 2 * 3600, 60, 30 * 24 * 3600),
     sessionMaxAge: integer(env, 'SESSION_MAX_AGE', 12 * 3600, 60, 30 * 24 * 3600),
     firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),

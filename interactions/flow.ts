@@ -6,6 +6,8 @@ import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
+import type { SignInDeps } from '../src/accounts/sign-in.ts';
+import type { CounterStore } from '../src/security/counters.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Html } from './html.ts';
 import { pickLanguage } from './i18n.ts';
@@ -16,6 +18,8 @@ export type FlowDeps = {
   db: Db;
   provider: Provider;
   hasher: PasswordHasher;
+  counters: CounterStore;
+  signIn: SignInDeps;
   now: () => number;
 };
 

@@ -9,7 +9,9 @@ import { logoutPages, mountInteractions, renderMessage, renderProviderError } fr
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
+import type { SignInDeps } from './accounts/sign-in.ts';
 import { seedDemo } from './demo.ts';
+import { createDbCounterStore, createRedisCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -21,6 +23,7 @@ export type Idp = {
   provider: Provider;
   hasher: PasswordHasher;
   outbox: OutboxWorker;
+  counters: CounterStore;
   devOutbox?: DevOutboxEntry[];
   /** Lines worth printing at start (demo credentials, where to go). */
   notices: string[];
@@ -62,14 +65,27 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
 
-  const deps = { settings, db, provider, hasher, now };
+  const counters = settings.redisUrl ? createRedisCounterStore(settings.redisUrl) : createDbCounterStore(db);
+  const signIn: SignInDeps = {
+    db,
+    hasher,
+    counters,
+    now,
+    pepper: settings.passwordPepper,
+    lock: { freeFailures: settings.signInFreeFailures, firstDelayMs: 30_000, maxDelayMs: settings.signInMaxDelay * 1000, ttlMs: 24 * 3600_000 },
+    ipFailuresPerHour: settings.signInIpFailuresPerHour,
+  };
+  const deps = { settings, db, provider, hasher, counters, signIn, now };
   mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
 
   worker.start(OUTBOX_INTERVAL_MS);
-  const purge = setInterval(() => purgeExpired(db, now()).catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
+  const purge = setInterval(
+    () => Promise.all([purgeExpired(db, now()), purgeCounters(db, now())]).catch((error) => log('purge failed', error)),
+    PURGE_INTERVAL_MS,
+  );
   purge.unref();
   let server: Server | undefined;
 
@@ -79,6 +95,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     provider,
     hasher,
     outbox: worker,
+    counters,
     devOutbox: outbox?.entries,
     notices,
     async listen(port = settings.port, host?: string) {
@@ -92,6 +109,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     async close() {
       clearInterval(purge);
       await worker.stop();
+      await counters.close();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));

@@ -1,7 +1,8 @@
 // Member sign-in: "Medlemsnummer eller brukernavn" + "Passord".
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { signInMember } from '../../src/accounts/sign-in.ts';
+import { findMemberByIdentifier } from '../../src/accounts/accounts.ts';
+import { signIn } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import { checkCsrf, csrfToken, finishInteraction, formField, loadInteraction, render, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t } from '../i18n.ts';
@@ -40,10 +41,12 @@ export function registerMemberLogin(router: Router, deps: FlowDeps): void {
       const message = t(lang, identifier === null || password === null ? 'login.failed' : 'login.missing');
       return showMemberLogin(ctx, deps, interaction, { identifier: identifier ?? '', errors: [{ field: 'identifier', message }] });
     }
-    const account = await signInMember(deps.db, deps.hasher, identifier, password);
+    const found = await findMemberByIdentifier(deps.db, identifier);
+    const { account, throttled } = await signIn(deps.signIn, found, { identifier, password, ip: ctx.ip });
     const request = { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
     if (!account) {
-      await audit(deps.db, { event: 'sign_in.failed', ...request, detail: { kind: 'member' } }, deps.now());
+      const event = throttled ? 'sign_in.throttled' : 'sign_in.failed';
+      await audit(deps.db, { event, accountId: found?.id, ...request, detail: { kind: 'member' } }, deps.now());
       return showMemberLogin(ctx, deps, interaction, { identifier, errors: [{ field: 'identifier', message: t(lang, 'login.failed') }] });
     }
     await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...request, detail: { kind: 'member' } }, deps.now());

@@ -1,0 +1,100 @@
+// Brute force and spraying: throttled per account and per IP, in storage every instance shares.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createMember } from '../support/accounts.ts';
+import { Browser, textOf, type Page } from '../support/browser.ts';
+import { startIdp, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+
+const PASSWORD = 'fjordtur-til-lofoten';
+
+describe('sign-in throttling', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let clock = Date.now();
+  before(async () => {
+    idp = await startIdp({ SIGNIN_IP_FAILURES_PER_HOUR: '1000' }, { now: () => clock });
+    rp = await registerRp(idp);
+  });
+  after(() => idp.close());
+
+  async function attempt(identifier: string, password: string, headers: Record<string, string> = {}): Promise<Page> {
+    const browser = new Browser(headers);
+    const { page } = await rp.start(browser);
+    return browser.submit(page, { identifier, password }, { stopAt: CALLBACK });
+  }
+  const signedIn = (page: Page) => Boolean(page.location?.startsWith(CALLBACK));
+  const failures = async (accountId: string) => idp.counters.failures(`signin:${accountId}`);
+
+  test('after 5 failures the right password must wait, gets the usual message, then works and clears the count', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    for (let i = 0; i < 5; i++) assert.equal((await attempt(member.memberNumber!, 'wrong-password-x')).status, 400);
+    const locked = await attempt(member.memberNumber!, PASSWORD);
+    assert.equal(signedIn(locked), false, 'the 6th attempt is delayed even with the right password');
+    assert.match(textOf(locked.html), /Feil medlemsnummer\/brukernavn eller passord\./);
+    const events = await idp.db('audit_log').where({ account_id: member.id }).orderBy('id').pluck('event');
+    assert.deepEqual(events, [...Array(5).fill('sign_in.failed'), 'sign_in.throttled']);
+
+    clock += 60_000; // the wait grew to 60 s with the refused attempt
+    assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), true);
+    assert.equal(await failures(member.id), 0, 'success resets the count');
+  });
+
+  test('the lock applies to username and member number alike', async () => {
+    const member = await createMember(idp, { password: PASSWORD, username: 'lås.test' });
+    for (let i = 0; i < 5; i++) await attempt(i % 2 ? 'lås.test' : member.memberNumber!, 'wrong-password-x');
+    assert.equal(signedIn(await attempt('LÅS.TEST', PASSWORD)), false);
+    assert.equal(await failures(member.id), 6);
+  });
+
+  test('20 parallel wrong guesses are all counted', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    const pages = await Promise.all(Array.from({ length: 20 }, () => attempt(member.memberNumber!, 'wrong-password-x')));
+    assert.ok(pages.every((page) => page.status === 400));
+    assert.equal(await failures(member.id), 20);
+    assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false);
+  });
+
+  test('the counters survive a restart', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    for (let i = 0; i < 5; i++) await attempt(member.memberNumber!, 'wrong-password-x');
+    idp = await idp.restart();
+    assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false);
+  });
+
+  test('unknown identifiers are throttled the same way', async () => {
+    for (let i = 0; i < 5; i++) await attempt('98989898', 'wrong-password-x');
+    const page = await attempt('98989898', 'wrong-password-x');
+    assert.equal(page.status, 400);
+    const rows = await idp.db('audit_log').where({ event: 'sign_in.throttled' }).whereNull('account_id');
+    assert.equal(rows.length, 1);
+  });
+});
+
+describe('per-IP limit (spraying) and trusted proxy hops', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  before(async () => {
+    idp = await startIdp({ SIGNIN_IP_FAILURES_PER_HOUR: '10', TRUST_PROXY_HOPS: '1' });
+    rp = await registerRp(idp);
+  });
+  after(() => idp.close());
+
+  async function attempt(identifier: string, password: string, forwardedFor: string): Promise<Page> {
+    const browser = new Browser({ 'x-forwarded-for': forwardedFor });
+    const { page } = await rp.start(browser);
+    return browser.submit(page, { identifier, password }, { stopAt: CALLBACK });
+  }
+
+  test('many accounts, one IP: refused past the hourly cap, whatever the client claims as its own address', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    // The proxy appends the real client address; the part before it is the client's to invent.
+    for (let i = 0; i < 10; i++) await attempt(String(50_000_000 + i), 'Sommer2024!!', `10.0.0.${i}, 192.0.2.7`);
+    assert.equal(await idp.counters.peek('signin-ip:192.0.2.7', 3600_000, Date.now()), 10);
+    const blocked = await attempt(member.memberNumber!, PASSWORD, `10.9.9.9, 192.0.2.7`);
+    assert.equal(blocked.location, undefined, 'refused from the spraying IP');
+    assert.match(textOf(blocked.html), /Feil medlemsnummer\/brukernavn eller passord\./);
+    const other = await attempt(member.memberNumber!, PASSWORD, '192.0.2.8');
+    assert.ok(other.location?.startsWith(CALLBACK), 'another IP is not affected');
+  });
+});
