@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SendLimits } from '../src/security/send-limits.ts';
 
 export type Mode = 'development' | 'production' | 'test';
 export type WipeMoment = 'on-order' | 'on-use';
@@ -39,6 +40,8 @@ export type Settings = {
   signInMaxDelay: number;
   /** Failed sign-ins per hour from one IP, across accounts, before that IP is refused (spraying). */
   signInIpFailuresPerHour: number;
+  /** Limits on sending first-time passwords and codes (see src/security/send-limits.ts). */
+  sendLimits: SendLimits;
   /** Redis for counters (rate limits); unset = the database. */
   redisUrl: string | null;
   /** Lifetime of a first-time password, seconds. */
@@ -190,6 +193,13 @@ export function loadSettings(env: Env = process.env): Settings {
     signInMaxDelay: integer(env, 'SIGNIN_MAX_DELAY', 15 * 60, 1, 24 * 3600),
     signInIpFailuresPerHour: integer(env, 'SIGNIN_IP_FAILURES_PER_HOUR', 100, 1, 1_000_000),
     redisUrl: redisUrl(env),
+    sendLimits: {
+      perRecipientQuarter: integer(env, 'SEND_LIMIT_RECIPIENT_15MIN', 3, 1, 1000),
+      perRecipientDay: integer(env, 'SEND_LIMIT_RECIPIENT_DAY', 10, 1, 10_000),
+      perIpHour: integer(env, 'SEND_LIMIT_IP_HOUR', 20, 1, 1_000_000),
+      smsPerHour: integer(env, 'SMS_BUDGET_HOUR', 2000, 1, 10_000_000),
+      smsPerDay: integer(env, 'SMS_BUDGET_DAY', 20_000, 1, 100_000_000),
+    },
     sessionIdleTimeout: integer(env, 'SESSION_IDLE_TIMEOUT', 2 * 3600, 60, 30 * 24 * 3600),
     sessionMaxAge: integer(env, 'SESSION_MAX_AGE', 12 * 3600, 60, 30 * 24 * 3600),
     firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),
