@@ -99,6 +99,7 @@ function parseIssuer(raw: string, mode: Mode): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ISSUER', 'must be http(s)');
   if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment');
+  if (url.pathname !== '/') throw new ConfigError('ISSUER', 'must be an origin without a path (the provider serves from /)');
   if (mode === 'production' && url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw new ConfigError('ISSUER', 'must use https in production');
   }

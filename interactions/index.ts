@@ -5,6 +5,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
+import { pinOrigin } from '../src/http/pin-origin.ts';
 import { strictForm } from '../src/http/strict-form.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
@@ -51,6 +52,7 @@ export function mountInteractions(
   if (options.devOutbox) registerDevOutbox(router, deps, options.devOutbox);
   if (options.demo) registerDemoApp(router, deps);
 
+  provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
   provider.use(handleErrors(deps.settings, options.log));
   provider.use(router.routes());

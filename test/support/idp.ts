@@ -11,8 +11,8 @@ import { createIdp, type Idp, type IdpOptions } from '../../src/server.ts';
 
 export type TestIdp = Idp & {
   issuer: string;
-  /** Stops this instance and starts a new one on the same database and port (a restart). */
-  restart(): Promise<TestIdp>;
+  /** Stops this instance and starts a new one on the same database and port (a restart), optionally reconfigured. */
+  restart(changes?: Partial<Settings>): Promise<TestIdp>;
   /** Starts a second instance on the same database (scale-out), on its own port. */
   another(): Promise<TestIdp>;
 };
@@ -75,20 +75,20 @@ export async function startIdp(env: Record<string, string> = {}, options: IdpOpt
   const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ...env, ISSUER: issuer });
   const instances = new Set<Idp>();
 
-  async function launch(listenPort: number): Promise<TestIdp> {
-    const idp = await createIdp(settings, { schema: database.schema, print: () => {}, log: () => {}, ...options });
+  async function launch(listenPort: number, current: Settings): Promise<TestIdp> {
+    const idp = await createIdp(current, { schema: database.schema, print: () => {}, log: () => {}, ...options });
     await idp.listen(listenPort, '127.0.0.1');
     instances.add(idp);
     return {
       ...idp,
       issuer,
-      async restart() {
+      async restart(changes = {}) {
         await idp.close();
         instances.delete(idp);
-        return launch(listenPort);
+        return launch(listenPort, { ...current, ...changes });
       },
       async another() {
-        return launch(await freePort());
+        return launch(await freePort(), current);
       },
       async close() {
         for (const instance of instances) await instance.close();
@@ -97,5 +97,5 @@ export async function startIdp(env: Record<string, string> = {}, options: IdpOpt
       },
     };
   }
-  return launch(port);
+  return launch(port, settings);
 }

@@ -50,6 +50,7 @@ test('bad values name their variable', () => {
   failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
   failsOn({ ISSUER: 'not a url' }, 'ISSUER');
   failsOn({ ISSUER: 'https://hk.no/?x=1' }, 'ISSUER');
+  failsOn({ ISSUER: 'https://hk.no/idp' }, 'ISSUER');
   failsOn({ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS');
   failsOn({ PASSWORD_PEPPER: 'short' }, 'PASSWORD_PEPPER');
   failsOn({ TRUST_PROXY_HOPS: '-1' }, 'TRUST_PROXY_HOPS');
