@@ -118,3 +118,20 @@ export function render(
     }),
   );
 }
+
+/** Where a request came from, for the audit log. */
+export function requestContext(ctx: Context, interaction: LoadedInteraction): { clientId: string; ip: string; userAgent: string } {
+  return { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
+}
+
+/**
+ * The interaction if it is a member sign-in still waiting for the person to sign in; otherwise the
+ * browser is sent back to the interaction's start (which shows whatever it needs now).
+ */
+export async function loadMemberSignIn(ctx: Context, deps: FlowDeps): Promise<LoadedInteraction | undefined> {
+  const interaction = await loadInteraction(ctx, deps);
+  if (interaction.prompt === 'login' && interaction.client.login === 'member') return interaction;
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${interaction.uid}`);
+  return undefined;
+}

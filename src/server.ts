@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
 import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
+import { purgeExpiredFirstTimePasswords } from './accounts/first-time-passwords.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
@@ -68,7 +69,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
 
   worker.start(OUTBOX_INTERVAL_MS);
-  const purge = setInterval(() => purgeExpired(db, now()).catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
+  const purge = setInterval(() => {
+    purgeExpired(db, now()).catch((error) => log('purge failed', error));
+    purgeExpiredFirstTimePasswords(db, now()).catch((error) => log('purge of first-time passwords failed', error));
+  }, PURGE_INTERVAL_MS);
   purge.unref();
   let server: Server | undefined;
 

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
 import { upsertMember } from '../accounts/accounts.ts';
+import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
 import { importMembers } from '../accounts/members.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
@@ -24,6 +25,8 @@ export const USAGE = `Usage: hk-idp <command>
               [--login member|business] [--first-party | --third-party] [--logo-uri URI]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
+  members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
+                                            caseworker help: SMS a first-time password to the registered mobile
   audit tail [--limit N] [--account ID] [--event NAME]`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
@@ -158,6 +161,19 @@ const memberCommands: Record<string, Command> = {
     });
     await audit(cli.db, { event: added ? 'member.added' : 'member.updated', accountId: account.id, actor: actorOf(cli) });
     cli.out(`${added ? 'added' : 'updated'} member ${account.memberNumber}`);
+  },
+  async 'send-first-time-password'(args, cli) {
+    const { values, positionals } = parse(args, { sms: { type: 'boolean' }, by: { type: 'string' } });
+    const [memberNumber, ...extra] = positionals;
+    if (!memberNumber || extra.length) throw new InputError('which member? hk-idp members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER');
+    if (!values.sms) throw new InputError('--sms is required: a caseworker sends first-time passwords by SMS only');
+    if (!values.by) throw new InputError('--by CASEWORKER is required: the audit log records who sent it');
+    const result = await sendFirstTimePasswordAsCaseworker(cli.db, cli.settings, { memberNumber, caseworker: values.by }, {}, Date.now());
+    if (!result.sent) {
+      const why = { unknown_member: 'there is no member with that number', inactive: 'the member is not active', no_contact: 'the member has no registered mobile number' };
+      throw new InputError(`nothing sent to member ${memberNumber}: ${why[result.reason]}`);
+    }
+    cli.out(`first-time password queued by SMS to member ${memberNumber}'s registered mobile (ending ${result.to.slice(1)}); it was not shown to anyone`);
   },
 };
 
