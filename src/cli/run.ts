@@ -184,7 +184,7 @@ const auditCommands: Record<string, Command> = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
     const rows = await latestAudit(cli.db, limit, { accountId: values.account, event: values.event });
     for (const row of rows.reverse()) {
-      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`].filter(Boolean).join(' ');
+      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`, row.userAgent && `ua="${row.userAgent}"`].filter(Boolean).join(' ');
       cli.out(`${new Date(row.at).toISOString()}  ${row.event}  ${who}${Object.keys(row.detail).length ? `  ${JSON.stringify(row.detail)}` : ''}`);
     }
   },
