@@ -109,6 +109,20 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     assert.match(textOf(form.html), /Når du bestiller førstegangspassord, slettes det gamle passordet og brukernavnet ditt/);
   });
 
+  test('the pages are in English for an English browser', async () => {
+    const browser = new Browser({ 'accept-language': 'en' });
+    const { page } = await rp.start(browser);
+    const form = await browser.go(h.linkOn(page, 'I want a password or have forgotten mine'));
+    assert.match(form.html, /<html lang="en">/);
+    assert.match(textOf(form.html), /Order a first-time password .*How do you want to receive the first-time password\?/);
+    const sent = await browser.submit(form, { member_number: '99999990', channel: 'sms', contact: '98765431' });
+    assert.match(textOf(sent.html), /you will receive a first-time password shortly\. It is valid for 24 hours\./);
+    const first = await browser.go(h.linkOn(sent, 'I have received a new password/PIN'));
+    assert.match(textOf(first.html), /Sign in with a first-time password/);
+    const failed = await browser.submit(first, { member_number: '99999990', password: 'abcd efgh jkmn' });
+    assert.match(textOf(failed.html), /Wrong member number or first-time password, or the password has expired\./);
+  });
+
   test('the registered mobile in another notation gets one SMS, at the stored number, in Norwegian', async () => {
     const member = await createMember(idp, { mobile: '98765432' });
     assert.equal(member.mobile, '+4798765432');
