@@ -8,6 +8,7 @@ import type { Language } from '../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
 import type { SignInDeps } from '../src/accounts/sign-in.ts';
 import type { CounterStore } from '../src/security/counters.ts';
+import type { SendGuard } from '../src/security/send-limits.ts';
 import type { Db } from '../src/storage/db.ts';
 import type { Html } from './html.ts';
 import { pickLanguage } from './i18n.ts';
@@ -20,6 +21,8 @@ export type FlowDeps = {
   hasher: PasswordHasher;
   counters: CounterStore;
   signIn: SignInDeps;
+  /** Sending limits, checked before a code or first-time password is issued. */
+  sendGuard: SendGuard;
   now: () => number;
 };
 
@@ -121,4 +124,21 @@ export function render(
       switchUrl: options.path === null ? null : switchUrl(options.path ?? ctx.path, options.lang),
     }),
   );
+}
+
+/** Where a request came from, for the audit log. */
+export function requestContext(ctx: Context, interaction: LoadedInteraction): { clientId: string; ip: string; userAgent: string } {
+  return { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
+}
+
+/**
+ * The interaction if it is a member sign-in still waiting for the person to sign in; otherwise the
+ * browser is sent back to the interaction's start (which shows whatever it needs now).
+ */
+export async function loadMemberSignIn(ctx: Context, deps: FlowDeps): Promise<LoadedInteraction | undefined> {
+  const interaction = await loadInteraction(ctx, deps);
+  if (interaction.prompt === 'login' && interaction.client.login === 'member') return interaction;
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${interaction.uid}`);
+  return undefined;
 }

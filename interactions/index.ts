@@ -10,9 +10,11 @@ import { strictForm } from '../src/http/strict-form.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
+import { registerFirstTimePassword } from './first-time-password/index.ts';
 import { handleErrors } from './errors/index.ts';
 import { loadInteraction, type FlowDeps } from './flow.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
+import { registerSetCredentials } from './set-credentials/index.ts';
 
 export { logoutPages } from './logout/index.ts';
 export { renderProviderError } from './errors/index.ts';
@@ -48,6 +50,8 @@ export function mountInteractions(
     return showMemberLogin(ctx, deps, interaction);
   });
   registerMemberLogin(router, deps);
+  registerFirstTimePassword(router, deps);
+  registerSetCredentials(router, deps);
   registerConsent(router, deps);
   if (options.devOutbox) registerDevOutbox(router, deps, options.devOutbox);
   if (options.demo) registerDemoApp(router, deps);

@@ -6,12 +6,14 @@ import type Provider from 'oidc-provider';
 import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
+import { purgeExpiredFirstTimePasswords } from './accounts/first-time-passwords.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
 import { seedDemo } from './demo.ts';
-import { createDbCounterStore, createRedisCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
+import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
+import { createSendGuard } from './security/send-limits.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -65,7 +67,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
 
-  const counters = settings.redisUrl ? createRedisCounterStore(settings.redisUrl) : createDbCounterStore(db);
+  const counters = createCounterStore(db, settings.redisUrl);
+  // An operator must hear when the SMS budget is spent: an error line a log alert can match.
+  const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => log(`ALERT ${message}`));
   const signIn: SignInDeps = {
     db,
     hasher,
@@ -75,7 +79,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     lock: { freeFailures: settings.signInFreeFailures, firstDelayMs: 30_000, maxDelayMs: settings.signInMaxDelay * 1000, ttlMs: 24 * 3600_000 },
     ipFailuresPerHour: settings.signInIpFailuresPerHour,
   };
-  const deps = { settings, db, provider, hasher, counters, signIn, now };
+  const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
   mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
@@ -83,7 +87,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
 
   worker.start(OUTBOX_INTERVAL_MS);
   const purge = setInterval(
-    () => Promise.all([purgeExpired(db, now()), purgeCounters(db, now())]).catch((error) => log('purge failed', error)),
+    () =>
+      Promise.all([purgeExpired(db, now()), purgeCounters(db, now()), purgeExpiredFirstTimePasswords(db, now())]).catch((error) =>
+        log('purge failed', error),
+      ),
     PURGE_INTERVAL_MS,
   );
   purge.unref();

@@ -5,6 +5,7 @@ import { findMemberByIdentifier } from '../../src/accounts/accounts.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import { checkCsrf, csrfToken, finishInteraction, formField, loadInteraction, render, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { html } from '../html.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { memberLoginView } from './view.ts';
@@ -22,7 +23,17 @@ export function showMemberLogin(
     client: interaction.client,
     errors: options.errors,
     path: `/interaction/${uid}`,
-    body: memberLoginView({ lang, uid, csrf: csrfToken(deps.settings, uid), identifier: options.identifier, errors: options.errors }),
+    body: memberLoginView({
+      lang,
+      uid,
+      csrf: csrfToken(deps.settings, uid),
+      identifier: options.identifier,
+      errors: options.errors,
+      links: [
+        html`<a href="/interaction/${uid}/first-time-password">${t(lang, 'login.order_link')}</a>`,
+        html`<a href="/interaction/${uid}/first-login">${t(lang, 'login.first_login_link')}</a>`,
+      ],
+    }),
   });
 }
 

@@ -37,29 +37,45 @@ export async function checkPassword(
   return usable;
 }
 
+/** A counter key for something a person typed, without storing what they typed. */
+export const typedKey = (deps: Pick<SignInDeps, 'pepper'>, prefix: string, typed: string) =>
+  `${prefix}:${createHmac('sha256', deps.pepper).update(typed.normalize('NFKC').trim().toLowerCase()).digest('base64url')}`;
+
 /**
- * A throttled password check. Failures are counted per account — per typed identifier when there is
- * no such account, so unknown ones are throttled alike — and per IP. The attempt is claimed (and
- * counted) before the password is compared, so parallel guesses cannot slip past the limit.
+ * Any guess at a secret (password, first-time password), throttled. Failures are counted per
+ * `subject` and per IP. The attempt is claimed (and counted) before the secret is checked, so parallel
+ * guesses cannot slip past the limit; the check runs even when throttled, so the answer takes the
+ * same time either way.
+ */
+export async function throttledAttempt<T>(
+  deps: SignInDeps,
+  subject: string,
+  ip: string,
+  check: () => Promise<T | undefined>,
+): Promise<{ result?: T; throttled: boolean }> {
+  const now = deps.now();
+  const ipKey = `signin-ip:${ip}`;
+  const ipBlocked = (await deps.counters.peek(ipKey, HOUR, now)) >= deps.ipFailuresPerHour;
+  const claim = ipBlocked ? { allowed: false } : await deps.counters.claimAttempt(subject, now, deps.lock);
+  const result = await check();
+  if (claim.allowed && result !== undefined) {
+    await deps.counters.clearFailures(subject);
+    return { result, throttled: false };
+  }
+  await deps.counters.increment(ipKey, HOUR, now);
+  return { throttled: !claim.allowed };
+}
+
+/**
+ * A throttled password sign-in, counted per account — per typed identifier when there is no such
+ * account, so unknown ones are throttled alike.
  */
 export async function signIn(
   deps: SignInDeps,
   account: Account | undefined,
   attempt: { identifier: string; password: string; ip: string },
 ): Promise<SignInOutcome> {
-  const now = deps.now();
-  const subject = account
-    ? `signin:${account.id}`
-    : `signin-id:${createHmac('sha256', deps.pepper).update(attempt.identifier.normalize('NFKC').trim().toLowerCase()).digest('base64url')}`;
-  const ipKey = `signin-ip:${attempt.ip}`;
-  const ipBlocked = (await deps.counters.peek(ipKey, HOUR, now)) >= deps.ipFailuresPerHour;
-  const claim = ipBlocked ? { allowed: false } : await deps.counters.claimAttempt(subject, now, deps.lock);
-  // The comparison runs even when throttled: the answer must take the same time.
-  const verified = await checkPassword(deps.db, deps.hasher, account, attempt.password);
-  if (claim.allowed && verified) {
-    await deps.counters.clearFailures(subject);
-    return { account: verified, throttled: false };
-  }
-  await deps.counters.increment(ipKey, HOUR, now);
-  return { throttled: !claim.allowed };
+  const subject = account ? `signin:${account.id}` : typedKey(deps, 'signin-id', attempt.identifier);
+  const { result, throttled } = await throttledAttempt(deps, subject, attempt.ip, () => checkPassword(deps.db, deps.hasher, account, attempt.password));
+  return { account: result, throttled };
 }

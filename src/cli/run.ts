@@ -4,15 +4,18 @@ import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
 import { upsertMember } from '../accounts/accounts.ts';
+import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
 import { importMembers } from '../accounts/members.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
 import { InputError } from '../errors.ts';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
+import { createCounterStore } from '../security/counters.ts';
+import { createSendGuard } from '../security/send-limits.ts';
 import { migrate, type Db } from '../storage/db.ts';
 
-export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; actor?: string };
+export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
 type Command = (args: string[], cli: CliContext) => Promise<void>;
 
 export const USAGE = `Usage: hk-idp <command>
@@ -25,6 +28,8 @@ export const USAGE = `Usage: hk-idp <command>
               [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
+  members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
+                                            caseworker help: SMS a first-time password to the registered mobile
   keys list | rotate                        signing keys (rotate: new keys sign after a restart)
   audit tail [--limit N] [--account ID] [--event NAME]`;
 
@@ -165,6 +170,28 @@ const memberCommands: Record<string, Command> = {
     await audit(cli.db, { event: added ? 'member.added' : 'member.updated', accountId: account.id, actor: actorOf(cli) });
     cli.out(`${added ? 'added' : 'updated'} member ${account.memberNumber}`);
   },
+  async 'send-first-time-password'(args, cli) {
+    const { values, positionals } = parse(args, { sms: { type: 'boolean' }, by: { type: 'string' } });
+    const [memberNumber, ...extra] = positionals;
+    if (!memberNumber || extra.length) throw new InputError('which member? hk-idp members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER');
+    if (!values.sms) throw new InputError('--sms is required: a caseworker sends first-time passwords by SMS only');
+    if (!values.by) throw new InputError('--by CASEWORKER is required: the audit log records who sent it');
+    const counters = createCounterStore(cli.db, cli.settings.redisUrl);
+    const guard = createSendGuard(counters, cli.settings.sendLimits, Date.now, (message) => cli.err?.(`ALERT ${message}`));
+    const result = await sendFirstTimePasswordAsCaseworker(cli.db, cli.settings, guard, { memberNumber, caseworker: values.by }, {}, Date.now()).finally(() => counters.close());
+    if (!result.sent) {
+      const why = {
+        unknown_member: 'there is no member with that number',
+        inactive: 'the member is not active',
+        no_contact: 'the member has no registered mobile number',
+        limited_recipient: 'too many first-time passwords to this number lately; try again later',
+        limited_ip: 'you have sent too many first-time passwords this hour',
+        limited_sms_budget: 'the SMS budget is spent; SMS is stopped',
+      };
+      throw new InputError(`nothing sent to member ${memberNumber}: ${why[result.reason]}`);
+    }
+    cli.out(`first-time password queued by SMS to member ${memberNumber}'s registered mobile (ending ${result.to.slice(1)}); it was not shown to anyone`);
+  },
 };
 
 const auditCommands: Record<string, Command> = {
@@ -174,7 +201,7 @@ const auditCommands: Record<string, Command> = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
     const rows = await latestAudit(cli.db, limit, { accountId: values.account, event: values.event });
     for (const row of rows.reverse()) {
-      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`].filter(Boolean).join(' ');
+      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`, row.userAgent && `ua="${row.userAgent}"`].filter(Boolean).join(' ');
       cli.out(`${new Date(row.at).toISOString()}  ${row.event}  ${who}${Object.keys(row.detail).length ? `  ${JSON.stringify(row.detail)}` : ''}`);
     }
   },

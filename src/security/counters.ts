@@ -116,6 +116,11 @@ export function createRedisCounterStore(url: string, prefix = 'hk-idp:'): Counte
   };
 }
 
+/** The store the settings ask for: Redis when REDIS_URL is set, else the database. */
+export function createCounterStore(db: Db, redisUrl: string | null): CounterStore {
+  return redisUrl ? createRedisCounterStore(redisUrl) : createDbCounterStore(db);
+}
+
 /** Deletes counters whose window or lock has passed (the database store only; Redis expires its own). */
 export async function purgeCounters(db: Db, now: number): Promise<number> {
   return db('counters').where('expires_at', '<', now).delete();

@@ -52,3 +52,10 @@ export async function claimSend(
   }
   return { allowed: true };
 }
+
+export type SendGuard = (request: { channel: Channel; recipient: string; ip: string }) => Promise<{ allowed: true } | { allowed: false; reason: SendRefusal }>;
+
+/** `claimSend` with its dependencies bound, as the core's sending functions take it. */
+export function createSendGuard(counters: CounterStore, limits: SendLimits, now: () => number, alert: (message: string) => void): SendGuard {
+  return (request) => claimSend(counters, limits, { ...request, now: now() }, alert);
+}

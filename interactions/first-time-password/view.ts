@@ -1,0 +1,68 @@
+// Pages of the first-time password flow: ordering one, "check your SMS or e-mail", and first login.
+import type { Language } from '../../src/accounts/accounts.ts';
+import type { Channel } from '../../src/delivery/delivery.ts';
+import { html, type Html } from '../html.ts';
+import { t } from '../i18n.ts';
+import { field, type FieldError } from '../layout.ts';
+
+const backToLogin = (lang: Language, uid: string) => html`<a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a>`;
+
+export function orderView(options: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  wipeOnOrder: boolean;
+  memberNumber?: string;
+  channel?: Channel;
+  contact?: string;
+  errors?: FieldError[];
+}): Html {
+  const { lang, uid, errors } = options;
+  const channel = options.channel ?? 'sms';
+  const choice = (value: Channel) =>
+    html`<div class="choice"><input type="radio" id="channel-${value}" name="channel" value="${value}"${channel === value ? html` checked` : ''}><label for="channel-${value}">${t(lang, value === 'sms' ? 'ftp.order.channel.sms' : 'ftp.order.channel.email')}</label></div>`;
+  return html`<h1>${t(lang, 'ftp.order.heading')}</h1>
+<p>${t(lang, 'ftp.order.intro')}</p>
+<p>${t(lang, options.wipeOnOrder ? 'ftp.order.wipe_on_order' : 'ftp.order.wipe_on_use')}</p>
+<form method="post" action="/interaction/${uid}/first-time-password" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${field({ name: 'member_number', label: t(lang, 'ftp.order.member_number'), value: options.memberNumber, inputmode: 'numeric', autocomplete: 'username', hint: t(lang, 'login.member_number_help'), errors, maxlength: 20 })}
+  <fieldset class="choices">
+    <legend>${t(lang, 'ftp.order.channel')}</legend>
+    ${choice('sms')}
+    ${choice('email')}
+  </fieldset>
+  ${field({ name: 'contact', label: t(lang, 'ftp.order.contact'), value: options.contact, hint: t(lang, 'ftp.order.contact_hint'), errors, maxlength: 320 })}
+  <div class="actions"><button type="submit">${t(lang, 'ftp.order.submit')}</button></div>
+</form>
+<ul class="links">
+  <li><a href="/interaction/${uid}/first-login">${t(lang, 'login.first_login_link')}</a></li>
+  <li>${backToLogin(lang, uid)}</li>
+</ul>`;
+}
+
+/** The same page whatever happened: it says what to expect, not what was found. */
+export function sentView(options: { lang: Language; uid: string; valid: string }): Html {
+  const { lang, uid } = options;
+  return html`<h1>${t(lang, 'ftp.sent.heading')}</h1>
+<div class="status" role="status"><p>${t(lang, 'ftp.sent.body', { valid: options.valid })}</p></div>
+<p>${t(lang, 'ftp.sent.no_message')}</p>
+<div class="actions"><a class="button" href="/interaction/${uid}/first-login">${t(lang, 'ftp.sent.next')}</a></div>
+<ul class="links"><li>${backToLogin(lang, uid)}</li></ul>`;
+}
+
+export function firstLoginView(options: { lang: Language; uid: string; csrf: string; memberNumber?: string; errors?: FieldError[] }): Html {
+  const { lang, uid, errors } = options;
+  return html`<h1>${t(lang, 'first_login.heading')}</h1>
+<p>${t(lang, 'first_login.intro')}</p>
+<form method="post" action="/interaction/${uid}/first-login" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${field({ name: 'member_number', label: t(lang, 'first_login.member_number'), value: options.memberNumber, inputmode: 'numeric', autocomplete: 'username', errors, maxlength: 20 })}
+  ${field({ name: 'password', label: t(lang, 'first_login.password'), autocomplete: 'one-time-code', hint: t(lang, 'first_login.password_hint'), errors, maxlength: 64 })}
+  <div class="actions"><button type="submit">${t(lang, 'first_login.submit')}</button></div>
+</form>
+<ul class="links">
+  <li><a href="/interaction/${uid}/first-time-password">${t(lang, 'first_login.order_link')}</a></li>
+  <li>${backToLogin(lang, uid)}</li>
+</ul>`;
+}

@@ -1,0 +1,327 @@
+// First-time passwords for members ("Jeg vil ha eller har glemt passord", "Jeg har fått nytt
+// passord/PIN"): ordering one to the registered contact, the caseworker sending one, the wipe of old
+// credentials ("I det man bestiller førstegangspassord slettes alt det gamle"), redeeming one, and
+// choosing a username and own password before the sign-in may continue.
+//
+// A first-time password has ~59 bits from a CSPRNG and lives at most a day, so a keyed hash
+// (HMAC with a key derived from the pepper) is enough to store it, and it is cheap: ordering does
+// the same small amount of work whether or not anything is sent.
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Settings } from '../../config/settings.ts';
+import { audit } from '../audit/audit.ts';
+import type { Channel } from '../delivery/delivery.ts';
+import { enqueue } from '../delivery/outbox.ts';
+import { InputError } from '../errors.ts';
+import { endEverythingOf } from '../oidc/adapter.ts';
+import type { Db } from '../storage/db.ts';
+import { canSignIn, findAccountById, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account } from './accounts.ts';
+import { normalizeEmail, normalizeMobile } from './contact.ts';
+import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
+import type { PasswordHasher } from './passwords.ts';
+import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
+
+export type FirstTimePasswordSettings = Pick<Settings, 'firstTimePasswordTtl' | 'wipeCredentials' | 'passwordPepper' | 'passwordMinLength'>;
+
+/** Where a request came from, for the audit log. `actor` is who acted on the member's behalf. */
+export type RequestContext = { clientId?: string | null; ip?: string | null; userAgent?: string | null; actor?: string | null };
+
+/** Lower-case letters and digits without the look-alikes 0/o, 1/l/i: easy to type from an SMS. */
+export const FIRST_TIME_PASSWORD_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
+export const FIRST_TIME_PASSWORD_LENGTH = 12;
+export const MESSAGE_KIND = 'first-time-password';
+
+const MEMBER_NUMBER = /^\d{1,20}$/;
+
+export function generateFirstTimePassword(): string {
+  let password = '';
+  for (let i = 0; i < FIRST_TIME_PASSWORD_LENGTH; i++) password += FIRST_TIME_PASSWORD_ALPHABET[randomInt(FIRST_TIME_PASSWORD_ALPHABET.length)];
+  return password;
+}
+
+/** As a message shows it: groups of four are easier to read off a phone. */
+export const formatFirstTimePassword = (password: string) => password.match(/.{1,4}/g)!.join(' ');
+
+/** What a person typed: case, spaces and dashes do not matter. */
+export const normalizeFirstTimePasswordInput = (typed: string) => typed.normalize('NFKC').toLowerCase().replace(/[\s-]/g, '');
+
+function secretHash(pepper: string, accountId: string, password: string): string {
+  // A key of its own, so this hash can never be confused with a password pre-hash.
+  const key = createHmac('sha256', pepper).update('hk-idp first-time password').digest();
+  return createHmac('sha256', key).update(`${accountId}\n${password}`).digest('base64url');
+}
+
+/** "+4798765432" → "…432": enough for a caseworker to confirm with the member, no more. */
+export const maskMobile = (mobile: string) => `…${mobile.slice(-3)}`;
+
+/** Deletes the member's password and username and ends every session, grant and token of theirs. */
+export async function wipeCredentials(trx: Db, accountId: string, now: number): Promise<void> {
+  await trx('accounts').where({ id: accountId }).update({ password_hash: null, username: null, username_key: null, updated_at: now });
+  await endEverythingOf(trx, accountId);
+}
+
+/**
+ * Issues a new first-time password to the member's registered contact on `channel`, inside `trx`:
+ * it replaces any earlier one, wipes the old credentials when WIPE_CREDENTIALS=on-order, and queues
+ * the message (the outbox worker sends it later, never inside the request).
+ */
+async function issue(trx: Db, settings: FirstTimePasswordSettings, account: Account, channel: Channel, context: RequestContext, now: number): Promise<void> {
+  const to = channel === 'sms' ? account.mobile : account.email;
+  if (!to) throw new Error(`member ${account.id} has no ${channel} contact`);
+  const password = generateFirstTimePassword();
+  const expiresAt = now + settings.firstTimePasswordTtl * 1000;
+  await trx('first_time_passwords')
+    .insert({
+      account_id: account.id,
+      id: randomUUID(),
+      secret_hash: secretHash(settings.passwordPepper, account.id, password),
+      channel,
+      issued_by: context.actor ?? null,
+      created_at: now,
+      expires_at: expiresAt,
+      wiped_at: null,
+    })
+    .onConflict('account_id')
+    .merge();
+  if (settings.wipeCredentials === 'on-order') {
+    await wipeCredentials(trx, account.id, now);
+    await audit(trx, { event: 'credentials.wiped', accountId: account.id, ...context, detail: { moment: 'on-order' } }, now);
+  }
+  await enqueue(
+    trx,
+    {
+      channel,
+      to,
+      kind: MESSAGE_KIND,
+      language: account.language,
+      params: { password: formatFirstTimePassword(password), validMinutes: String(Math.round(settings.firstTimePasswordTtl / 60)) },
+      expiresAt,
+      accountId: account.id,
+    },
+    now,
+  );
+}
+
+export type OrderReason = 'unknown_member' | 'inactive' | 'no_contact' | 'contact_mismatch' | `limited_${SendRefusal}`;
+export type OrderInput = { memberNumber: string; channel: Channel; contact: string };
+
+/** The typed contact in the form HK stores it, or undefined when it cannot be one. */
+export function normalizeContact(channel: Channel, contact: string): string | undefined {
+  return channel === 'sms' ? normalizeMobile(contact) : normalizeEmail(contact);
+}
+
+/**
+ * "Jeg vil ha eller har glemt passord". Sends only when `contact` is exactly the one registered for
+ * that member (after normalisation). The outcome is for the audit log and tests; the person must be
+ * told the same thing whatever it is.
+ */
+export async function orderFirstTimePassword(
+  db: Db,
+  settings: FirstTimePasswordSettings,
+  guard: SendGuard,
+  order: OrderInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ sent: boolean; reason?: OrderReason }> {
+  const memberNumber = order.memberNumber.trim();
+  const typed = normalizeContact(order.channel, order.contact);
+  if (!MEMBER_NUMBER.test(memberNumber) || !typed) throw new InputError('a member number and a valid contact are required');
+  // Sending limits come first: over a limit nothing is issued and nothing wiped (SMS costs money,
+  // and a flood of orders must not keep a member's credentials wiped).
+  const allowance = await guard({ channel: order.channel, recipient: typed, ip: context.ip ?? 'unknown' });
+  // One transaction whatever the outcome, so the branches cost about the same.
+  return db.transaction(async (trx) => {
+    const account = await findMemberByNumber(trx, memberNumber);
+    const stored = order.channel === 'sms' ? account?.mobile : account?.email;
+    const registered = stored ? normalizeContact(order.channel, stored) : undefined;
+    const reason: OrderReason | undefined = !allowance.allowed
+      ? `limited_${allowance.reason}`
+      : !account
+      ? 'unknown_member'
+      : !canSignIn(account)
+        ? 'inactive'
+        : !registered
+          ? 'no_contact'
+          : registered !== typed
+            ? 'contact_mismatch'
+            : undefined;
+    if (account && !reason) await issue(trx, settings, account, order.channel, context, now);
+    await audit(
+      trx,
+      { event: 'first_time_password.ordered', accountId: account?.id ?? null, ...context, detail: { channel: order.channel, sent: !reason, ...(reason ? { reason } : {}) } },
+      now,
+    );
+    return reason ? { sent: false, reason } : { sent: true };
+  });
+}
+
+/**
+ * A caseworker, on the phone with the member, sends a first-time password by SMS to the member's
+ * registered mobile: the same effect as the member ordering it. The caseworker never sees it.
+ */
+export async function sendFirstTimePasswordAsCaseworker(
+  db: Db,
+  settings: FirstTimePasswordSettings,
+  guard: SendGuard,
+  request: { memberNumber: string; caseworker: string },
+  context: Omit<RequestContext, 'actor'>,
+  now: number,
+): Promise<{ sent: true; to: string } | { sent: false; reason: Exclude<OrderReason, 'contact_mismatch'> }> {
+  const memberNumber = request.memberNumber.trim();
+  const caseworker = request.caseworker.trim();
+  if (!MEMBER_NUMBER.test(memberNumber)) throw new InputError('the member number must be 1-20 digits');
+  if (!caseworker || caseworker.length > 200 || /\p{Cc}/u.test(caseworker)) throw new InputError('say who the caseworker is (--by, at most 200 characters)');
+  const by = { ...context, actor: caseworker };
+  // Limits before the transaction (the counters may share its connection). The per-IP limit is per
+  // caseworker here: a quota on how many members one person can send to.
+  const registered = (await findMemberByNumber(db, memberNumber))?.mobile;
+  const allowance = registered ? await guard({ channel: 'sms', recipient: registered, ip: `caseworker:${caseworker}` }) : { allowed: true as const };
+  return db.transaction(async (trx) => {
+    const account = await findMemberByNumber(trx, memberNumber);
+    const reason = !account
+      ? 'unknown_member'
+      : !canSignIn(account)
+        ? 'inactive'
+        : !account.mobile
+          ? 'no_contact'
+          : !allowance.allowed
+            ? (`limited_${allowance.reason}` as const)
+            : undefined;
+    if (account && !reason) await issue(trx, settings, account, 'sms', by, now);
+    await audit(
+      trx,
+      { event: 'caseworker.first_time_password_sent', accountId: account?.id ?? null, ...by, detail: { channel: 'sms', sent: !reason, ...(reason ? { reason } : {}) } },
+      now,
+    );
+    return reason ? { sent: false as const, reason } : { sent: true as const, to: maskMobile(account!.mobile!) };
+  });
+}
+
+/** A redeemed first-time password: the member may now choose a username and password, nothing more. */
+export type FirstLogin = { accountId: string; firstTimePasswordId: string };
+
+/**
+ * "Jeg har fått nytt passord/PIN": member number + first-time password. One query and one HMAC
+ * comparison whatever exists, so neither answer nor timing tells whether the member exists. With
+ * WIPE_CREDENTIALS=on-use the first correct use is when the old credentials are wiped.
+ */
+export async function redeemFirstTimePassword(
+  db: Db,
+  settings: FirstTimePasswordSettings,
+  input: { memberNumber: string; password: string },
+  context: RequestContext,
+  now: number,
+): Promise<FirstLogin | undefined> {
+  const memberNumber = input.memberNumber.trim();
+  const typed = normalizeFirstTimePasswordInput(input.password);
+  const row = MEMBER_NUMBER.test(memberNumber)
+    ? await db('accounts')
+        .leftJoin('first_time_passwords', 'first_time_passwords.account_id', 'accounts.id')
+        .where({ 'accounts.kind': 'member', 'accounts.member_number': memberNumber })
+        .first('accounts.id as account_id', 'accounts.status', 'first_time_passwords.id as ftp_id', 'first_time_passwords.secret_hash', 'first_time_passwords.expires_at', 'first_time_passwords.wiped_at')
+    : undefined;
+  const live = Boolean(row?.ftp_id) && row.status === 'active' && Number(row.expires_at) > now;
+  const expected = Buffer.from(live ? row.secret_hash : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
+  const actual = Buffer.from(secretHash(settings.passwordPepper, row?.account_id ?? 'decoy', typed));
+  const ok = expected.length === actual.length && timingSafeEqual(expected, actual) && live;
+  if (!ok) {
+    await audit(db, { event: 'sign_in.failed', accountId: row?.account_id ?? null, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
+    return undefined;
+  }
+  const login = { accountId: row.account_id as string, firstTimePasswordId: row.ftp_id as string };
+  if (settings.wipeCredentials === 'on-use' && row.wiped_at == null) {
+    await db.transaction(async (trx) => {
+      // The conditional update is the claim: of two simultaneous first uses, one wipes.
+      const first = await trx('first_time_passwords').where({ account_id: login.accountId, id: login.firstTimePasswordId }).whereNull('wiped_at').update({ wiped_at: now });
+      if (!first) return;
+      await wipeCredentials(trx, login.accountId, now);
+      await audit(trx, { event: 'credentials.wiped', accountId: login.accountId, ...context, detail: { moment: 'on-use' } }, now);
+    });
+  }
+  await audit(db, { event: 'first_time_password.accepted', accountId: login.accountId, ...context }, now);
+  return login;
+}
+
+export type CredentialProblem =
+  | { field: 'username'; reason: UsernameError['reason'] }
+  | { field: 'password' | 'confirmation'; reason: PasswordProblem | 'characters' };
+
+export type CredentialsInput = {
+  /** null (any field): the form field could not be read (control characters). */
+  username: string | null;
+  password: string | null;
+  confirmation: string | null;
+};
+
+/** The problems with a chosen username and password, in form order; empty when both are fine. */
+async function credentialProblems(db: Db, settings: FirstTimePasswordSettings, account: Account, input: CredentialsInput): Promise<CredentialProblem[]> {
+  const problems: CredentialProblem[] = [];
+  let username: string | undefined;
+  try {
+    if (input.username === null) throw new UsernameError('characters');
+    username = validateUsername(input.username);
+    const taken = await db('accounts').where({ username_key: usernameKey(username) }).whereNot({ id: account.id }).first('id');
+    if (taken) problems.push({ field: 'username', reason: 'taken' });
+  } catch (error) {
+    if (!(error instanceof UsernameError)) throw error;
+    problems.push({ field: 'username', reason: error.reason });
+  }
+  if (input.password === null) {
+    problems.push({ field: 'password', reason: 'characters' });
+  } else {
+    const passwordProblems = checkNewPassword(input.password, input.confirmation ?? '', {
+      minLength: settings.passwordMinLength,
+      identifiers: [account.memberNumber, username ?? input.username, account.email],
+    });
+    for (const reason of passwordProblems) problems.push({ field: reason === 'mismatch' ? 'confirmation' : 'password', reason });
+  }
+  return problems;
+}
+
+/**
+ * The step after a redeemed first-time password: the member chooses a personal username and an own
+ * password. Only when both are saved is the first-time password used up and the sign-in may go on.
+ */
+export async function completeFirstLogin(
+  db: Db,
+  hasher: PasswordHasher,
+  settings: FirstTimePasswordSettings,
+  login: FirstLogin,
+  input: CredentialsInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; problems: CredentialProblem[] } | { status: 'expired' }> {
+  const stillLive = async (query: Db) =>
+    query('first_time_passwords').where({ account_id: login.accountId, id: login.firstTimePasswordId }).andWhere('expires_at', '>', now).first('id');
+  const account = await findAccountById(db, login.accountId);
+  if (!account || !canSignIn(account) || !(await stillLive(db))) return { status: 'expired' };
+
+  const problems = await credentialProblems(db, settings, account, input);
+  if (problems.length) return { status: 'invalid', problems };
+  // bcrypt before the transaction: it is slow and SQLite has one connection.
+  const passwordHash = await hasher.hash(input.password!);
+  try {
+    const done = await db.transaction(async (trx) => {
+      // Deleting the first-time password is the claim: it works for one completion only.
+      const claimed = await trx('first_time_passwords').where({ account_id: login.accountId, id: login.firstTimePasswordId }).andWhere('expires_at', '>', now).delete();
+      if (!claimed) return false;
+      // Sessions begun with the old credentials end; the new sign-in starts after this.
+      await endEverythingOf(trx, account.id);
+      const username = await setUsername(trx, account.id, input.username!);
+      await trx('accounts').where({ id: account.id }).update({ password_hash: passwordHash, updated_at: now });
+      await audit(trx, { event: 'username.set', accountId: account.id, ...context, detail: { username } }, now);
+      await audit(trx, { event: 'password.set', accountId: account.id, ...context }, now);
+      return true;
+    });
+    if (!done) return { status: 'expired' };
+  } catch (error) {
+    // Someone took the name between the check and the save.
+    if (error instanceof UsernameError) return { status: 'invalid', problems: [{ field: 'username', reason: error.reason }] };
+    throw error;
+  }
+  return { status: 'done', account: (await findAccountById(db, account.id))! };
+}
+
+/** Deletes expired first-time passwords; runs with the provider's own purge. */
+export async function purgeExpiredFirstTimePasswords(db: Db, now: number): Promise<number> {
+  return db('first_time_passwords').where('expires_at', '<', now).delete();
+}

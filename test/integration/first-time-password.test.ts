@@ -1,0 +1,596 @@
+// Member first-time passwords over HTTP with openid-client as the app: ordering, the wipe, first
+// login, choosing username and password, caseworker help, and the audit log.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { findAccountById } from '../../src/accounts/accounts.ts';
+import { latestAudit } from '../../src/audit/audit.ts';
+import { runCli } from '../../src/cli/run.ts';
+import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
+import { Browser, decode, textOf, type Page } from '../support/browser.ts';
+import { createMember, newMemberNumber } from '../support/accounts.ts';
+import { startIdp, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+
+const OLD_PASSWORD = 'gammelt-passord-fra-2019';
+const NEW_PASSWORD = 'sommerferie på Senja med kajakk';
+
+/** Test helpers bound to one server. */
+function helpers(idp: TestIdp, rp: Rp) {
+  const linkOn = (page: Page, text: string) => {
+    const match = [...page.html.matchAll(/<a [^>]*href="([^"]+)"[^>]*>([^<]*)<\/a>/g)].find((m) => decode(m[2]!) === text);
+    assert.ok(match, `no link "${text}" on the page:\n${textOf(page.html)}`);
+    return new URL(decode(match[1]!), page.url);
+  };
+
+  /** A fresh browser at the member sign-in page of `app`. */
+  async function signInPage(app: Rp = rp, headers: Record<string, string> = {}) {
+    const browser = new Browser(headers);
+    const { page, verifier, state } = await app.start(browser);
+    assert.equal(page.status, 200);
+    return { browser, page, verifier, state };
+  }
+
+  /** Orders a first-time password; returns the raw answer to the POST and the page it leads to. */
+  async function order(fields: { member_number: string; channel: 'sms' | 'email'; contact: string }) {
+    await deliver(); // whatever earlier tests left is not this order's
+    const { browser, page } = await signInPage();
+    const form = await browser.go(linkOn(page, 'Jeg vil ha eller har glemt passord'));
+    assert.match(textOf(form.html), /Bestill førstegangspassord/);
+    // stopAt the issuer: the POST's own answer, not followed.
+    const answer = await browser.submit(form, fields, { action: /first-time-password$/, stopAt: idp.issuer });
+    const shown = answer.location ? await browser.go(answer.location) : answer;
+    return { browser, form, answer, shown };
+  }
+
+  // The worker also runs on its own timer, so "new" means newer than the last message a test saw.
+  let seen = 0;
+  /** Delivers what is queued and returns the messages that went out since the last call, oldest first. */
+  async function deliver() {
+    await idp.outbox.deliverDue();
+    const fresh = idp.devOutbox!.filter((m) => m.id > seen).reverse();
+    seen = Math.max(seen, ...idp.devOutbox!.map((m) => m.id));
+    return fresh;
+  }
+
+  const passwordIn = (text: string) => {
+    const match = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(text);
+    assert.ok(match, `no first-time password in: ${text}`);
+    return match[1]!;
+  };
+
+  /** Orders by SMS with the registered mobile and returns the first-time password that arrived. */
+  async function firstTimePasswordFor(member: { memberNumber: string | null; mobile: string | null }) {
+    await order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const sent = await deliver();
+    assert.equal(sent.length, 1);
+    return passwordIn(sent[0]!.text);
+  }
+
+  /** "Jeg har fått nytt passord/PIN" from the sign-in page of a fresh browser. */
+  async function firstLogin(memberNumber: string, password: string, app: Rp = rp) {
+    const start = await signInPage(app);
+    const form = await start.browser.go(linkOn(start.page, 'Jeg har fått nytt passord/PIN'));
+    const result = await start.browser.submit(form, { member_number: memberNumber, password }, { stopAt: CALLBACK });
+    return { ...start, result };
+  }
+
+  async function passwordSignIn(identifier: string, password: string, app: Rp = rp) {
+    const start = await signInPage(app);
+    const result = await start.browser.submit(start.page, { identifier, password }, { stopAt: CALLBACK });
+    return { ...start, result };
+  }
+
+  return { linkOn, signInPage, order, deliver, passwordIn, firstTimePasswordFor, firstLogin, passwordSignIn };
+}
+
+/** Every row of the tables that could hold a secret, as one string. */
+async function dump(idp: TestIdp): Promise<string> {
+  const tables = ['accounts', 'first_time_passwords', 'outbox', 'audit_log', 'oidc_store'];
+  return JSON.stringify(await Promise.all(tables.map((table) => idp.db(table).select())));
+}
+
+describe('member first-time passwords (wipe on order, the default)', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let h: ReturnType<typeof helpers>;
+
+  before(async () => {
+    idp = await startIdp();
+    rp = await registerRp(idp);
+    h = helpers(idp, rp);
+  });
+  after(() => idp.close());
+
+  test('the sign-in page links to ordering and to first login; ordering says the old is wiped', async () => {
+    const { browser, page } = await h.signInPage();
+    h.linkOn(page, 'Jeg har fått nytt passord/PIN');
+    const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
+    assert.match(textOf(form.html), /Når du bestiller førstegangspassord, slettes det gamle passordet og brukernavnet ditt/);
+  });
+
+  test('the pages are in English for an English browser', async () => {
+    const browser = new Browser({ 'accept-language': 'en' });
+    const { page } = await rp.start(browser);
+    const form = await browser.go(h.linkOn(page, 'I want a password or have forgotten mine'));
+    assert.match(form.html, /<html lang="en">/);
+    assert.match(textOf(form.html), /Order a first-time password .*How do you want to receive the first-time password\?/);
+    const sent = await browser.submit(form, { member_number: '99999990', channel: 'sms', contact: '98765431' });
+    assert.match(textOf(sent.html), /you will receive a first-time password shortly\. It is valid for 24 hours\./);
+    const first = await browser.go(h.linkOn(sent, 'I have received a new password/PIN'));
+    assert.match(textOf(first.html), /Sign in with a first-time password/);
+    const failed = await browser.submit(first, { member_number: '99999990', password: 'abcd efgh jkmn' });
+    assert.match(textOf(failed.html), /Wrong member number or first-time password, or the password has expired\./);
+  });
+
+  test('the registered mobile in another notation gets one SMS, at the stored number, in Norwegian', async () => {
+    const member = await createMember(idp, { mobile: '98765432' });
+    assert.equal(member.mobile, '+4798765432');
+    const { answer, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: '+47 987 65 432' });
+    assert.equal(answer.status, 303);
+    assert.match(textOf(shown.html), /Dersom medlemsnummeret og mobilnummeret eller e-postadressen stemmer/);
+
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    const sms = sent[0]!;
+    assert.equal(sms.channel, 'sms');
+    assert.equal(sms.to, '+4798765432');
+    assert.equal(sms.kind, 'first-time-password');
+    assert.match(sms.text, /førstegangspassord fra Handel og Kontor/);
+    assert.match(sms.text, /Gjelder i 24 timer/);
+    const password = h.passwordIn(sms.text);
+    assert.equal(password.replace(/ /g, '').length, 12);
+    assert.ok(sms.text.length <= 160, `one SMS segment: ${sms.text.length} characters`);
+
+    // Stored only as a hash: the password is nowhere in the database, also not once delivered.
+    const db = await dump(idp);
+    assert.ok(!db.includes(password) && !db.includes(password.replace(/ /g, '')), 'the first-time password is not in the database');
+    const [audit] = await latestAudit(idp.db, 1, { event: 'first_time_password.ordered', accountId: member.id });
+    assert.deepEqual(audit!.detail, { channel: 'sms', sent: true });
+    assert.equal(audit!.clientId, rp.clientId);
+    assert.ok(audit!.ip, 'the IP is recorded');
+    assert.ok(audit!.userAgent, 'the user agent is recorded');
+  });
+
+  test('a wrong mobile, an unknown member and an inactive member get the identical answer, and nothing is sent', async () => {
+    const member = await createMember(idp, { mobile: '41234567' });
+    const inactive = await createMember(idp, { mobile: '41234568', status: 'inactive' });
+    const matching = await createMember(idp, { mobile: '41234569' });
+    const cases = {
+      wrongMobile: { member_number: member.memberNumber!, channel: 'sms' as const, contact: '41234560' },
+      unknownMember: { member_number: '99999998', channel: 'sms' as const, contact: '41234567' },
+      inactiveMember: { member_number: inactive.memberNumber!, channel: 'sms' as const, contact: '41234568' },
+      wrongChannel: { member_number: member.memberNumber!, channel: 'email' as const, contact: 'someone.else@example.org' },
+      match: { member_number: matching.memberNumber!, channel: 'sms' as const, contact: '41234569' },
+    };
+    const results: Record<string, Awaited<ReturnType<typeof h.order>>> = {};
+    for (const [name, fields] of Object.entries(cases)) results[name] = await h.order(fields);
+
+    const uid = /\/interaction\/([\w-]+)/;
+    const normalise = (html: string) => html.replace(/\/interaction\/[\w-]+/g, '/interaction/UID').replace(/name="csrf" value="[^"]+"/g, '');
+    const reference = results.match!;
+    for (const [name, result] of Object.entries(results)) {
+      assert.equal(result.answer.status, 303, name);
+      assert.equal(result.answer.location?.replace(uid, '/interaction/UID'), reference.answer.location?.replace(uid, '/interaction/UID'), name);
+      assert.deepEqual(result.answer.headers.getSetCookie().map((c) => c.replace(/=[^;]*/, '=')), reference.answer.headers.getSetCookie().map((c) => c.replace(/=[^;]*/, '=')), name);
+      assert.equal(result.shown.status, 200, name);
+      assert.equal(normalise(result.shown.html), normalise(reference.shown.html), name);
+    }
+
+    const sent = await h.deliver();
+    assert.deepEqual(sent.map((m) => m.to), ['+4741234569'], 'only the match is sent');
+    // Nothing changed for the others, and the reason is in the audit log for the operator.
+    const reasons = (await latestAudit(idp.db, 5, { event: 'first_time_password.ordered' })).map((row) => row.detail.reason ?? 'sent');
+    assert.deepEqual(reasons.reverse(), ['contact_mismatch', 'unknown_member', 'inactive', 'contact_mismatch', 'sent']);
+    assert.equal(await idp.db('first_time_passwords').whereIn('account_id', [member.id, inactive.id]).count('* as n').first().then((r) => Number(r!.n)), 0);
+  });
+
+  test('an invalid member number or contact is pointed out, and nothing is ordered', async () => {
+    const { shown } = await h.order({ member_number: 'abc', channel: 'sms', contact: '12' });
+    assert.equal(shown.status, 400);
+    const text = textOf(shown.html);
+    assert.match(text, /Skriv inn medlemsnummeret ditt\. Det består bare av siffer\./);
+    assert.match(text, /Skriv inn mobilnummeret ditt, for eksempel 987 65 432/);
+    assert.deepEqual(await h.deliver(), []);
+  });
+
+  test('the registered e-mail in another case gets an e-mail, in English for an English-speaking member', async () => {
+    const member = await createMember(idp, { email: 'Ola.Nordmann@Example.org', language: 'en' });
+    assert.equal(member.email, 'ola.nordmann@example.org');
+    await h.order({ member_number: member.memberNumber!, channel: 'email', contact: '  OLA.nordmann@example.ORG ' });
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.channel, 'email');
+    assert.equal(sent[0]!.to, 'ola.nordmann@example.org');
+    assert.equal(sent[0]!.subject, 'Your first-time password from Handel og Kontor');
+    assert.match(sent[0]!.text, /It is valid for 24 hours/);
+    assert.match(sent[0]!.html, /<p>/);
+    // The password works for first login.
+    const { result } = await h.firstLogin(member.memberNumber!, h.passwordIn(sent[0]!.text));
+    assert.match(textOf(result.html), /Velg brukernavn og passord/);
+  });
+
+  test('ordering wipes the old: session ended, refresh token revoked, password and username deleted', async () => {
+    const member = await createMember(idp, { password: OLD_PASSWORD, username: 'Wenche.Wipe' });
+    const { browser, result, verifier, state } = await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD);
+    const tokens = await rp.finish(result.location!, verifier, state);
+    assert.ok(tokens.refresh_token);
+    // The session works before the order.
+    assert.ok((await rp.start(browser, { prompt: 'none' })).page.location?.startsWith(CALLBACK));
+
+    await h.firstTimePasswordFor(member);
+
+    const silent = await rp.start(browser, { prompt: 'none' });
+    assert.match(silent.page.location ?? '', /error=login_required/, 'the session has ended');
+    await assert.rejects(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!), (error: Error & { error?: string }) => error.error === 'invalid_grant');
+    const stored = await findAccountById(idp.db, member.id);
+    assert.equal(stored!.passwordHash, null);
+    assert.equal(stored!.username, null);
+    assert.equal((await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD)).result.status, 400, 'the old password is gone');
+    assert.equal((await h.passwordSignIn('wenche.wipe', OLD_PASSWORD)).result.status, 400, 'the old username is gone');
+    const [wiped] = await latestAudit(idp.db, 1, { event: 'credentials.wiped', accountId: member.id });
+    assert.deepEqual(wiped!.detail, { moment: 'on-order' });
+  });
+
+  test('first login: the app receives its code only after a username and password are chosen', async () => {
+    const member = await createMember(idp, { givenName: 'Frida' });
+    const password = await h.firstTimePasswordFor(member);
+    // Typed without the spaces and in capitals: still the same password.
+    const { browser, result, verifier, state } = await h.firstLogin(member.memberNumber!, password.replace(/ /g, '').toUpperCase());
+    assert.equal(result.status, 200);
+    assert.equal(result.location, undefined, 'no redirect to the app');
+    assert.match(result.url, /\/credentials$/);
+    assert.match(textOf(result.html), /Velg brukernavn og passord/);
+    assert.match(result.html, /autocomplete="new-password"/);
+
+    // A silent sign-in gets no code at this point.
+    const silent = await rp.start(browser, { prompt: 'none' });
+    assert.match(silent.page.location ?? '', /error=login_required/);
+    assert.equal(await idp.db('oidc_store').where({ model: 'AuthorizationCode', account_id: member.id }).count('* as n').first().then((r) => Number(r!.n)), 0);
+
+    const done = await browser.submit(result, { username: 'frida.f', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal(done.status, 303);
+    assert.ok(done.location?.startsWith(CALLBACK), `expected the app's callback, got ${done.location}`);
+    const tokens = await rp.finish(done.location!, verifier, state);
+    assert.equal(tokens.claims()!.sub, member.id);
+    const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, member.id);
+    assert.equal(userinfo.preferred_username, 'frida.f');
+
+    // The first-time password is used up.
+    const again = await h.firstLogin(member.memberNumber!, password);
+    assert.equal(again.result.status, 400);
+    assert.match(textOf(again.result.html), /Feil medlemsnummer eller førstegangspassord, eller passordet er utløpt\./);
+
+    // From now on: username or member number + own password.
+    const byUsername = await h.passwordSignIn('Frida.F', NEW_PASSWORD);
+    assert.equal((await rp.finish(byUsername.result.location!, byUsername.verifier, byUsername.state)).claims()!.sub, member.id);
+    const byNumber = await h.passwordSignIn(member.memberNumber!, NEW_PASSWORD);
+    assert.equal((await rp.finish(byNumber.result.location!, byNumber.verifier, byNumber.state)).claims()!.sub, member.id);
+
+    const events = (await latestAudit(idp.db, 20, { accountId: member.id })).map((row) => row.event).reverse();
+    assert.deepEqual(events.slice(0, 7), [
+      'credentials.wiped',
+      'first_time_password.ordered',
+      'first_time_password.accepted',
+      'username.set',
+      'password.set',
+      'sign_in.succeeded',
+      'sign_in.failed',
+    ]);
+    const db = await dump(idp);
+    assert.ok(!db.includes(NEW_PASSWORD) && !db.includes(password.replace(/ /g, '')), 'no secret in the database');
+  });
+
+  test('resuming the authorization before choosing credentials starts the sign-in over, with no code', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    const uid = /\/interaction\/([\w-]+)\//.exec(result.url)![1]!;
+    const resumed = await browser.go(`${idp.issuer}/auth/${uid}`, {}, CALLBACK);
+    assert.ok(!resumed.location?.startsWith(CALLBACK), 'resuming does not reach the app');
+    assert.match(textOf(resumed.html), /Medlemsnummer eller brukernavn/, 'back at the sign-in page');
+    assert.equal((await findAccountById(idp.db, member.id))!.passwordHash, null);
+  });
+
+  test('a wrong first-time password, or a wrong member number, gets the same answer', async () => {
+    const member = await createMember(idp);
+    const password = await h.firstTimePasswordFor(member);
+    const pages = [
+      (await h.firstLogin(member.memberNumber!, 'abcd efgh jkmn')).result,
+      (await h.firstLogin('99999997', password)).result,
+      (await h.firstLogin(newMemberNumber(), password)).result,
+    ];
+    const normalise = (html: string) => html.replace(/\/interaction\/[\w-]+/g, '').replace(/name="csrf" value="[^"]+"/, '').replace(/value="\d+"/, '');
+    for (const page of pages) {
+      assert.equal(page.status, 400);
+      assert.equal(normalise(page.html), normalise(pages[0]!.html));
+    }
+  });
+
+  test('an earlier first-time password stops working when a new one is ordered', async () => {
+    const member = await createMember(idp);
+    const first = await h.firstTimePasswordFor(member);
+    const second = await h.firstTimePasswordFor(member);
+    assert.notEqual(first, second);
+    assert.equal((await h.firstLogin(member.memberNumber!, first)).result.status, 400);
+    assert.equal((await h.firstLogin(member.memberNumber!, second)).result.status, 200);
+  });
+
+  test('a first-login step in progress is void once a newer first-time password is ordered', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    await h.firstTimePasswordFor(member);
+    const page = await browser.submit(result, { username: 'void.step', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Førstegangspassordet er ikke lenger gyldig/);
+    assert.equal((await findAccountById(idp.db, member.id))!.passwordHash, null);
+  });
+
+  test('username rules: taken (in another case), all digits, too short — each says why, nothing is saved', async () => {
+    await createMember(idp, { password: OLD_PASSWORD, username: 'Ola.Opptatt' });
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    const cases: [string, RegExp][] = [
+      ['ola.opptatt', /Brukernavnet er allerede i bruk\. Velg et annet\./],
+      ['12345678', /Brukernavnet kan ikke bare være tall/],
+      ['ab', /Brukernavnet må ha fra 3 til 100 tegn\./],
+      ['ola nordmann', /Brukernavnet kan ikke inneholde mellomrom/],
+    ];
+    for (const [username, message] of cases) {
+      const page = await browser.submit(result, { username, password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+      assert.equal(page.status, 400, username);
+      assert.equal(page.location, undefined);
+      assert.match(textOf(page.html), message, username);
+      assert.match(page.html, /aria-invalid="true"/);
+      assert.match(page.html, new RegExp(`value="${username}"`), 'the username typed is kept');
+      const stored = await findAccountById(idp.db, member.id);
+      assert.equal(stored!.username, null);
+      assert.equal(stored!.passwordHash, null);
+    }
+    // An e-mail address is a fine username.
+    const done = await browser.submit(result, { username: 'ola.ny@example.org', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.ok(done.location?.startsWith(CALLBACK));
+  });
+
+  test('password rules: too short, common, the member number, mismatched confirmation — each says why, nothing is saved', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    const cases: [string, string, RegExp][] = [
+      ['kortpassord', 'kortpassord', /Passordet må ha minst 12 tegn\./],
+      ['passwordpassword', 'passwordpassword', /Passordet er for vanlig og lett å gjette/],
+      ['1qaz2wsx3edc', '1qaz2wsx3edc', /Passordet er for vanlig og lett å gjette/],
+      [member.memberNumber! + '12345', member.memberNumber! + '12345', /Passordet kan ikke inneholde medlemsnummeret, brukernavnet eller e-postadressen din\./],
+      [`mitt-${member.memberNumber}-passord`, `mitt-${member.memberNumber}-passord`, /Passordet kan ikke inneholde medlemsnummeret/],
+      ['eget.brukernavn-123', 'eget.brukernavn-123', /Passordet kan ikke inneholde medlemsnummeret, brukernavnet/],
+      [NEW_PASSWORD, NEW_PASSWORD + '!', /Passordene er ikke like\./],
+      ['x'.repeat(257), 'x'.repeat(257), /Passordet kan ha høyst 256 tegn\./],
+    ];
+    for (const [password, confirmation, message] of cases) {
+      const page = await browser.submit(result, { username: 'eget.brukernavn', password, confirmation }, { stopAt: CALLBACK });
+      assert.equal(page.status, 400, password);
+      assert.match(textOf(page.html), message, password);
+      assert.ok(!page.html.includes(password), 'the password is not echoed back');
+      const stored = await findAccountById(idp.db, member.id);
+      assert.equal(stored!.passwordHash, null);
+      assert.equal(stored!.username, null);
+    }
+  });
+
+  test('a long Unicode password works, in any Unicode form', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    // Well over bcrypt's 72 bytes; "Å" written precomposed here, decomposed at sign-in.
+    const long = 'Blåbærsyltetøy på brødskiva 🍓 før vi går over Ålesundsfjellet i tåke og sørpe';
+    assert.ok(Buffer.byteLength(long) > 72);
+    const done = await browser.submit(result, { username: 'unicode.ulla', password: long, confirmation: long }, { stopAt: CALLBACK });
+    assert.ok(done.location?.startsWith(CALLBACK));
+    assert.ok((await h.passwordSignIn('unicode.ulla', long.replace('Å', 'A\u030A'))).result.location?.startsWith(CALLBACK));
+    assert.ok((await h.passwordSignIn(member.memberNumber!, long)).result.location?.startsWith(CALLBACK));
+    // Every character counts: the first 72 bytes alone are not the password.
+    assert.equal((await h.passwordSignIn(member.memberNumber!, long.slice(0, 60))).result.status, 400);
+  });
+
+  test('the choose-credentials step cannot be reached without a redeemed first-time password', async () => {
+    const member = await createMember(idp);
+    const { browser, page } = await h.signInPage();
+    const uid = /\/interaction\/([\w-]+)/.exec(page.url)![1]!;
+    const csrf = decode(/name="csrf" value="([^"]+)"/.exec(page.html)![1]!);
+    const get = await browser.request(`${idp.issuer}/interaction/${uid}/credentials`);
+    assert.equal(get.status, 303);
+    assert.match(get.location ?? '', /\/first-login$/);
+    const post = await browser.request(`${idp.issuer}/interaction/${uid}/credentials`, {
+      form: { csrf, username: 'snik.snok', password: NEW_PASSWORD, confirmation: NEW_PASSWORD },
+    });
+    assert.equal(post.status, 303);
+    assert.match(post.location ?? '', /\/first-login$/);
+    assert.equal((await idp.db('accounts').where({ username_key: 'snik.snok' }).first()) ?? null, null);
+    // Ordering without the form token changes nothing.
+    const noCsrf = await browser.request(`${idp.issuer}/interaction/${uid}/first-time-password`, {
+      form: { member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! },
+    });
+    assert.equal(noCsrf.status, 403);
+    assert.deepEqual(await h.deliver(), []);
+  });
+
+  test('a match and a non-match take the same time (medians of interleaved samples within 10 ms)', async () => {
+    const member = await createMember(idp);
+    const { browser, page } = await h.signInPage();
+    const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
+    const action = new URL(decode(/action="([^"]*first-time-password)"/.exec(form.html)![1]!), form.url);
+    const csrf = decode(/name="csrf" value="([^"]+)"/.exec(form.html)![1]!);
+    const cases = {
+      match: { member_number: member.memberNumber!, contact: member.mobile! },
+      wrongMobile: { member_number: member.memberNumber!, contact: '+4790000001' },
+      unknownMember: { member_number: '88888888', contact: member.mobile! },
+    };
+    const samples: Record<string, number[]> = { match: [], wrongMobile: [], unknownMember: [] };
+    for (let round = 0; round < 70; round++) {
+      for (const [name, fields] of Object.entries(cases)) {
+        const started = performance.now();
+        const answer = await browser.request(action, { form: { csrf, channel: 'sms', ...fields } });
+        if (round >= 10) samples[name]!.push(performance.now() - started); // the first rounds warm up
+        assert.equal(answer.status, 303);
+      }
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+    const spread = Math.max(...Object.values(medians)) - Math.min(...Object.values(medians));
+    assert.ok(spread < 10, `medians differ by ${spread.toFixed(1)} ms: ${JSON.stringify(medians)}`);
+    await h.deliver();
+  });
+
+  test('caseworker: the command SMSes the registered mobile, shows no password, and the audit log says who', async () => {
+    const member = await createMember(idp, { mobile: '+47 936 12 345', password: OLD_PASSWORD });
+    const out: string[] = [];
+    const err: string[] = [];
+    const cli = { db: idp.db, settings: idp.settings, out: (line: string) => out.push(line), err: (line: string) => err.push(line) };
+    const code = await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms', '--by', 'saksbehandler.anne'], cli);
+    assert.equal(code, 0, err.join('\n'));
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.channel, 'sms');
+    assert.equal(sent[0]!.to, '+4793612345');
+    const password = h.passwordIn(sent[0]!.text);
+    assert.ok(!out.join('\n').includes(password) && !out.join('\n').replace(/ /g, '').includes(password.replace(/ /g, '')), 'the caseworker never sees it');
+    assert.match(out.join('\n'), /ending 345/);
+
+    // Same effect as ordering: the old password is wiped, the first-time password works.
+    assert.equal((await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD)).result.status, 400);
+    assert.match(textOf((await h.firstLogin(member.memberNumber!, password)).result.html), /Velg brukernavn og passord/);
+
+    const [row] = await latestAudit(idp.db, 1, { event: 'caseworker.first_time_password_sent', accountId: member.id });
+    assert.equal(row!.actor, 'saksbehandler.anne');
+    assert.deepEqual(row!.detail, { channel: 'sms', sent: true });
+    const tail: string[] = [];
+    assert.equal(await runCli(['audit', 'tail', '--limit', '10'], { ...cli, out: (line) => tail.push(line) }), 0);
+    assert.ok(tail.some((line) => /caseworker\.first_time_password_sent .*by=saksbehandler\.anne/.test(line)), tail.join('\n'));
+    assert.ok(tail.some((line) => /first_time_password\.accepted .*client=.* ip=.* ua="/.test(line)), 'web events show client, IP and user agent');
+
+    // An unknown member: a clear error for the caseworker, nothing sent, and it is audited too.
+    err.length = 0;
+    assert.equal(await runCli(['members', 'send-first-time-password', '99999996', '--sms', '--by', 'saksbehandler.anne'], cli), 65);
+    assert.match(err.join('\n'), /no member with that number/);
+    assert.deepEqual(await h.deliver(), []);
+    const [refused] = await latestAudit(idp.db, 1, { event: 'caseworker.first_time_password_sent' });
+    assert.deepEqual(refused!.detail, { channel: 'sms', sent: false, reason: 'unknown_member' });
+    // Who did it is required.
+    assert.equal(await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms'], cli), 65);
+  });
+});
+
+describe('ordering answers before anything is sent', () => {
+  let idp: TestIdp;
+  let h: ReturnType<typeof helpers>;
+  const calls: MessageRequest[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  // A connector that does not finish until the test says so: a request that waited for it would hang.
+  const connector: Connector = {
+    async send(message) {
+      calls.push(message);
+      await gate;
+    },
+  };
+
+  before(async () => {
+    idp = await startIdp({ DEV_OUTBOX: 'false' }, { connector });
+    h = helpers(idp, await registerRp(idp));
+  });
+  after(async () => {
+    release();
+    await idp.close();
+  });
+
+  test('the order is answered while the SMS is still undelivered; the worker sends it afterwards', async () => {
+    const member = await createMember(idp);
+    const { answer, shown } = await h.signInPage().then(async ({ browser, page }) => {
+      const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
+      const answer = await browser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! }, { stopAt: idp.issuer });
+      return { answer, shown: await browser.go(answer.location!) };
+    });
+    assert.equal(answer.status, 303);
+    assert.equal(shown.status, 200);
+    const pending = await idp.db('outbox').where({ account_id: member.id }).first();
+    assert.ok(pending, 'the message is queued in the same transaction as the first-time password');
+    const delivering = idp.outbox.deliverDue();
+    release();
+    await delivering;
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.to, member.mobile);
+    assert.equal((await idp.db('outbox').where({ account_id: member.id }).first()).status, 'sent');
+  });
+});
+
+describe('first-time password lifetime', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let h: ReturnType<typeof helpers>;
+  let clock = Date.now();
+
+  before(async () => {
+    idp = await startIdp({ FIRST_TIME_PASSWORD_TTL: '600' }, { now: () => clock });
+    rp = await registerRp(idp);
+    h = helpers(idp, rp);
+  });
+  after(() => idp.close());
+
+  test('the message says how long it is valid; after that it is refused', async () => {
+    const member = await createMember(idp);
+    await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const sent = await h.deliver();
+    assert.match(sent[0]!.text, /Gjelder i 10 minutter/);
+    clock += 601_000;
+    const { result } = await h.firstLogin(member.memberNumber!, h.passwordIn(sent[0]!.text));
+    assert.equal(result.status, 400);
+    assert.match(textOf(result.html), /Feil medlemsnummer eller førstegangspassord, eller passordet er utløpt\./);
+  });
+
+  test('a first-time password that expires during the choose-credentials step saves nothing', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    assert.match(textOf(result.html), /Velg brukernavn og passord/);
+    clock += 601_000;
+    const page = await browser.submit(result, { username: 'for.sent', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Førstegangspassordet er ikke lenger gyldig/);
+    assert.equal((await findAccountById(idp.db, member.id))!.passwordHash, null);
+  });
+});
+
+describe('first-time passwords with WIPE_CREDENTIALS=on-use', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let h: ReturnType<typeof helpers>;
+
+  before(async () => {
+    idp = await startIdp({ WIPE_CREDENTIALS: 'on-use' });
+    rp = await registerRp(idp);
+    h = helpers(idp, rp);
+  });
+  after(() => idp.close());
+
+  test('ordering changes nothing until the first-time password is used; using it wipes the old', async () => {
+    const member = await createMember(idp, { password: OLD_PASSWORD, username: 'Uno.Use' });
+    const { browser, result, verifier, state } = await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD);
+    const tokens = await rp.finish(result.location!, verifier, state);
+
+    const order = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    assert.match(textOf(order.form.html), /Det gamle passordet ditt virker helt til du tar i bruk førstegangspassordet/);
+    const password = h.passwordIn((await h.deliver())[0]!.text);
+    // Nothing wiped yet: the session, the refresh token and the old password all still work.
+    assert.ok((await rp.start(browser, { prompt: 'none' })).page.location?.startsWith(CALLBACK));
+    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    assert.ok((await h.passwordSignIn('uno.use', OLD_PASSWORD)).result.location?.startsWith(CALLBACK));
+
+    // The first use wipes: old password, username, sessions and tokens.
+    const first = await h.firstLogin(member.memberNumber!, password);
+    assert.match(textOf(first.result.html), /Velg brukernavn og passord/);
+    assert.match((await rp.start(browser, { prompt: 'none' })).page.location ?? '', /error=login_required/);
+    await assert.rejects(oidc.refreshTokenGrant(rp.config, refreshed.refresh_token!), (error: Error & { error?: string }) => error.error === 'invalid_grant');
+    assert.equal((await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD)).result.status, 400);
+    const [wiped] = await latestAudit(idp.db, 1, { event: 'credentials.wiped', accountId: member.id });
+    assert.deepEqual(wiped!.detail, { moment: 'on-use' });
+
+    const done = await first.browser.submit(first.result, { username: 'uno.ny', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal((await rp.finish(done.location!, first.verifier, first.state)).claims()!.sub, member.id);
+  });
+});
