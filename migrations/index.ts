@@ -2,12 +2,14 @@
 import type { Knex } from 'knex';
 import * as initial from './001_initial.ts';
 import * as outbox from './002_outbox.ts';
+import * as business from './004_business.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_outbox': outbox,
+  '004_business': business,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
