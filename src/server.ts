@@ -8,6 +8,8 @@ import { logoutPages, mountInteractions, renderMessage, renderProviderError } fr
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
+import { purgeInvitations } from './accounts/business-users.ts';
+import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { seedDemo } from './demo.ts';
 import { purgeExpired } from './oidc/adapter.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
@@ -68,7 +70,11 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
 
   worker.start(OUTBOX_INTERVAL_MS);
-  const purge = setInterval(() => purgeExpired(db, now()).catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
+  const purge = setInterval(
+    () =>
+      Promise.all([purgeExpired(db, now()), purgeOneTimeCodes(db, now()), purgeInvitations(db, now())]).catch((error) => log('purge failed', error)),
+    PURGE_INTERVAL_MS,
+  );
   purge.unref();
   let server: Server | undefined;
 
