@@ -225,6 +225,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const account = done ? await findAccountById(deps.db, done.accountId) : undefined;
     // Disabled in the meantime: back to the sign-in page, which will refuse it.
     if (!account || !canSignIn(account)) return seeOther(ctx, `/interaction/${interaction.uid}`);
+    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...requestInfo(ctx, interaction), detail: { kind: 'business', via: 'one_time_code' } }, deps.now());
     await finishInteraction(ctx, deps, { login: { accountId: account.id, amr: ['otp'] } });
   });
 }
