@@ -89,6 +89,18 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
   };
 }
 
+/**
+ * Whether the interaction is asking for a sign-in with this kind of account. If not (a consent step,
+ * or an app for the other kind), the browser is sent back to the interaction's entry, which shows
+ * the right page, and the handler must stop.
+ */
+export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: 'member' | 'business'): boolean {
+  if (interaction.prompt === 'login' && interaction.client.login === kind) return true;
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${interaction.uid}`);
+  return false;
+}
+
 /** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
 export async function saveFlowState(ctx: Context, deps: FlowDeps, state: Record<string, unknown>): Promise<void> {
   await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });

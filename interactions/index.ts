@@ -7,6 +7,9 @@ import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
 import { pinOrigin } from '../src/http/pin-origin.ts';
 import { strictForm } from '../src/http/strict-form.ts';
+import { registerBusinessActivation } from './business-activation/index.ts';
+import { registerBusinessInvitation } from './business-invitation/index.ts';
+import { registerBusinessLogin, showBusinessLogin } from './business-login/index.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
@@ -47,11 +50,16 @@ export function mountInteractions(
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await loadInteraction(ctx, deps);
     if (interaction.prompt === 'consent') return showConsent(ctx, deps, interaction);
+    // The app's registration (`--login business`) decides which sign-in a person sees.
+    if (interaction.client.login === 'business') return showBusinessLogin(ctx, deps, interaction);
     return showMemberLogin(ctx, deps, interaction);
   });
   registerMemberLogin(router, deps);
   registerFirstTimePassword(router, deps);
   registerSetCredentials(router, deps);
+  registerBusinessLogin(router, deps);
+  registerBusinessActivation(router, deps);
+  registerBusinessInvitation(router, deps);
   registerConsent(router, deps);
   if (options.devOutbox) registerDevOutbox(router, deps, options.devOutbox);
   if (options.demo) registerDemoApp(router, deps);

@@ -80,6 +80,12 @@ export function field(options: {
 </div>`;
 }
 
+/** A translated sentence whose {email} placeholder becomes a mailto link. */
+export function withEmailLink(text: string, email: string): Html {
+  const [before, after = ''] = text.split('{email}');
+  return html`${before}<a href="mailto:${email}">${email}</a>${after}`;
+}
+
 /** Sends a page; pages of the sign-in flows carry secrets in forms and are never cached. */
 export function sendPage(ctx: Context, status: number, body: string): void {
   ctx.status = status;

@@ -3,7 +3,7 @@
 import type { Channel, MessageRequest, RenderedMessage } from '../src/delivery/delivery.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import { html } from './html.ts';
-import { t } from './i18n.ts';
+import { t, type TextKey } from './i18n.ts';
 
 type Template = (lang: Language, params: Record<string, string>, channel: Channel) => RenderedMessage;
 
@@ -13,8 +13,17 @@ export function validity(lang: Language, minutes: number): string {
   return minutes === 60 ? t(lang, 'time.hour') : t(lang, 'time.hours', { n: minutes / 60 });
 }
 
-/** Plain text in paragraphs (blank-line separated) as the HTML part of an e-mail. */
-const paragraphs = (text: string) => html`${text.split('\n\n').map((p) => html`<p>${p.split('\n').map((line, i) => (i ? [html`<br>`, line] : line))}</p>`)}`.value;
+/** An e-mail's HTML part from its text: one paragraph per blank-line block, every value escaped; a line that is the `link` param becomes a link. */
+function paragraphs(text: string, link?: string): string {
+  const line = (value: string) => (link && value === link ? html`<a href="${value}">${value}</a>` : value);
+  return html`${text.split('\n\n').map((block) => html`<p>${block.split('\n').map((value, i) => (i ? html`<br>${line(value)}` : line(value)))}</p>`)}`.value;
+}
+
+/** A message whose text (and e-mail HTML) is one catalogue entry. */
+const fromCatalogue = (subject: TextKey, body: TextKey): Template => (lang, params) => {
+  const text = t(lang, body, params);
+  return { subject: t(lang, subject, params), text, html: paragraphs(text, params.link) };
+};
 
 // A short SMS (one GSM-7 segment where the language allows), a fuller e-mail.
 const firstTimePassword: Template = (lang, params, channel) => {
@@ -25,6 +34,11 @@ const firstTimePassword: Template = (lang, params, channel) => {
 
 const templates: Record<string, Template> = {
   'first-time-password': firstTimePassword,
+  // SMS: short, one line, the code first in the sentence so it shows in the notification.
+  business_code_sms: fromCatalogue('message.business_code.subject', 'message.business_code.sms'),
+  business_code_email: fromCatalogue('message.business_code.subject', 'message.business_code.email'),
+  business_invitation: fromCatalogue('message.business_invitation.subject', 'message.business_invitation.text'),
+  business_password_changed: fromCatalogue('message.business_password_changed.subject', 'message.business_password_changed.text'),
 };
 
 export function renderMessage(message: MessageRequest): RenderedMessage {

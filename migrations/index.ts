@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as initial from './001_initial.ts';
 import * as outbox from './002_outbox.ts';
 import * as firstTimePasswords from './003_first_time_passwords.ts';
+import * as business from './004_business.ts';
 import * as counters from './006_counters.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_outbox': outbox,
   '003_first_time_passwords': firstTimePasswords,
+  '004_business': business,
   '006_counters': counters,
 };
 

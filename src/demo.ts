@@ -3,8 +3,12 @@ import type { Db } from './storage/db.ts';
 import { findMemberByNumber, setPasswordHash, setUsername, upsertMember } from './accounts/accounts.ts';
 import type { PasswordHasher } from './accounts/passwords.ts';
 import { addClient, getClient, updateClient } from './clients/clients.ts';
+import { setBusinessPassword, upsertBusinessUser } from './accounts/business-users.ts';
 
 export const DEMO_MEMBER = { memberNumber: '1000001', username: 'demo.medlem', password: 'hk-demo-passord-2026' };
+export const DEMO_BUSINESS_USER = { email: 'demo.bedrift@example.org', password: 'hk-demo-bedrift-2026' };
+/** Not yet activated: for trying "Aktiver brukerkonto" with a code from the dev outbox. */
+export const DEMO_INVITED_USER = { email: 'ny.bedrift@example.org', mobile: '+4799999998' };
 
 export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): Promise<string[]> {
   const lines: string[] = [];
@@ -23,7 +27,17 @@ export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): 
   }
   lines.push(`Demo member: member number ${DEMO_MEMBER.memberNumber} (or username ${DEMO_MEMBER.username}), password ${DEMO_MEMBER.password}`);
 
+  const demoOrganization = { organizationNumber: '999999999', organizationName: 'Demo Bedrift AS' };
+  const business = await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, mobile: '+4799999997', givenName: 'Demo', familyName: 'Bedrift', ...demoOrganization });
+  if (!business.account.passwordHash) {
+    await setBusinessPassword(db, business.account.id, await hasher.hash(DEMO_BUSINESS_USER.password), 'email', Date.now(), '');
+  }
+  await upsertBusinessUser(db, { email: DEMO_INVITED_USER.email, mobile: DEMO_INVITED_USER.mobile, givenName: 'Ny', familyName: 'Bedriftsbruker', ...demoOrganization });
+  lines.push(`Demo business user: e-mail ${DEMO_BUSINESS_USER.email}, password ${DEMO_BUSINESS_USER.password}`);
+  lines.push(`Demo business user to activate: ${DEMO_INVITED_USER.email} or ${DEMO_INVITED_USER.mobile} (the code shows in the dev outbox)`);
+
   await ensureDemoClient(db, 'hk-demo', 'Demo-app (medlem)', 'member', issuer);
+  await ensureDemoClient(db, 'hk-demo-business', 'Demo-bedriftsportal', 'business', issuer);
   lines.push(`Demo app: ${issuer}/demo`);
   return lines;
 }

@@ -11,6 +11,8 @@ import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
+import { purgeInvitations } from './accounts/business-users.ts';
+import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { seedDemo } from './demo.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
@@ -88,9 +90,13 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   worker.start(OUTBOX_INTERVAL_MS);
   const purge = setInterval(
     () =>
-      Promise.all([purgeExpired(db, now()), purgeCounters(db, now()), purgeExpiredFirstTimePasswords(db, now())]).catch((error) =>
-        log('purge failed', error),
-      ),
+      Promise.all([
+        purgeExpired(db, now()),
+        purgeCounters(db, now()),
+        purgeExpiredFirstTimePasswords(db, now()),
+        purgeOneTimeCodes(db, now()),
+        purgeInvitations(db, now()),
+      ]).catch((error) => log('purge failed', error)),
     PURGE_INTERVAL_MS,
   );
   purge.unref();

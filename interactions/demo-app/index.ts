@@ -27,7 +27,7 @@ export function registerDemoApp(router: Router, deps: FlowDeps): void {
       lang,
       title: t(lang, 'demo.title'),
       body: html`<h1>${t(lang, 'demo.heading')}</h1><p>${t(lang, 'demo.intro')}</p>
-<div class="actions"><a class="button" href="/demo/login?kind=member">${t(lang, 'demo.start')}</a></div>`,
+<div class="actions"><a class="button" href="/demo/login?kind=member">${t(lang, 'demo.start')}</a> <a class="button" href="/demo/login?kind=business">${t(lang, 'demo.start_business')}</a></div>`,
     });
   });
 

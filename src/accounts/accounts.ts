@@ -25,7 +25,8 @@ export type Account = {
   language: Language;
 };
 
-function fromRow(row: Record<string, any>): Account {
+/** An `accounts` row as an Account. */
+export function fromRow(row: Record<string, any>): Account {
   return {
     id: row.id,
     kind: row.kind,

@@ -6,6 +6,15 @@ import type { Settings } from '../../config/settings.ts';
 import { upsertMember } from '../accounts/accounts.ts';
 import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
 import { importMembers } from '../accounts/members.ts';
+import {
+  disableBusinessUser,
+  enableBusinessUser,
+  importBusinessUsers,
+  inviteBusinessUser,
+  listBusinessUsers,
+  upsertBusinessUser,
+} from '../accounts/business-users.ts';
+import type { Account } from '../accounts/accounts.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
@@ -31,6 +40,12 @@ export const USAGE = `Usage: hk-idp <command>
   members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
                                             caseworker help: SMS a first-time password to the registered mobile
   keys list | rotate                        signing keys (rotate: new keys sign after a restart)
+  business-users add --email E --given-name G --family-name F --organization-number N --organization-name O
+              [--mobile M] [--language nb|en] [--invite]
+  business-users import FILE.csv [--invite]  header: email,mobile,given_name,family_name,organization_number,organization_name
+              (--invite e-mails a link to every user in the file who has not activated yet)
+  business-users list [--status invited|active|disabled] [--organization-number N]
+  business-users invite EMAIL | disable EMAIL | enable EMAIL
   audit tail [--limit N] [--account ID] [--event NAME]`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
@@ -194,6 +209,81 @@ const memberCommands: Record<string, Command> = {
   },
 };
 
+/** E-mails an invitation link and records who sent it. */
+async function invite(cli: CliContext, email: string): Promise<void> {
+  const { account, expiresAt } = await inviteBusinessUser(
+    cli.db,
+    { issuer: cli.settings.issuer, ttlMs: cli.settings.invitationTtl * 1000, createdBy: actorOf(cli) },
+    email,
+  );
+  await audit(cli.db, { event: 'business.invited', accountId: account.id, actor: actorOf(cli), detail: { expiresAt } });
+  cli.out(`invited ${account.email} (link valid until ${new Date(expiresAt).toISOString()})`);
+}
+
+const describeBusinessUser = (a: Account) =>
+  [a.email, a.status.padEnd(8), a.organizationNumber, a.organizationName, [a.givenName, a.familyName].join(' '), a.mobile ?? '-'].join('  ');
+
+const businessUserCommands: Record<string, Command> = {
+  async add(args, cli) {
+    const { values } = parse(args, {
+      email: { type: 'string' },
+      mobile: { type: 'string' },
+      'given-name': { type: 'string' },
+      'family-name': { type: 'string' },
+      'organization-number': { type: 'string' },
+      'organization-name': { type: 'string' },
+      language: { type: 'string' },
+      invite: { type: 'boolean' },
+    });
+    const { account, added } = await upsertBusinessUser(cli.db, {
+      email: values.email ?? '',
+      mobile: values.mobile,
+      givenName: values['given-name'] ?? '',
+      familyName: values['family-name'] ?? '',
+      organizationNumber: values['organization-number'] ?? '',
+      organizationName: values['organization-name'] ?? '',
+      language: values.language,
+    });
+    await audit(cli.db, { event: added ? 'business.added' : 'business.updated', accountId: account.id, actor: actorOf(cli) });
+    cli.out(`${added ? 'added' : 'updated'} business user ${account.email} (${account.status})`);
+    if (values.invite) await invite(cli, account.email!);
+  },
+  async import(args, cli) {
+    const { values, positionals } = parse(args, { invite: { type: 'boolean' } });
+    const [file] = positionals;
+    if (!file) throw new InputError('which file? hk-idp business-users import FILE.csv [--invite]');
+    const report = await importBusinessUsers(cli.db, readFileSync(file, 'utf8'));
+    await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+    printReport(report, cli.out);
+    if (values.invite) {
+      const waiting = new Map(report.accounts.filter((a) => a.status === 'invited').map((a) => [a.id, a.email!]));
+      for (const email of waiting.values()) await invite(cli, email);
+    }
+  },
+  async list(args, cli) {
+    const { values } = parse(args, { status: { type: 'string' }, 'organization-number': { type: 'string' } });
+    const users = await listBusinessUsers(cli.db, { status: values.status, organizationNumber: values['organization-number'] });
+    if (!users.length) cli.out('no business users');
+    for (const user of users) cli.out(describeBusinessUser(user));
+  },
+  async invite([email], cli) {
+    if (!email) throw new InputError('which user? hk-idp business-users invite EMAIL');
+    await invite(cli, email);
+  },
+  async disable([email], cli) {
+    if (!email) throw new InputError('which user? hk-idp business-users disable EMAIL');
+    const account = await disableBusinessUser(cli.db, email);
+    await audit(cli.db, { event: 'business.disabled', accountId: account.id, actor: actorOf(cli) });
+    cli.out(`disabled ${account.email}; their sessions and tokens have ended`);
+  },
+  async enable([email], cli) {
+    if (!email) throw new InputError('which user? hk-idp business-users enable EMAIL');
+    const account = await enableBusinessUser(cli.db, email);
+    await audit(cli.db, { event: 'business.enabled', accountId: account.id, actor: actorOf(cli) });
+    cli.out(`enabled ${account.email} (${account.status})`);
+  },
+};
+
 const auditCommands: Record<string, Command> = {
   async tail(args, cli) {
     const { values } = parse(args, { limit: { type: 'string' }, account: { type: 'string' }, event: { type: 'string' } });
@@ -226,6 +316,7 @@ const groups: Record<string, Record<string, Command>> = {
   keys: keyCommands,
   clients: clientCommands,
   members: memberCommands,
+  'business-users': businessUserCommands,
   audit: auditCommands,
 };
 

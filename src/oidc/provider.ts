@@ -19,7 +19,8 @@ function policy() {
   const prompts = base();
   // A member session must not satisfy a business client, nor the other way round.
   prompts.get('login')!.checks.add(
-    new Check('account_kind', 'the client requires another kind of account', async (ctx) => {
+    // The library gives checks added later no error of their own: say login_required, as its own login checks do.
+    new Check('account_kind', 'the client requires another kind of account', 'login_required', async (ctx) => {
       const account = ctx.oidc.account as { kind?: AccountKind } | undefined;
       const wanted = (ctx.oidc.client as unknown as { login?: AccountKind } | undefined)?.login;
       return account && wanted && account.kind !== wanted ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;

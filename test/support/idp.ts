@@ -63,6 +63,11 @@ export function testSettings(env: Record<string, string> = {}): Settings {
     PASSWORD_PEPPER: 'test-pepper-0123456789abcdefghijklmnopqrstuv',
     KEY_ENCRYPTION_KEY: 'test-key-encryption-key-0123456789abcdefgh',
     DEMO: 'false',
+    // Every test request comes from 127.0.0.1: limits are generous unless a test sets its own.
+    SIGNIN_IP_FAILURES_PER_HOUR: '100000',
+    SEND_LIMIT_IP_HOUR: '100000',
+    SEND_LIMIT_RECIPIENT_15MIN: '1000',
+    SEND_LIMIT_RECIPIENT_DAY: '1000',
     ...env,
   });
 }

@@ -1,0 +1,78 @@
+import type { Language } from '../../src/accounts/accounts.ts';
+import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
+import { html, type Html } from '../html.ts';
+import { t } from '../i18n.ts';
+import { field, withEmailLink, type FieldError } from '../layout.ts';
+
+export type Purpose = 'activate' | 'reset';
+
+export const purposeTitle = (lang: Language, purpose: Purpose) => t(lang, purpose === 'activate' ? 'business.activate.title' : 'business.reset.title');
+
+/** Step 1: the address to send a code to, by e-mail or by SMS (one form each, so either works without script). */
+export function codeRequestView(options: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  purpose: Purpose;
+  values?: { email?: string; mobile?: string };
+  errors?: FieldError[];
+}): Html {
+  const { lang, uid, purpose, errors } = options;
+  const action = (channel: 'email' | 'sms') => `/interaction/${uid}/business/${purpose}/${channel}`;
+  return html`<h1>${purposeTitle(lang, purpose)}</h1>
+<p>${t(lang, 'business.code.intro')}</p>
+<p>${t(lang, 'business.code.choose')}</p>
+<form method="post" action="${action('email')}" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${field({ name: 'email', label: t(lang, 'business.code.email'), type: 'email', value: options.values?.email, autocomplete: 'email', errors, maxlength: 254 })}
+  <div class="actions"><button type="submit">${t(lang, 'business.code.send_email')}</button></div>
+</form>
+<form method="post" action="${action('sms')}" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${field({ name: 'mobile', label: t(lang, 'business.code.mobile'), type: 'tel', value: options.values?.mobile, autocomplete: 'tel', hint: t(lang, 'business.code.mobile_hint'), errors, maxlength: 32 })}
+  <div class="actions"><button type="submit">${t(lang, 'business.code.send_sms')}</button></div>
+</form>
+<p><a href="/interaction/${uid}">${t(lang, 'business.code.cancel')}</a></p>`;
+}
+
+/** Step 2: the code and the new password, on one page as in HK's help text. */
+export function passwordView(options: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  purpose: Purpose;
+  /** The code was accepted earlier in this flow: only the password is still missing. */
+  verified: boolean;
+  /** The e-mail the person typed, for password managers (absent for SMS). */
+  username?: string;
+  minLength: number;
+  codeMinutes: number;
+  contactEmail: string;
+  errors?: FieldError[];
+}): Html {
+  const { lang, uid, errors } = options;
+  return html`<h1>${purposeTitle(lang, options.purpose)}</h1>
+${options.verified
+    ? html`<div class="status" role="status"><p>${t(lang, 'business.password.verified')}</p></div>`
+    : html`<div class="status" role="status"><p>${t(lang, 'business.password.sent')}</p><p>${withEmailLink(t(lang, 'business.password.contact'), options.contactEmail)}</p></div>`}
+<form method="post" action="/interaction/${uid}/business/password" novalidate>
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  ${options.username ? html`<input type="hidden" name="username" value="${options.username}" autocomplete="username">` : ''}
+  ${options.verified ? '' : field({ name: 'code', label: t(lang, 'business.password.code'), autocomplete: 'one-time-code', inputmode: 'numeric', hint: t(lang, 'business.password.code_hint', { minutes: options.codeMinutes }), errors, maxlength: 20 })}
+  ${field({ name: 'password', label: t(lang, 'business.password.new'), type: 'password', autocomplete: 'new-password', hint: t(lang, 'business.password.new_hint', { min: options.minLength }), errors, maxlength: PASSWORD_MAX_LENGTH })}
+  ${field({ name: 'confirm', label: t(lang, 'business.password.confirm'), type: 'password', autocomplete: 'new-password', errors, maxlength: PASSWORD_MAX_LENGTH })}
+  <div class="actions"><button type="submit">${t(lang, 'business.password.submit')}</button> <a href="/interaction/${uid}">${t(lang, 'business.password.cancel')}</a></div>
+</form>
+${options.verified ? '' : html`<p><a href="/interaction/${uid}/business/${options.purpose}">${t(lang, 'business.password.resend')}</a></p>`}`;
+}
+
+/** Step 3: done; the e-mail address is the login name from now on. */
+export function doneView(options: { lang: Language; uid: string; csrf: string; activated: boolean; email: string; clientName: string }): Html {
+  const { lang } = options;
+  return html`<h1>${t(lang, options.activated ? 'business.done.activated' : 'business.done.reset')}</h1>
+<div class="status" role="status"><p>${t(lang, 'business.done.login_name', { email: options.email })}</p></div>
+<form method="post" action="/interaction/${options.uid}/business/continue">
+  <input type="hidden" name="csrf" value="${options.csrf}">
+  <div class="actions"><button type="submit">${t(lang, 'business.done.continue', { client: options.clientName })}</button></div>
+</form>`;
+}

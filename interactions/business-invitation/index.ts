@@ -1,0 +1,89 @@
+// The invitation link e-mailed to a new business user: opening it changes nothing (mail scanners
+// open links too); the form on it sets the password, uses the link up and activates the account.
+// No app is in the picture, so the person is sent on to the business portal afterwards.
+import { randomBytes } from 'node:crypto';
+import type Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { acceptInvitation, findInvitation, invitationPath } from '../../src/accounts/business-users.ts';
+import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
+import { audit } from '../../src/audit/audit.ts';
+import { CsrfError, checkCsrf, csrfToken, formField, render, type FlowDeps } from '../flow.ts';
+import { pickLanguage, t } from '../i18n.ts';
+import type { FieldError } from '../layout.ts';
+import { passwordErrors } from '../password-problems.ts';
+import { activatedView, invalidView, invitationView } from './view.ts';
+
+// The form token is bound to a random value in a cookie of this browser (there is no interaction here).
+const FORM_COOKIE = 'hk_invitation';
+
+export function registerBusinessInvitation(router: Router, deps: FlowDeps): void {
+  const { settings } = deps;
+  const route = `${invitationPath}:token`;
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, secure: settings.issuer.startsWith('https:'), path: invitationPath, signed: false, overwrite: true };
+
+  function showInvalid(ctx: Context): void {
+    const lang = pickLanguage(ctx);
+    render(ctx, deps, {
+      lang,
+      title: t(lang, 'business.invitation.invalid.title'),
+      status: 410,
+      path: null,
+      body: invalidView({ lang, contactEmail: settings.contactEmail, portalUrl: settings.businessPortalUrl }),
+    });
+  }
+
+  function showForm(ctx: Context, email: string, nonce: string, errors?: FieldError[]): void {
+    const lang = pickLanguage(ctx);
+    render(ctx, deps, {
+      lang,
+      title: t(lang, 'business.invitation.title'),
+      errors,
+      path: ctx.path,
+      body: invitationView({ lang, action: ctx.path, csrf: csrfToken(settings, `invitation:${nonce}`), email, minLength: settings.passwordMinLength, errors }),
+    });
+  }
+
+  router.get(route, async (ctx) => {
+    const account = await findInvitation(deps.db, ctx.params.token!, deps.now());
+    if (!account) return showInvalid(ctx);
+    const nonce = randomBytes(16).toString('base64url');
+    ctx.cookies.set(FORM_COOKIE, nonce, cookieOptions);
+    showForm(ctx, account.email!, nonce);
+  });
+
+  router.post(route, bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }), async (ctx) => {
+    const nonce = ctx.cookies.get(FORM_COOKIE, { signed: false });
+    if (!nonce) throw new CsrfError('no form cookie');
+    checkCsrf(ctx, settings, `invitation:${nonce}`);
+    const token = ctx.params.token!;
+    const request = { ip: ctx.ip, userAgent: ctx.get('user-agent') };
+    const account = await findInvitation(deps.db, token, deps.now());
+    if (!account) {
+      await audit(deps.db, { event: 'invitation.refused', ...request }, deps.now());
+      return showInvalid(ctx);
+    }
+    const password = formField(ctx, 'password', PASSWORD_MAX_LENGTH);
+    const confirmation = formField(ctx, 'confirm', PASSWORD_MAX_LENGTH);
+    const lang = pickLanguage(ctx);
+    const problems =
+      password === null || confirmation === null
+        ? (['too_long'] as const)
+        : checkNewPassword(password, confirmation, { minLength: settings.passwordMinLength, identifiers: [account.email, account.mobile] });
+    if (problems.length) {
+      return showForm(ctx, account.email!, nonce, passwordErrors(lang, [...problems], { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' }));
+    }
+    const activated = await acceptInvitation(deps.db, token, await deps.hasher.hash(password!), deps.now());
+    if (!activated) {
+      await audit(deps.db, { event: 'invitation.refused', accountId: account.id, ...request }, deps.now());
+      return showInvalid(ctx);
+    }
+    await audit(deps.db, { event: 'business.activated', accountId: activated.id, ...request, detail: { via: 'invitation' } }, deps.now());
+    render(ctx, deps, {
+      lang,
+      title: t(lang, 'business.done.activated'),
+      path: null,
+      body: activatedView({ lang, email: activated.email!, portalUrl: settings.businessPortalUrl }),
+    });
+  });
+}

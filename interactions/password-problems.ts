@@ -1,0 +1,17 @@
+// The reasons a new password was refused, as field errors in the person's language. Shared by every
+// flow where a password is chosen, so the words are the same everywhere.
+import type { Language } from '../src/accounts/accounts.ts';
+import { PASSWORD_MAX_LENGTH, type PasswordProblem } from '../src/accounts/password-policy.ts';
+import { t } from './i18n.ts';
+import type { FieldError } from './layout.ts';
+
+export function passwordErrors(
+  lang: Language,
+  problems: PasswordProblem[],
+  options: { minLength: number; passwordField: string; confirmationField: string },
+): FieldError[] {
+  return problems.map((problem) => ({
+    field: problem === 'mismatch' ? options.confirmationField : options.passwordField,
+    message: t(lang, `password.problem.${problem}`, { min: options.minLength, max: PASSWORD_MAX_LENGTH }),
+  }));
+}

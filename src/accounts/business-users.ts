@@ -1,0 +1,302 @@
+// Business portal users: people at an employer who sign in with e-mail + password. HK creates them
+// (CLI, import) as "invited"; they become "active" when they set a password (one-time code or
+// invitation link); an admin can disable them. The e-mail address is the login name.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from '../storage/db.ts';
+import { InputError } from '../errors.ts';
+import { enqueue } from '../delivery/outbox.ts';
+import type { Channel } from '../delivery/delivery.ts';
+import { endEverythingOf } from '../oidc/adapter.ts';
+import { cancelOneTimeCodes } from '../codes/one-time-codes.ts';
+import { findAccountById, fromRow, type Account, type Language } from './accounts.ts';
+import { normalizeEmail, normalizeMobile } from './contact.ts';
+import { importCsv, type ImportReport } from './csv-import.ts';
+
+export type BusinessStatus = 'invited' | 'active' | 'disabled';
+
+export type BusinessUserInput = {
+  email: string;
+  mobile?: string;
+  givenName: string;
+  familyName: string;
+  organizationNumber: string;
+  organizationName: string;
+  language?: string;
+};
+
+type BusinessFields = {
+  email: string;
+  mobile: string | null;
+  given_name: string;
+  family_name: string;
+  organization_number: string;
+  organization_name: string;
+  language: Language;
+};
+
+/** Statuses that may receive a code or an invitation and set a password. */
+export const mayActivate = (account: Account) => account.kind === 'business' && (account.status === 'invited' || account.status === 'active');
+
+/** Validates one business user; every problem is named so an operator can fix the line. */
+export function validateBusinessUser(input: BusinessUserInput): BusinessFields {
+  const problems: string[] = [];
+  const email = input.email?.trim() ? normalizeEmail(input.email) : undefined;
+  if (!email) problems.push(input.email?.trim() ? `email is not a valid address: ${input.email}` : 'email is required');
+  let mobile: string | null = null;
+  if (input.mobile?.trim()) {
+    mobile = normalizeMobile(input.mobile) ?? null;
+    if (!mobile) problems.push(`mobile is not a valid number: ${input.mobile}`);
+  }
+  const givenName = (input.givenName ?? '').trim();
+  const familyName = (input.familyName ?? '').trim();
+  if (!givenName || givenName.length > 200) problems.push('given_name is required (at most 200 characters)');
+  if (!familyName || familyName.length > 200) problems.push('family_name is required (at most 200 characters)');
+  // Norwegian organisation numbers: nine digits, often written in groups of three.
+  const organizationNumber = (input.organizationNumber ?? '').replace(/\s/g, '');
+  if (!/^\d{9}$/.test(organizationNumber)) problems.push('organization_number must be 9 digits');
+  const organizationName = (input.organizationName ?? '').trim();
+  if (!organizationName || organizationName.length > 200) problems.push('organization_name is required (at most 200 characters)');
+  if (/\p{Cc}/u.test(givenName + familyName + organizationName)) problems.push('names must not contain control characters');
+  const language = (input.language ?? 'nb').trim() || 'nb';
+  if (language !== 'nb' && language !== 'en') problems.push('language must be nb or en');
+  if (problems.length) throw new InputError(problems.join('; '));
+  return {
+    email: email!,
+    mobile,
+    given_name: givenName,
+    family_name: familyName,
+    organization_number: organizationNumber,
+    organization_name: organizationName,
+    language: language as Language,
+  };
+}
+
+async function accountOrThrow(db: Db, id: string): Promise<Account> {
+  const account = await findAccountById(db, id);
+  if (!account) throw new Error(`account ${id} vanished`);
+  return account;
+}
+
+/** Adds the user as invited, or updates the user with that e-mail. Status and password are left as they are. */
+export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now = Date.now()): Promise<{ account: Account; added: boolean }> {
+  const fields = validateBusinessUser(input);
+  const { id, added } = await db.transaction(async (trx) => {
+    const existing = await trx('accounts').where({ kind: 'business', email: fields.email }).first('id');
+    if (existing) {
+      await trx('accounts').where({ id: existing.id }).update({ ...fields, updated_at: now });
+      return { id: existing.id as string, added: false };
+    }
+    const newId = randomUUID();
+    await trx('accounts').insert({ id: newId, kind: 'business', status: 'invited', ...fields, created_at: now, updated_at: now });
+    return { id: newId, added: true };
+  });
+  return { account: await accountOrThrow(db, id), added };
+}
+
+/** The business user whose login name is `email` (any notation), whatever their status. */
+export async function findBusinessUserByEmail(db: Db, email: string): Promise<Account | undefined> {
+  const normalized = normalizeEmail(email);
+  if (!normalized) return undefined;
+  const row = await db('accounts').where({ kind: 'business', email: normalized }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+/** Business users registered with this normalised e-mail or mobile. A mobile may be shared, so a list. */
+export async function findBusinessUsersByAddress(db: Db, channel: Channel, address: string): Promise<Account[]> {
+  // One query whatever the outcome, so a known address costs no more time than an unknown one.
+  const rows = await db('accounts').where({ kind: 'business', [channel === 'email' ? 'email' : 'mobile']: address }).limit(5);
+  return rows.map(fromRow);
+}
+
+export async function listBusinessUsers(db: Db, filter: { status?: string; organizationNumber?: string } = {}): Promise<Account[]> {
+  const query = db('accounts').where({ kind: 'business' }).orderBy(['organization_number', 'email']);
+  if (filter.status) query.where({ status: filter.status });
+  if (filter.organizationNumber) query.where({ organization_number: filter.organizationNumber.replace(/\s/g, '') });
+  return (await query).map(fromRow);
+}
+
+async function businessUserOrThrow(db: Db, email: string): Promise<Account> {
+  const account = await findBusinessUserByEmail(db, email);
+  if (!account) throw new InputError(`no business user ${email}`);
+  return account;
+}
+
+/** Disables the user: no sign-in, no code, no invitation; every session, grant and token ends now. */
+export async function disableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+  const account = await businessUserOrThrow(db, email);
+  await db.transaction(async (trx) => {
+    await trx('accounts').where({ id: account.id }).update({ status: 'disabled', updated_at: now });
+    await cancelOneTimeCodes(trx, account.id, now);
+    await trx('invitations').where({ account_id: account.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+  });
+  await endEverythingOf(db, account.id);
+  return accountOrThrow(db, account.id);
+}
+
+/** Undoes a disable: active again if the user had set a password, else invited. */
+export async function enableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+  const account = await businessUserOrThrow(db, email);
+  if (account.status !== 'disabled') throw new InputError(`${account.email} is not disabled (status ${account.status})`);
+  await db('accounts').where({ id: account.id }).update({ status: account.passwordHash ? 'active' : 'invited', updated_at: now });
+  return accountOrThrow(db, account.id);
+}
+
+export const BUSINESS_COLUMNS = {
+  required: ['email', 'mobile', 'given_name', 'family_name', 'organization_number', 'organization_name'],
+  optional: ['language'],
+};
+
+/** `hk-idp business-users import`: upserts every valid line; bad lines are reported by number. */
+export async function importBusinessUsers(db: Db, csv: string, now = Date.now()): Promise<ImportReport & { accounts: Account[] }> {
+  const accounts: Account[] = [];
+  const report = await importCsv(csv, BUSINESS_COLUMNS, async (r) => {
+    const { account, added } = await upsertBusinessUser(
+      db,
+      {
+        email: r.email!,
+        mobile: r.mobile,
+        givenName: r.given_name!,
+        familyName: r.family_name!,
+        organizationNumber: r.organization_number!,
+        organizationName: r.organization_name!,
+        language: r.language,
+      },
+      now,
+    );
+    accounts.push(account);
+    return added ? 'added' : 'updated';
+  });
+  return { ...report, accounts };
+}
+
+// ---- Passwords ---------------------------------------------------------------------------------
+
+/** The changes of setting a password, inside the caller's transaction (see setBusinessPassword). */
+async function applyPassword(trx: Db, before: Account, passwordHash: string, proved: Channel, now: number, contactEmail = ''): Promise<void> {
+  await trx('accounts')
+    .where({ id: before.id })
+    .update({
+      password_hash: passwordHash,
+      status: 'active',
+      [proved === 'email' ? 'email_verified_at' : 'mobile_verified_at']: now,
+      updated_at: now,
+    });
+  // The password is set: outstanding codes and links for it are worthless now.
+  await cancelOneTimeCodes(trx, before.id, now);
+  await trx('invitations').where({ account_id: before.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+  if (before.status === 'active' && before.email) {
+    // A replaced password is news to the owner: a notice with no secret in it.
+    await enqueue(trx, { channel: 'email', to: before.email, kind: 'business_password_changed', language: before.language, params: { contact: contactEmail }, expiresAt: now + 7 * 24 * 3600 * 1000, accountId: before.id }, now);
+  }
+}
+
+/**
+ * Sets the password of a user who has just proved control of an address (a one-time code): the
+ * account becomes active, that address is marked verified, and every session, grant and token of
+ * the account ends. Returns the status before, which tells activation from reset.
+ */
+export async function setBusinessPassword(
+  db: Db,
+  accountId: string,
+  passwordHash: string,
+  proved: Channel,
+  now: number,
+  /** Named in the notice a replaced password sends, for "it was not me". */
+  contactEmail: string,
+): Promise<{ account: Account; previousStatus: BusinessStatus }> {
+  const before = await accountOrThrow(db, accountId);
+  await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail));
+  await endEverythingOf(db, accountId);
+  return { account: await accountOrThrow(db, accountId), previousStatus: before.status as BusinessStatus };
+}
+
+// ---- Invitations -------------------------------------------------------------------------------
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+export const invitationPath = '/business/invitation/';
+
+/**
+ * E-mails the user a single-use link to set a password. The link is built from the configured
+ * issuer (never from a request); the token is stored only as a hash, in the transaction that queues
+ * the e-mail. A new invitation revokes the older ones.
+ */
+export async function inviteBusinessUser(
+  db: Db,
+  options: { issuer: string; ttlMs: number; createdBy: string },
+  email: string,
+  now = Date.now(),
+): Promise<{ account: Account; expiresAt: number }> {
+  const account = await businessUserOrThrow(db, email);
+  if (account.status !== 'invited') {
+    throw new InputError(`${account.email} is ${account.status}; only users who have not activated yet can be invited`);
+  }
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = now + options.ttlMs;
+  await db.transaction(async (trx) => {
+    await trx('invitations').where({ account_id: account.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+    await trx('invitations').insert({
+      id: randomUUID(),
+      account_id: account.id,
+      token_hash: hashToken(token),
+      created_by: options.createdBy.slice(0, 200),
+      created_at: now,
+      expires_at: expiresAt,
+    });
+    await enqueue(
+      trx,
+      {
+        channel: 'email',
+        to: account.email!,
+        kind: 'business_invitation',
+        language: account.language,
+        params: {
+          link: `${options.issuer}${invitationPath}${token}`,
+          name: account.givenName ?? '',
+          organization: account.organizationName ?? '',
+          days: String(Math.round(options.ttlMs / (24 * 3600 * 1000))),
+        },
+        expiresAt,
+        accountId: account.id,
+      },
+      now,
+    );
+  });
+  return { account, expiresAt };
+}
+
+const liveInvitation = (db: Db, token: string, now: number) =>
+  db('invitations').where({ token_hash: hashToken(token) }).whereNull('used_at').whereNull('revoked_at').where('expires_at', '>', now);
+
+/** The user a live invitation token is for, without using it up (opening the link changes nothing). */
+export async function findInvitation(db: Db, token: string, now: number): Promise<Account | undefined> {
+  if (typeof token !== 'string' || !/^[\w-]{43}$/.test(token)) return undefined;
+  const row = await liveInvitation(db, token, now).first('account_id');
+  const account = row ? await findAccountById(db, row.account_id) : undefined;
+  return account && account.status === 'invited' ? account : undefined;
+}
+
+/**
+ * Uses up the invitation and sets the password, in one transaction; undefined when the link is used,
+ * expired, revoked or its user no longer invited. The conditional UPDATE makes the token single-use
+ * even under parallel requests.
+ */
+export async function acceptInvitation(db: Db, token: string, passwordHash: string, now: number): Promise<Account | undefined> {
+  const account = await findInvitation(db, token, now);
+  if (!account) return undefined;
+  const accepted = await db.transaction(async (trx) => {
+    const used = await liveInvitation(trx, token, now).update({ used_at: now });
+    if (!used) return false;
+    // The link came by e-mail to this address: that proves it.
+    await applyPassword(trx, account, passwordHash, 'email', now);
+    return true;
+  });
+  if (!accepted) return undefined;
+  await endEverythingOf(db, account.id);
+  return accountOrThrow(db, account.id);
+}
+
+/** Deletes invitations that ended more than 30 days ago. */
+export async function purgeInvitations(db: Db, now: number): Promise<number> {
+  return db('invitations').where('expires_at', '<', now - 30 * 24 * 3600 * 1000).delete();
+}
