@@ -10,6 +10,7 @@ import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { createMember, newMemberNumber } from '../support/accounts.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
+import { medianTimings } from '../support/timing.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
 const OLD_PASSWORD = 'gammelt-passord-fra-2019';
@@ -422,18 +423,15 @@ describe('member first-time passwords (wipe on order, the default)', () => {
       wrongMobile: { member_number: member.memberNumber!, contact: '+4790000001' },
       unknownMember: { member_number: '88888888', contact: member.mobile! },
     };
-    const samples: Record<string, number[]> = { match: [], wrongMobile: [], unknownMember: [] };
-    for (let round = 0; round < 70; round++) {
-      for (const [name, fields] of Object.entries(cases)) {
-        const started = performance.now();
-        const answer = await browser.request(action, { form: { csrf, channel: 'sms', ...fields } });
-        if (round >= 10) samples[name]!.push(performance.now() - started); // the first rounds warm up
-        assert.equal(answer.status, 303);
-      }
-    }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
-    const spread = Math.max(...Object.values(medians)) - Math.min(...Object.values(medians));
+    const { medians, spread } = await medianTimings(
+      Object.fromEntries(
+        Object.entries(cases).map(([name, fields]) => [
+          name,
+          async () => assert.equal((await browser.request(action, { form: { csrf, channel: 'sms', ...fields } })).status, 303),
+        ]),
+      ),
+      { rounds: 60, warmup: 10 },
+    );
     assert.ok(spread < 10, `medians differ by ${spread.toFixed(1)} ms: ${JSON.stringify(medians)}`);
     await h.deliver();
   });
