@@ -42,8 +42,12 @@ export type Settings = {
   signInIpFailuresPerHour: number;
   /** Limits on sending first-time passwords and codes (see src/security/send-limits.ts). */
   sendLimits: SendLimits;
+  /** Bearer token for /metrics; unset = /metrics only outside production. */
+  metricsToken: string | null;
   /** Redis for counters (rate limits); unset = the database. */
   redisUrl: string | null;
+  /** Prefix of every Redis key (several deployments may share one Redis). */
+  redisPrefix: string;
   /** Lifetime of a first-time password, seconds. */
   firstTimePasswordTtl: number;
   /** When ordering a first-time password wipes the old credentials. */
@@ -194,6 +198,8 @@ export function loadSettings(env: Env = process.env): Settings {
     signInMaxDelay: integer(env, 'SIGNIN_MAX_DELAY', 15 * 60, 1, 24 * 3600),
     signInIpFailuresPerHour: integer(env, 'SIGNIN_IP_FAILURES_PER_HOUR', 100, 1, 1_000_000),
     redisUrl: redisUrl(env),
+    redisPrefix: env.REDIS_PREFIX || 'hk-idp:',
+    metricsToken: secret(env, 'METRICS_TOKEN') ?? null,
     sendLimits: {
       perRecipientQuarter: integer(env, 'SEND_LIMIT_RECIPIENT_15MIN', 3, 1, 1000),
       perRecipientDay: integer(env, 'SEND_LIMIT_RECIPIENT_DAY', 10, 1, 10_000),

@@ -13,7 +13,9 @@ import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
 import { purgeInvitations } from './accounts/business-users.ts';
 import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
+import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
+import { metricsRoute } from './http/metrics.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
 import { purgeExpired } from './oidc/adapter.ts';
@@ -69,9 +71,13 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
 
-  const counters = createCounterStore(db, settings.redisUrl);
-  // An operator must hear when the SMS budget is spent: an error line a log alert can match.
-  const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => log(`ALERT ${message}`));
+  const counters = createCounterStore(db, settings);
+  // An operator must hear when the SMS budget is spent: an error line a log alert can match, and an
+  // audit event that /metrics counts.
+  const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => {
+    log(`ALERT ${message}`);
+    audit(db, { event: 'alert.sms_budget_spent', detail: { message } }, now()).catch((error) => log('audit failed', error));
+  });
   const signIn: SignInDeps = {
     db,
     hasher,
@@ -83,6 +89,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
   mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
+  provider.use(metricsRoute({ db, counters, limits: settings.sendLimits, now, token: settings.metricsToken, production: settings.mode === 'production' }));
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);

@@ -191,7 +191,7 @@ const memberCommands: Record<string, Command> = {
     if (!memberNumber || extra.length) throw new InputError('which member? hk-idp members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER');
     if (!values.sms) throw new InputError('--sms is required: a caseworker sends first-time passwords by SMS only');
     if (!values.by) throw new InputError('--by CASEWORKER is required: the audit log records who sent it');
-    const counters = createCounterStore(cli.db, cli.settings.redisUrl);
+    const counters = createCounterStore(cli.db, cli.settings);
     const guard = createSendGuard(counters, cli.settings.sendLimits, Date.now, (message) => cli.err?.(`ALERT ${message}`));
     const result = await sendFirstTimePasswordAsCaseworker(cli.db, cli.settings, guard, { memberNumber, caseworker: values.by }, {}, Date.now()).finally(() => counters.close());
     if (!result.sent) {

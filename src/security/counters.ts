@@ -89,7 +89,7 @@ redis.call('HINCRBY', KEYS[1], 'count', 1)
 return {0, count + 1, last + delay - now}
 `;
 
-export function createRedisCounterStore(url: string, prefix = 'hk-idp:'): CounterStore {
+export function createRedisCounterStore(url: string, prefix: string): CounterStore {
   const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
   return {
     async increment(key, windowMs, now) {
@@ -117,8 +117,8 @@ export function createRedisCounterStore(url: string, prefix = 'hk-idp:'): Counte
 }
 
 /** The store the settings ask for: Redis when REDIS_URL is set, else the database. */
-export function createCounterStore(db: Db, redisUrl: string | null): CounterStore {
-  return redisUrl ? createRedisCounterStore(redisUrl) : createDbCounterStore(db);
+export function createCounterStore(db: Db, settings: { redisUrl: string | null; redisPrefix: string }): CounterStore {
+  return settings.redisUrl ? createRedisCounterStore(settings.redisUrl, settings.redisPrefix) : createDbCounterStore(db);
 }
 
 /** Deletes counters whose window or lock has passed (the database store only; Redis expires its own). */

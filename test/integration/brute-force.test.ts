@@ -1,5 +1,6 @@
 // Brute force and spraying: throttled per account and per IP, in storage every instance shares.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser, textOf, type Page } from '../support/browser.ts';
@@ -98,3 +99,33 @@ describe('per-IP limit (spraying) and trusted proxy hops', () => {
     assert.ok(other.location?.startsWith(CALLBACK), 'another IP is not affected');
   });
 });
+
+for (const store of ['database', 'redis'] as const) {
+  describe(`two instances share the counters (${store})`, () => {
+    let first: TestIdp;
+    let rp: Rp;
+    before(async () => {
+      const redis: Record<string, string> = store === 'redis' ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `hk-idp-test:${randomUUID()}:` } : {};
+      first = await startIdp(redis);
+      rp = await registerRp(first);
+    });
+    after(() => first.close());
+
+    test('failures on one instance lock the account on the other', async () => {
+      const second = await first.another();
+      const member = await createMember(first, { password: PASSWORD });
+      // The form is shown by the first instance and posted to either: one issuer, one database.
+      const attempt = async (instance: TestIdp, password: string) => {
+        const browser = new Browser();
+        const { page } = await rp.start(browser);
+        const action = new URL(/action="([^"]+)"/.exec(page.html)![1]!, instance.base);
+        const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
+        return browser.request(action, { form: { csrf, identifier: member.memberNumber!, password } });
+      };
+      for (let i = 0; i < 5; i++) assert.equal((await attempt(first, 'wrong-password-x')).status, 400);
+      const refused = await attempt(second, PASSWORD);
+      assert.equal(refused.location, undefined, 'the second instance knows the account is throttled');
+      assert.equal(await second.counters.failures(`signin:${member.id}`), 6);
+    });
+  });
+}

@@ -69,8 +69,8 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
 
   const HOUR = 3600 * 1000;
 
-  async function signedInBrowser(): Promise<Browser> {
-    const member = await createMember(idp, { password: PASSWORD });
+  async function signedInBrowser(member?: { memberNumber: string | null }): Promise<Browser> {
+    member ??= await createMember(idp, { password: PASSWORD });
     const browser = new Browser();
     const { page } = await rp.start(browser);
     const back = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
@@ -78,6 +78,23 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
     return browser;
   }
   const silent = async (browser: Browser) => (await rp.start(browser, { prompt: 'none' })).page.location ?? '';
+
+  test('signing in rotates the session id; the old id no longer signs anyone in', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    const browser = await signedInBrowser(member);
+    const first = browser.cookies.get('hk_session')!.value;
+    const { page } = await rp.start(browser, { prompt: 'login' });
+    const back = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+    assert.match(back.location ?? '', /[?&]code=/);
+    const second = browser.cookies.get('hk_session')!.value;
+    assert.notEqual(second, first);
+    assert.ok(Buffer.from(second, 'base64url').length >= 16, 'at least 128 bits');
+
+    const replay = new Browser();
+    for (const [name, cookie] of browser.cookies) if (name.startsWith('hk_session')) replay.cookies.set(name, cookie);
+    replay.cookies.set('hk_session', { ...browser.cookies.get('hk_session')!, value: first });
+    assert.match(await silent(replay), /error=login_required/);
+  });
 
   test('a session unused for more than the idle timeout has ended', async () => {
     mock.timers.enable({ apis: ['Date'], now: Date.now() });

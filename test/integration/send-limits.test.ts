@@ -52,12 +52,14 @@ describe('per recipient and per IP', () => {
   });
 });
 
+const METRICS_TOKEN = 'metrics-token-0123456789abcdefghijklmnop';
+
 describe('the global SMS budget', () => {
   let idp: TestIdp;
   let rp: Rp;
   const logged: string[] = [];
   before(async () => {
-    idp = await startIdp({ SMS_BUDGET_HOUR: '2' }, { log: (message) => logged.push(message) });
+    idp = await startIdp({ SMS_BUDGET_HOUR: '2', METRICS_TOKEN: METRICS_TOKEN }, { log: (message) => logged.push(message) });
     rp = await registerRp(idp, { login: 'business', name: 'Bedriftsportalen' });
   });
   after(() => idp.close());
@@ -86,5 +88,12 @@ describe('the global SMS budget', () => {
     }
     assert.equal(await sentTo(idp, '+4741234599'), 0);
     assert.equal(await sentTo(idp, user.email!), 1);
+
+    // Monitoring sees it too: /metrics (behind its token) counts the alert and the SMS spent.
+    assert.equal((await fetch(`${idp.issuer}/metrics`)).status, 404, 'no token, no metrics');
+    const metrics = await (await fetch(`${idp.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    assert.match(metrics, /^hk_audit_events_last_hour\{event="alert.sms_budget_spent"\} 1$/m);
+    assert.match(metrics, /^hk_sms_budget_hour 2$/m);
+    assert.ok(Number(/^hk_sms_sent_this_hour (\d+)$/m.exec(metrics)![1]) > 2);
   });
 });

@@ -11,6 +11,8 @@ import { createIdp, type Idp, type IdpOptions } from '../../src/server.ts';
 
 export type TestIdp = Idp & {
   issuer: string;
+  /** Where this instance listens (another() instances share the issuer but not the port). */
+  base: string;
   /** Stops this instance and starts a new one on the same database and port (a restart), optionally reconfigured. */
   restart(changes?: Partial<Settings>): Promise<TestIdp>;
   /** Starts a second instance on the same database (scale-out), on its own port. */
@@ -87,6 +89,7 @@ export async function startIdp(env: Record<string, string> = {}, options: IdpOpt
     return {
       ...idp,
       issuer,
+      base: `http://127.0.0.1:${listenPort}`,
       async restart(changes = {}) {
         await idp.close();
         instances.delete(idp);
