@@ -1,9 +1,16 @@
 // oidc-provider storage adapter on knex. Every model shares one table; the indexed columns serve the
 // look-ups the provider makes (uid, user code, grant id) and ours (all artefacts of one account).
+// An opaque token's id IS the token, so only a SHA-256 of every id is stored, and a token's own copy of
+// its id (`jti` in the payload) is left out and put back on read: a copy of the database holds no
+// usable token. (A session's payload keeps its id, which the provider needs when it finds a session
+// by uid; the session cookie is signed with COOKIE_KEYS, which are not in the database.)
+import { createHash } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 
 type Payload = Record<string, unknown> & {
+  jti?: string;
+  kind?: string;
   grantId?: string;
   uid?: string;
   userCode?: string;
@@ -13,6 +20,8 @@ type Payload = Record<string, unknown> & {
 
 // Rows outlive their expiry by the provider's clock tolerance, as its own memory adapter does.
 const GRACE_MS = 15_000;
+
+export const storedId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 export function createAdapterFactory(db: Db, now: () => number = Date.now) {
   return (model: string) => (model === 'Client' ? new ClientAdapter(db) : new KnexAdapter(db, model, now));
@@ -29,11 +38,17 @@ export class KnexAdapter {
     this.now = now;
   }
 
+  private get keepsJti(): boolean {
+    return this.model === 'Session';
+  }
+
   async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    const { jti, ...rest } = payload;
+    const stored = this.keepsJti || jti !== id ? payload : rest;
     const row = {
       model: this.model,
-      id,
-      payload: JSON.stringify(payload),
+      id: storedId(id),
+      payload: JSON.stringify(stored),
       grant_id: payload.grantId ?? null,
       uid: payload.uid ?? null,
       user_code: payload.userCode ?? null,
@@ -45,7 +60,9 @@ export class KnexAdapter {
   }
 
   async find(id: string): Promise<Payload | undefined> {
-    return this.findBy('id', id);
+    if (typeof id !== 'string') return undefined;
+    const payload = await this.findBy('id', storedId(id));
+    return payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined ? { ...payload, jti: id } : payload;
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
@@ -57,11 +74,11 @@ export class KnexAdapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.db('oidc_store').where({ model: this.model, id }).update({ consumed_at: this.now() });
+    await this.db('oidc_store').where({ model: this.model, id: storedId(id) }).update({ consumed_at: this.now() });
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db('oidc_store').where({ model: this.model, id }).delete();
+    await this.db('oidc_store').where({ model: this.model, id: storedId(id) }).delete();
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

@@ -96,6 +96,16 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
     assert.match(await silent(replay), /error=login_required/);
   });
 
+  test('a session id without its cookie signature signs no one in (the database alone cannot)', async () => {
+    const browser = await signedInBrowser();
+    assert.match(await silent(browser), /[?&]code=/);
+    const thief = new Browser();
+    thief.cookies.set('hk_session', browser.cookies.get('hk_session')!);
+    assert.match(await silent(thief), /error=login_required/, 'no signature');
+    thief.cookies.set('hk_session.sig', { ...browser.cookies.get('hk_session.sig')!, value: 'forged-signature-AAAAAAAAAAAAAAAAAAAAAAA' });
+    assert.match(await silent(thief), /error=login_required/, 'a forged signature');
+  });
+
   test('a session unused for more than the idle timeout has ended', async () => {
     mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const browser = await signedInBrowser();

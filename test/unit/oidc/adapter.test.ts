@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createAdapterFactory, endEverythingOf, purgeExpired } from '../../../src/oidc/adapter.ts';
+import { createAdapterFactory, endEverythingOf, purgeExpired, storedId } from '../../../src/oidc/adapter.ts';
 import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
 
@@ -19,6 +19,13 @@ test('upsert then find returns the payload; upsert replaces', async () => {
   await sessions.upsert('s1', { uid: 'u1', accountId: 'a1', changed: true }, 60);
   assert.equal((await sessions.find('s1')).changed, true);
   assert.equal(await sessions.find('nope'), undefined);
+});
+
+test('ids are stored only as hashes: the database holds no token or session value', async () => {
+  await adapter('AccessToken').upsert('the-token-value', { a: 1 }, 60);
+  const rows = JSON.stringify(await db('oidc_store').select());
+  assert.ok(!rows.includes('the-token-value'));
+  assert.deepEqual(await adapter('AccessToken').find('the-token-value'), { a: 1 });
 });
 
 test('models are separate namespaces', async () => {
@@ -65,7 +72,7 @@ test('expired rows are not returned and are purged', async () => {
   clock += 60_000;
   assert.equal(await tokens.find('short'), undefined);
   assert.equal(await purgeExpired(db, clock) >= 1, true);
-  assert.equal(await db('oidc_store').where({ id: 'short' }).first(), undefined);
+  assert.equal(await db('oidc_store').where({ id: storedId('short') }).first(), undefined);
   assert.deepEqual(await tokens.find('forever'), { x: 2 }, 'rows without expiry stay');
 });
 
