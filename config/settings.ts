@@ -177,6 +177,11 @@ export function loadSettings(env: Env = process.env): Settings {
     keyEncryptionKey ??= generated.keyEncryptionKey;
   }
 
+  const trustProxyHops = integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10);
+  if (issuer.startsWith('https:') && trustProxyHops === 0) {
+    // hk-idp speaks plain HTTP; an https issuer means a TLS proxy in front, which must be trusted for the scheme.
+    throw new ConfigError('TRUST_PROXY_HOPS', 'an https ISSUER needs the TLS-terminating proxy in front counted (at least 1)');
+  }
   const demo = !production && env.DEMO !== 'false';
   const devOutbox = env.DEV_OUTBOX === 'true' || (!production && env.DEV_OUTBOX !== 'false');
 
@@ -190,7 +195,7 @@ export function loadSettings(env: Env = process.env): Settings {
     passwordPepper: passwordPepper!,
     keyEncryptionKey: keyEncryptionKey!,
     bcryptCost: integer(env, 'BCRYPT_COST', 11, production ? 10 : 4, 15),
-    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    trustProxyHops,
     demo,
     devOutbox,
     contactEmail: env.CONTACT_EMAIL || 'post@hk.no',

@@ -1,12 +1,16 @@
-// URLs the provider builds (discovery endpoints, redirects, links) follow the request's Host header.
-// Pin it to the configured issuer so a forged Host or X-Forwarded-Host can never leak into them.
+// URLs the provider builds (discovery endpoints, redirects, links) follow the request's Host header
+// and scheme. Pin both to the configured issuer so a forged Host, X-Forwarded-Host or
+// X-Forwarded-Proto can never leak into them. (An https issuer sits behind a TLS-terminating proxy,
+// which settings require to be counted in TRUST_PROXY_HOPS; the scheme is the issuer's, not the request's.)
 import type { Context, Next } from 'koa';
 
 export function pinOrigin(issuer: string) {
-  const { host } = new URL(issuer);
+  const { host, protocol } = new URL(issuer);
+  const scheme = protocol.slice(0, -1);
   return async (ctx: Context, next: Next) => {
     ctx.req.headers.host = host;
     delete ctx.req.headers['x-forwarded-host'];
+    if (ctx.app.proxy) ctx.req.headers['x-forwarded-proto'] = scheme;
     await next();
   };
 }

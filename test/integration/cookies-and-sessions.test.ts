@@ -51,6 +51,11 @@ describe('behind a TLS-terminating proxy (https issuer)', () => {
     }
   });
 
+  test('the scheme is the issuer’s: a forged X-Forwarded-Proto changes no published URL', async () => {
+    const discovery = (await (await fetch(`http://127.0.0.1:${new URL(idp.issuer).port}/.well-known/openid-configuration`, { headers: { 'x-forwarded-proto': 'http' } })).json()) as { authorization_endpoint: string };
+    assert.equal(discovery.authorization_endpoint, `${idp.issuer}/auth`);
+  });
+
   test('HSTS is sent on https', async () => {
     const response = await fetch(`http://127.0.0.1:${new URL(idp.issuer).port}/.well-known/openid-configuration`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.match(response.headers.get('strict-transport-security') ?? '', /max-age=31536000; includeSubDomains/);

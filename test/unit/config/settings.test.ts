@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { ConfigError, loadSettings } from '../../../config/settings.ts';
 
 const KEY = 'k'.repeat(32);
-const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY, DEV_OUTBOX: 'true' };
+const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', TRUST_PROXY_HOPS: '1', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY, DEV_OUTBOX: 'true' };
 
 const failsOn = (env: Record<string, string>, variable: string) =>
   assert.throws(() => loadSettings(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(variable));
@@ -42,6 +42,7 @@ test('production requires its secrets and an https issuer, and has no demo', () 
   failsOn({ ...production, ISSUER: 'http://login.hk.no' }, 'ISSUER');
   assert.equal(loadSettings({ ...production, ISSUER: 'http://127.0.0.1:3000' }).issuer, 'http://127.0.0.1:3000');
   failsOn({ ...production, BCRYPT_COST: '8' }, 'BCRYPT_COST');
+  failsOn({ ...production, TRUST_PROXY_HOPS: '0' }, 'TRUST_PROXY_HOPS');
 });
 
 test('bad values name their variable', () => {
