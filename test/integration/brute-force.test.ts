@@ -63,12 +63,42 @@ describe('sign-in throttling', () => {
     assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false);
   });
 
+  test('first-time password guesses are throttled on their own counter: a locked password never blocks the way back in', async () => {
+    const member = await createMember(idp, { password: PASSWORD, mobile: '98762222' });
+    for (let i = 0; i < 6; i++) await attempt(member.memberNumber!, 'wrong-password-x');
+    assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false, 'the password sign-in is throttled');
+
+    const orderBrowser = new Browser();
+    const { page } = await rp.start(orderBrowser);
+    const form = await orderBrowser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
+    await orderBrowser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: '98762222' });
+    await idp.outbox.deliverDue();
+    const firstTimePassword = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(idp.devOutbox!.find((m) => m.to === '+4798762222')!.text)![1]!;
+
+    const firstLogin = async (password: string) => {
+      const browser = new Browser();
+      const start = await rp.start(browser);
+      const login = await browser.go(new URL(/href="([^"]+first-login)"/.exec(start.page.html)![1]!, start.page.url));
+      return browser.submit(login, { member_number: member.memberNumber!, password });
+    };
+    const opened = await firstLogin(firstTimePassword);
+    assert.match(opened.url, /\/credentials$/, 'the first-time password works although the password sign-in is locked');
+    for (let i = 0; i < 5; i++) await firstLogin('aaaa bbbb cccc');
+    const locked = await firstLogin(firstTimePassword);
+    assert.doesNotMatch(locked.url, /\/credentials$/, 'after 5 wrong guesses even the right one waits');
+    assert.match(textOf(locked.html), /Feil medlemsnummer eller førstegangspassord|Feil/);
+    const rows = await idp.db('audit_log').where({ event: 'sign_in.throttled' }).andWhereRaw('detail like ?', ['%first_time_password%']);
+    assert.ok(rows.length >= 1);
+  });
+
   test('unknown identifiers are throttled the same way', async () => {
+    const throttled = async () => (await idp.db('audit_log').where({ event: 'sign_in.throttled' }).whereNull('account_id')).length;
+    const before = await throttled();
     for (let i = 0; i < 5; i++) await attempt('98989898', 'wrong-password-x');
+    assert.equal(await throttled(), before);
     const page = await attempt('98989898', 'wrong-password-x');
     assert.equal(page.status, 400);
-    const rows = await idp.db('audit_log').where({ event: 'sign_in.throttled' }).whereNull('account_id');
-    assert.equal(rows.length, 1);
+    assert.equal(await throttled(), before + 1);
   });
 });
 
