@@ -1,14 +1,43 @@
-// Turns a message request (kind + language + params) into the words of an SMS or e-mail, from the
-// text catalogue. Each flow that sends something adds its kinds here.
-import type { MessageRequest, RenderedMessage } from '../src/delivery/delivery.ts';
+// Turns a message request (kind + language + params) into the words of an SMS or e-mail. Each kind
+// has one template; it says what the message says (from the text catalogues), and the shared e-mail
+// frame (email-frame.ts) gives every e-mail the same subject, plain-text and HTML parts, HK's name
+// and the contact address.
+//
+// Adding a kind: write a MessageTemplate (typically in the flow's folder, its words as
+// `message.<kind>.*` keys in texts/nb.ts and texts/en.ts), add it to `templates` below, and enqueue
+// `{ kind, params, ... }` from the flow. Params are strings; a secret goes in a `{ code }` block.
 import type { Language } from '../src/accounts/accounts.ts';
+import { DeliveryError, type Renderer } from '../src/delivery/delivery.ts';
+import { emailFrame } from './email-frame.ts';
 
-type Template = (lang: Language, params: Record<string, string>) => RenderedMessage;
+/** A block of an e-mail body: a paragraph, a code or password shown prominently, or a link. */
+export type MessageBlock = string | { code: string } | { link: { label: string; url: string } };
 
-const templates: Record<string, Template> = {};
+export type MessageContent = {
+  /** The e-mail subject (also the title of the message in the development outbox). */
+  subject: string;
+  /** The e-mail body, in order; the frame adds the greeting, the signature and the contact address. */
+  body: MessageBlock[];
+  /** The whole SMS: short, says what the code is for, the code, and how long it is valid. Omit for e-mail-only kinds. */
+  sms?: string;
+};
 
-export function renderMessage(message: MessageRequest): RenderedMessage {
-  const template = templates[message.kind];
-  if (!template) throw new Error(`no message template for ${message.kind}`);
-  return template(message.language, message.params);
+export type MessageTemplate = (lang: Language, params: Record<string, string>) => MessageContent;
+
+/** Every kind hk-idp sends, by name. */
+const templates: Record<string, MessageTemplate> = {};
+
+export function createRenderer(options: {
+  contactEmail: string;
+  /** Kinds only this instance knows (tests); the catalogue above is the place for real ones. */
+  extraTemplates?: Record<string, MessageTemplate>;
+}): Renderer {
+  return (message) => {
+    const template = options.extraTemplates?.[message.kind] ?? templates[message.kind];
+    if (!template) throw new DeliveryError(`no message template for ${message.kind}`, 'permanent');
+    const content = template(message.language, message.params);
+    if (message.channel === 'email') return emailFrame(message.language, content, options.contactEmail);
+    if (!content.sms) throw new DeliveryError(`message ${message.kind} has no SMS text`, 'permanent');
+    return { subject: content.subject, text: content.sms, html: '' };
+  };
 }

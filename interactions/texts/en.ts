@@ -71,4 +71,9 @@ export const en: Record<TextKey, string> = {
   'outbox.title': 'Development outbox',
   'outbox.heading': 'Sent messages (development only)',
   'outbox.empty': 'No messages have been sent yet.',
+
+  'mail.greeting': 'Hello,',
+  'mail.signature': 'Kind regards',
+  'mail.contact': 'Questions? Contact us at {email}.',
+  'mail.automatic': 'This e-mail was sent automatically. Replies are not read.',
 };

@@ -69,6 +69,11 @@ export const nb = {
   'outbox.title': 'Utviklings-utboks',
   'outbox.heading': 'Sendte meldinger (kun utvikling)',
   'outbox.empty': 'Ingen meldinger er sendt ennå.',
+
+  'mail.greeting': 'Hei!',
+  'mail.signature': 'Vennlig hilsen',
+  'mail.contact': 'Har du spørsmål? Kontakt oss på {email}.',
+  'mail.automatic': 'Denne e-posten er sendt automatisk. Du kan ikke svare på den.',
 } as const;
 
 export type TextKey = keyof typeof nb;

@@ -7,6 +7,7 @@ import { upsertMember } from '../accounts/accounts.ts';
 import { importMembers } from '../accounts/members.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
+import { listOutbox, type OutboxStatus } from '../delivery/outbox.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type LoginKind } from '../clients/clients.ts';
 import { InputError } from '../errors.ts';
 import { migrate, type Db } from '../storage/db.ts';
@@ -24,7 +25,9 @@ export const USAGE = `Usage: hk-idp <command>
               [--login member|business] [--first-party | --third-party] [--logo-uri URI]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
-  audit tail [--limit N] [--account ID] [--event NAME]`;
+  audit tail [--limit N] [--account ID] [--event NAME]
+  outbox list [--status waiting|failed|expired|sent|all] [--limit N]
+                                            messages not yet delivered (default) and failed ones, never their content`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -174,10 +177,38 @@ const auditCommands: Record<string, Command> = {
   },
 };
 
+const OUTBOX_VIEWS: Record<string, OutboxStatus[]> = {
+  waiting: ['pending', 'sending'],
+  failed: ['failed'],
+  expired: ['expired'],
+  sent: ['sent'],
+  all: ['pending', 'sending', 'failed', 'expired', 'sent'],
+};
+
+const outboxCommands: Record<string, Command> = {
+  async list(args, cli) {
+    const { values } = parse(args, { status: { type: 'string' }, limit: { type: 'string' } });
+    const statuses = values.status ? OUTBOX_VIEWS[values.status] : ['pending', 'sending', 'failed'] satisfies OutboxStatus[];
+    if (!statuses) throw new InputError(`--status must be one of ${Object.keys(OUTBOX_VIEWS).join(', ')}`);
+    const limit = Number(values.limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
+    const entries = await listOutbox(cli.db, statuses, limit);
+    if (!entries.length) cli.out('no messages');
+    const time = (ms: number) => new Date(ms).toISOString();
+    // Stored values are printed escaped: a crafted address or server reply cannot forge a line.
+    const plain = (value: string) => JSON.stringify(value).slice(1, -1);
+    for (const e of entries.reverse()) {
+      const when = e.status === 'pending' ? `  next=${time(e.nextAttemptAt)}` : '';
+      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${plain(e.kind)}  to=${plain(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${plain(e.lastError)}` : ''}`);
+    }
+  },
+};
+
 const groups: Record<string, Record<string, Command>> = {
   clients: clientCommands,
   members: memberCommands,
   audit: auditCommands,
+  outbox: outboxCommands,
 };
 
 /** Runs one command; returns the exit code. Bad input prints its reason and changes nothing. */

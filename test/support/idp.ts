@@ -62,17 +62,26 @@ export function testSettings(env: Record<string, string> = {}): Settings {
 
 export async function startIdp(env: Record<string, string> = {}, options: IdpOptions = {}): Promise<TestIdp> {
   const database = await freshDatabase();
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ISSUER: issuer, ...env });
-  const idp = await createIdp(settings, { schema: database.schema, print: () => {}, log: () => {}, ...options });
-  await idp.listen(port, '127.0.0.1');
+  const idp = await startIdpOn(database, env, options);
   return {
     ...idp,
-    issuer,
     async close() {
       await idp.close();
       await database.drop();
     },
   };
+}
+
+/** A server on a database the test owns: several instances side by side, or one started after another ("restart"). */
+export async function startIdpOn(
+  database: { databaseUrl: string; schema?: string; dataDir: string },
+  env: Record<string, string> = {},
+  options: IdpOptions = {},
+): Promise<TestIdp> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, PORT: String(port), ISSUER: issuer, ...env });
+  const idp = await createIdp(settings, { schema: database.schema, print: () => {}, log: () => {}, ...options });
+  await idp.listen(port, '127.0.0.1');
+  return { ...idp, issuer };
 }
