@@ -19,8 +19,8 @@ export function classifySmtpError(error: unknown): DeliveryError {
   return new DeliveryError(reason, permanent ? 'permanent' : 'temporary');
 }
 
-export function createSmtpConnector(settings: SmtpSettings, render: Renderer): Connector & { close(): void } {
-  const transport = nodemailer.createTransport({ url: settings.url, requireTLS: settings.requireTls, ...TIMEOUTS });
+export function createSmtpConnector(settings: SmtpSettings, render: Renderer, timeouts: Partial<typeof TIMEOUTS> = {}): Connector & { close(): void } {
+  const transport = nodemailer.createTransport({ url: settings.url, requireTLS: settings.requireTls, ...TIMEOUTS, ...timeouts });
   return {
     async send(message) {
       // Only a stored, normalised address goes out: no display name, no second address, no header injection.

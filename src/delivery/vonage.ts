@@ -36,11 +36,11 @@ export function classifyVonageError(error: unknown): DeliveryError {
   return new DeliveryError(`vonage ${[e?.name, e?.code, e?.message].filter(Boolean).join(' ')}`, 'temporary');
 }
 
-export function createVonageConnector(settings: VonageSettings, render: Renderer): Connector {
+export function createVonageConnector(settings: VonageSettings, render: Renderer, timeoutMs: number = TIMEOUT_MS): Connector {
   // privateKey '' keeps @vonage/auth from probing the file system for a key file it will never need.
   const client = new SMS(
     { apiKey: settings.apiKey, apiSecret: settings.apiSecret, privateKey: '' },
-    { restHost: settings.restHost, apiHost: settings.apiHost, timeout: TIMEOUT_MS },
+    { restHost: settings.restHost, apiHost: settings.apiHost, timeout: timeoutMs },
   );
   return {
     async send(message) {
