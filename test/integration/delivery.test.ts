@@ -405,3 +405,27 @@ describe('SMTP down when the request is made', () => {
     }
   });
 });
+
+describe('without SMTP and Vonage (development)', () => {
+  test('messages go to the development outbox, rendered with the same frame, and the SMS allow-list still applies', async () => {
+    let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const idp = await startIdp({ CONTACT_EMAIL: CONTACT }, { now: () => clock, messageTemplates: testTemplates, outboxIntervalMs: 0 });
+    try {
+      assert.ok(idp.devOutbox, 'the development outbox is on');
+      const code = newCode();
+      await enqueueTest(idp, clock, { channel: 'email', to: 'kari@example.org', code });
+      await enqueueTest(idp, clock, { channel: 'sms', to: '+4791234567', code });
+      const refused = await enqueueTest(idp, clock, { channel: 'sms', to: '+46701234567', code });
+      assert.equal(await idp.outbox.deliverDue(), 2);
+      const [sms, email] = idp.devOutbox!;
+      assert.equal(email!.subject, 'Din testkode');
+      assert.ok(email!.text.includes(`Kontakt oss på ${CONTACT}`));
+      assert.ok(email!.html.includes(code));
+      assert.equal(sms!.text, `Testkoden din fra HK: ${code}. Gjelder i 10 minutter.`);
+      assert.equal(idp.devOutbox!.length, 2);
+      assert.equal((await outboxRow(idp, refused)).status, 'failed');
+    } finally {
+      await idp.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { latestAudit } from '../../../src/audit/audit.ts';
 import type { Connector } from '../../../src/delivery/delivery.ts';
-import { createOutboxWorker, enqueue, maskRecipient, retryDelay } from '../../../src/delivery/outbox.ts';
+import { RETENTION_MS, createOutboxWorker, enqueue, maskRecipient, purgeOutbox, retryDelay } from '../../../src/delivery/outbox.ts';
 import { migrate, openDatabase, type Db } from '../../../src/storage/db.ts';
 
 let db: Db;
@@ -55,4 +55,16 @@ test('an error that echoes the secret is scrubbed before the audit log, the outb
   assert.equal(done.params, null);
   const text = JSON.stringify([await db('outbox').select(), await db('audit_log').select(), logged]);
   assert.ok(!text.includes(secret), 'the secret is nowhere once the message is closed');
+});
+
+test('finished messages are purged after the retention period; waiting ones never', async () => {
+  await db('outbox').delete();
+  const now = 10 * RETENTION_MS;
+  const old = now - RETENTION_MS - 1;
+  for (const [status, createdAt] of [['sent', old], ['failed', old], ['expired', old], ['pending', old], ['sent', now - 1000]] as const) {
+    await enqueue(db, { channel: 'email', to: `${status}@example.org`, kind: 'k', language: 'nb', params: {}, expiresAt: createdAt + 60_000 }, createdAt);
+    await db('outbox').where({ recipient: `${status}@example.org`, created_at: createdAt }).update({ status });
+  }
+  assert.equal(await purgeOutbox(db, now), 3);
+  assert.deepEqual((await db('outbox').orderBy('id').select('status', 'created_at')).map((r) => [r.status, Number(r.created_at)]), [['pending', old], ['sent', now - 1000]]);
 });
