@@ -3,9 +3,17 @@
 // frame (email-frame.ts) gives every e-mail the same subject, plain-text and HTML parts, HK's name
 // and the contact address.
 //
-// Adding a kind: write a MessageTemplate (typically in the flow's folder, its words as
-// `message.<kind>.*` keys in texts/nb.ts and texts/en.ts), add it to `templates` below, and enqueue
-// `{ kind, params, ... }` from the flow. Params are strings; a secret goes in a `{ code }` block.
+// Adding a kind: put its words in texts/nb.ts and texts/en.ts as `message.<kind>.*` keys, add one
+// entry to `templates` below, and enqueue `{ kind, params, ... }` from the flow. For example:
+//
+//   'first-time-password': (lang, { password, hours }) => ({
+//     subject: t(lang, 'message.first_time_password.subject'),
+//     body: [t(lang, 'message.first_time_password.intro'), { code: password! }, t(lang, 'message.first_time_password.valid', { hours: hours! })],
+//     sms: t(lang, 'message.first_time_password.sms', { password: password!, hours: hours! }),
+//   }),
+//
+// Params are strings (they wait in the outbox as JSON); a secret goes in a `{ code }` block, links in
+// `{ link }` blocks built from settings.issuer, never from a request.
 import type { Language } from '../src/accounts/accounts.ts';
 import { DeliveryError, type Renderer } from '../src/delivery/delivery.ts';
 import { emailFrame } from './email-frame.ts';

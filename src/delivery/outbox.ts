@@ -93,7 +93,7 @@ export function createOutboxWorker(deps: {
   let running: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
 
-  /** Tries one message; true when it was delivered by this call. */
+  /** Tries one message: true when delivered by this call, false when tried or closed, undefined when another instance had it. */
   async function deliverOne(id: number): Promise<boolean | undefined> {
     const claimedAt = now();
     // The conditional update is the claim: of several instances, exactly one changes the row.
