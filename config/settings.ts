@@ -59,6 +59,36 @@ export type Settings = {
   invitationTtl: number;
   /** Where a business user lands after activating without an app in the picture. */
   businessPortalUrl: string;
+  /** How e-mail and SMS leave the building; a channel without a real connector uses the dev outbox. */
+  delivery: DeliverySettings;
+};
+
+export type SmtpSettings = {
+  /** `smtp://` or `smtps://` URL, credentials included; never logged. */
+  url: string;
+  /** The From header, e.g. `"Handel og Kontor" <noreply@hk.no>`. */
+  from: string;
+  /** Refuse to send unless STARTTLS succeeds (production, plain smtp:// to another host). */
+  requireTls: boolean;
+};
+
+export type VonageSettings = {
+  apiKey: string;
+  apiSecret: string;
+  /** Alphanumeric sender (at most 11 characters) or a phone number. */
+  sender: string;
+  /** Passed to the SDK's restHost / apiHost (tests point them at a local stand-in). */
+  restHost?: string;
+  apiHost?: string;
+};
+
+export type DeliverySettings = {
+  /** Undefined: e-mail goes to the dev outbox. */
+  smtp?: SmtpSettings;
+  /** Undefined: SMS goes to the dev outbox. */
+  vonage?: VonageSettings;
+  /** Country calling codes SMS may be sent to; anything else is refused before the SMS API is called. */
+  smsAllowedCountryCodes: string[];
 };
 
 export class ConfigError extends Error {
@@ -183,7 +213,11 @@ export function loadSettings(env: Env = process.env): Settings {
     throw new ConfigError('TRUST_PROXY_HOPS', 'an https ISSUER needs the TLS-terminating proxy in front counted (at least 1)');
   }
   const demo = !production && env.DEMO !== 'false';
-  const devOutbox = env.DEV_OUTBOX === 'true' || (!production && env.DEV_OUTBOX !== 'false');
+  // The dev outbox stands in for a channel that has no real connector: by default in development,
+  // in production only when DEV_OUTBOX=true says so explicitly.
+  const devOutboxAllowed = env.DEV_OUTBOX === 'true' || (!production && env.DEV_OUTBOX !== 'false');
+  const delivery = deliverySettings(env, production, devOutboxAllowed);
+  const devOutbox = devOutboxAllowed && (!delivery.smtp || !delivery.vonage);
 
   return {
     mode,
@@ -220,5 +254,68 @@ export function loadSettings(env: Env = process.env): Settings {
     oneTimeCodeTtl: integer(env, 'ONE_TIME_CODE_TTL', 600, 60, 3600),
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
+    delivery,
   };
+}
+
+function hostUrl(env: Env, name: string, production: boolean): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, 'must be http(s)');
+  if (url.pathname !== '/' || url.search || url.hash) throw new ConfigError(name, 'must be a scheme and host only, no path');
+  if (production && url.protocol === 'http:' && !isLoopback(url.hostname)) throw new ConfigError(name, 'must use https in production');
+  return url.origin;
+}
+
+function deliverySettings(env: Env, production: boolean, devOutboxAllowed: boolean): DeliverySettings {
+  const fallback = production ? 'set DEV_OUTBOX=true to print messages to the console instead' : 'or leave DEV_OUTBOX unset to use the development outbox';
+
+  let smtp: SmtpSettings | undefined;
+  if (env.SMTP_URL) {
+    let url: URL;
+    try {
+      url = new URL(env.SMTP_URL);
+    } catch {
+      // The URL holds the SMTP password: never repeat it in a message.
+      throw new ConfigError('SMTP_URL', 'must be a URL like smtps://user:password@host:465');
+    }
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('SMTP_URL', 'must start with smtp:// or smtps://');
+    const from = env.MAIL_FROM ?? '';
+    if (!from) throw new ConfigError('MAIL_FROM', 'is required with SMTP_URL, e.g. "Handel og Kontor" <noreply@hk.no>');
+    if (!/^[^\r\n@]+@[^\r\n@]+$/.test(from)) throw new ConfigError('MAIL_FROM', `must be one e-mail address, optionally with a name, got "${from}"`);
+    smtp = { url: env.SMTP_URL, from, requireTls: production && url.protocol === 'smtp:' && !isLoopback(url.hostname) };
+  } else if (!devOutboxAllowed) {
+    throw new ConfigError('SMTP_URL', `is required to send e-mail (with MAIL_FROM); ${fallback}`);
+  }
+
+  let vonage: VonageSettings | undefined;
+  if (env.VONAGE_API_KEY || env.VONAGE_API_SECRET) {
+    if (!env.VONAGE_API_KEY) throw new ConfigError('VONAGE_API_KEY', 'is required with VONAGE_API_SECRET');
+    if (!env.VONAGE_API_SECRET) throw new ConfigError('VONAGE_API_SECRET', 'is required with VONAGE_API_KEY');
+    const sender = env.SMS_SENDER || 'HK';
+    if (!/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$|^\+?\d{1,15}$/.test(sender)) {
+      throw new ConfigError('SMS_SENDER', `must be at most 11 letters and digits, or a phone number, got "${sender}"`);
+    }
+    vonage = {
+      apiKey: env.VONAGE_API_KEY,
+      apiSecret: env.VONAGE_API_SECRET,
+      sender,
+      restHost: hostUrl(env, 'VONAGE_REST_HOST', production),
+      apiHost: hostUrl(env, 'VONAGE_API_HOST', production),
+    };
+  } else if (!devOutboxAllowed) {
+    throw new ConfigError('VONAGE_API_KEY', `is required to send SMS (with VONAGE_API_SECRET and SMS_SENDER); ${fallback}`);
+  }
+
+  const codes = (env.SMS_ALLOWED_COUNTRY_CODES || '47').split(',').map((code) => code.trim().replace(/^\+/, ''));
+  for (const code of codes) {
+    if (!/^[1-9]\d{0,2}$/.test(code)) throw new ConfigError('SMS_ALLOWED_COUNTRY_CODES', `must be country calling codes like 47,46, got "${code}"`);
+  }
+  return { smtp, vonage, smsAllowedCountryCodes: codes };
 }

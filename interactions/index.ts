@@ -21,7 +21,7 @@ import { registerSetCredentials } from './set-credentials/index.ts';
 
 export { logoutPages } from './logout/index.ts';
 export { renderProviderError } from './errors/index.ts';
-export { renderMessage } from './messages.ts';
+export { createRenderer, type MessageTemplate } from './messages.ts';
 
 const STATIC: Record<string, { type: string; body: Buffer }> = {
   '/static/hk.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/hk.css', import.meta.url)) },

@@ -1,11 +1,37 @@
-// Turns a message request (kind + language + params) into the words of an SMS or e-mail, from the
-// text catalogue. Each flow that sends something adds its kinds here.
-import type { Channel, MessageRequest, RenderedMessage } from '../src/delivery/delivery.ts';
+// Turns a message request (kind + language + params) into the words of an SMS or e-mail. Each kind
+// has one template; it says what the message says (from the text catalogues), and the shared e-mail
+// frame (email-frame.ts) gives every e-mail the same subject, plain-text and HTML parts, HK's name
+// and the contact address.
+//
+// Adding a kind: put its words in texts/nb.ts and texts/en.ts as `message.<kind>.*` keys, add one
+// entry to `templates` below, and enqueue `{ kind, params, ... }` from the flow. For example:
+//
+//   'first-time-password': (lang, { password, hours }) => ({
+//     subject: t(lang, 'message.first_time_password.subject'),
+//     body: [t(lang, 'message.first_time_password.intro'), { code: password! }, t(lang, 'message.first_time_password.valid', { hours: hours! })],
+//     sms: t(lang, 'message.first_time_password.sms', { password: password!, hours: hours! }),
+//   }),
+//
+// Params are strings (they wait in the outbox as JSON); a secret goes in a `{ code }` block, links in
+// `{ link }` blocks built from settings.issuer, never from a request.
 import type { Language } from '../src/accounts/accounts.ts';
-import { html } from './html.ts';
-import { t, type TextKey } from './i18n.ts';
+import { DeliveryError, type Renderer } from '../src/delivery/delivery.ts';
+import { emailFrame } from './email-frame.ts';
+import { t } from './i18n.ts';
 
-type Template = (lang: Language, params: Record<string, string>, channel: Channel) => RenderedMessage;
+/** A block of an e-mail body: a paragraph, a code or password shown prominently, or a link. */
+export type MessageBlock = string | { code: string } | { link: { label: string; url: string } };
+
+export type MessageContent = {
+  /** The e-mail subject (also the title of the message in the development outbox). */
+  subject: string;
+  /** The e-mail body, in order; the frame adds the greeting, the signature and the contact address. */
+  body: MessageBlock[];
+  /** The whole SMS: short, says what the code is for, the code, and how long it is valid. Omit for e-mail-only kinds. */
+  sms?: string;
+};
+
+export type MessageTemplate = (lang: Language, params: Record<string, string>) => MessageContent;
 
 /** "24 timer", "1 time", "30 minutter". */
 export function validity(lang: Language, minutes: number): string {
@@ -13,36 +39,52 @@ export function validity(lang: Language, minutes: number): string {
   return minutes === 60 ? t(lang, 'time.hour') : t(lang, 'time.hours', { n: minutes / 60 });
 }
 
-/** An e-mail's HTML part from its text: one paragraph per blank-line block, every value escaped; a line that is the `link` param becomes a link. */
-function paragraphs(text: string, link?: string): string {
-  const line = (value: string) => (link && value === link ? html`<a href="${value}">${value}</a>` : value);
-  return html`${text.split('\n\n').map((block) => html`<p>${block.split('\n').map((value, i) => (i ? html`<br>${line(value)}` : line(value)))}</p>`)}`.value;
-}
-
-/** A message whose text (and e-mail HTML) is one catalogue entry. */
-const fromCatalogue = (subject: TextKey, body: TextKey): Template => (lang, params) => {
-  const text = t(lang, body, params);
-  return { subject: t(lang, subject, params), text, html: paragraphs(text, params.link) };
+// The SMS is one short segment where the language allows: what it is, the secret, how long it holds.
+const firstTimePassword: MessageTemplate = (lang, { password = '', validMinutes = '0' }) => {
+  const valid = validity(lang, Number(validMinutes));
+  return {
+    subject: t(lang, 'message.first_time_password.subject'),
+    body: [t(lang, 'message.first_time_password.intro'), { code: password }, t(lang, 'message.first_time_password.howto', { valid }), t(lang, 'message.first_time_password.ignore')],
+    sms: t(lang, 'message.first_time_password.sms', { password, valid }),
+  };
 };
 
-// A short SMS (one GSM-7 segment where the language allows), a fuller e-mail.
-const firstTimePassword: Template = (lang, params, channel) => {
-  const values = { password: params.password ?? '', valid: validity(lang, Number(params.validMinutes)) };
-  const text = t(lang, channel === 'sms' ? 'message.first_time_password.sms' : 'message.first_time_password.email', values);
-  return { subject: t(lang, 'message.first_time_password.subject'), text, html: paragraphs(text) };
-};
+const businessCode: MessageTemplate = (lang, { code = '', minutes = '0' }) => ({
+  subject: t(lang, 'message.business_code.subject'),
+  body: [t(lang, 'message.business_code.intro'), { code }, t(lang, 'message.business_code.valid', { minutes })],
+  sms: t(lang, 'message.business_code.sms', { code, minutes }),
+});
 
-const templates: Record<string, Template> = {
+/** Every kind hk-idp sends, by name. */
+const templates: Record<string, MessageTemplate> = {
   'first-time-password': firstTimePassword,
-  // SMS: short, one line, the code first in the sentence so it shows in the notification.
-  business_code_sms: fromCatalogue('message.business_code.subject', 'message.business_code.sms'),
-  business_code_email: fromCatalogue('message.business_code.subject', 'message.business_code.email'),
-  business_invitation: fromCatalogue('message.business_invitation.subject', 'message.business_invitation.text'),
-  business_password_changed: fromCatalogue('message.business_password_changed.subject', 'message.business_password_changed.text'),
+  business_code_sms: businessCode,
+  business_code_email: businessCode,
+  business_invitation: (lang, { organization = '', link = '', days = '0' }) => ({
+    subject: t(lang, 'message.business_invitation.subject'),
+    body: [
+      t(lang, 'message.business_invitation.intro', { organization }),
+      { link: { label: t(lang, 'message.business_invitation.link'), url: link } },
+      t(lang, 'message.business_invitation.valid', { days }),
+    ],
+  }),
+  business_password_changed: (lang, { contact = '' }) => ({
+    subject: t(lang, 'message.business_password_changed.subject'),
+    body: [t(lang, 'message.business_password_changed.body'), t(lang, 'message.business_password_changed.warning', { contact })],
+  }),
 };
 
-export function renderMessage(message: MessageRequest): RenderedMessage {
-  const template = templates[message.kind];
-  if (!template) throw new Error(`no message template for ${message.kind}`);
-  return template(message.language, message.params, message.channel);
+export function createRenderer(options: {
+  contactEmail: string;
+  /** Kinds only this instance knows (tests); the catalogue above is the place for real ones. */
+  extraTemplates?: Record<string, MessageTemplate>;
+}): Renderer {
+  return (message) => {
+    const template = options.extraTemplates?.[message.kind] ?? templates[message.kind];
+    if (!template) throw new DeliveryError(`no message template for ${message.kind}`, 'permanent');
+    const content = template(message.language, message.params);
+    if (message.channel === 'email') return emailFrame(message.language, content, options.contactEmail);
+    if (!content.sms) throw new DeliveryError(`message ${message.kind} has no SMS text`, 'permanent');
+    return { subject: content.subject, text: content.sms, html: '' };
+  };
 }

@@ -5,16 +5,18 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
-import { logoutPages, mountInteractions, renderMessage, renderProviderError } from '../interactions/index.ts';
+import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
 import { purgeExpiredFirstTimePasswords } from './accounts/first-time-passwords.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
-import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
+import { createOutboxWorker, purgeOutbox, type OutboxWorker } from './delivery/outbox.ts';
+import { createDelivery } from './delivery/router.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
 import { purgeInvitations } from './accounts/business-users.ts';
 import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
+import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
@@ -41,8 +43,12 @@ export type IdpOptions = {
   /** PostgreSQL schema to use (tests give each server its own). */
   schema?: string;
   now?: () => number;
-  /** Delivery of SMS and e-mail; defaults to the development outbox where it is enabled. */
+  /** Carries SMS and e-mail instead of what the settings choose (tests); the SMS allow-list still applies. */
   connector?: Connector;
+  /** Message kinds only this instance knows (tests register neutral kinds here). */
+  messageTemplates?: Record<string, MessageTemplate>;
+  /** How often the outbox worker looks for due messages; 0 = never by itself (tests call deliverDue()). */
+  outboxIntervalMs?: number;
   log?: (message: string, error?: unknown) => void;
   /** Print dev-outbox messages (the console outbox); tests turn it off. */
   print?: (line: string) => void;
@@ -58,10 +64,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   await migrate(db);
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
-  const outbox = settings.devOutbox ? createDevOutbox(renderMessage, options.print) : undefined;
-  const connector = options.connector ?? outbox?.connector;
-  if (!connector) throw new Error('no message delivery configured');
-  const worker = createOutboxWorker({ db, connector, now, log });
+  const render = createRenderer({ contactEmail: settings.contactEmail, extraTemplates: options.messageTemplates });
+  const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
+  const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
+  const worker = createOutboxWorker({ db, connector: delivery.connector, now, log });
 
   const provider = createProvider(settings, {
     db,
@@ -89,16 +95,20 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
   mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
+  provider.use(healthRoutes({ db, now, log }));
   provider.use(metricsRoute({ db, counters, limits: settings.sendLimits, now, token: settings.metricsToken, production: settings.mode === 'production' }));
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
+  if (outbox && settings.mode === 'production') notices.push('WARNING: DEV_OUTBOX=true in production: messages, codes included, are printed to the console');
 
-  worker.start(OUTBOX_INTERVAL_MS);
+  const interval = options.outboxIntervalMs ?? OUTBOX_INTERVAL_MS;
+  if (interval > 0) worker.start(interval);
   const purge = setInterval(
     () =>
       Promise.all([
         purgeExpired(db, now()),
+        purgeOutbox(db, now()),
         purgeCounters(db, now()),
         purgeExpiredFirstTimePasswords(db, now()),
         purgeOneTimeCodes(db, now()),
@@ -130,6 +140,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       clearInterval(purge);
       await worker.stop();
       await counters.close();
+      delivery.close();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));

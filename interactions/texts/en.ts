@@ -84,7 +84,9 @@ export const en: Record<TextKey, string> = {
   'time.minutes': '{n} minutes',
   'message.first_time_password.sms': 'Your first-time password from Handel og Kontor: {password}\nValid for {valid}. Use it under "I have received a new password/PIN".',
   'message.first_time_password.subject': 'Your first-time password from Handel og Kontor',
-  'message.first_time_password.email': 'Hello,\n\nHere is your first-time password for signing in with Handel og Kontor (HK):\n\n{password}\n\nIt is valid for {valid}. Go to the sign-in page, choose "I have received a new password/PIN" and enter your member number and the first-time password. Then you choose a personal username and your own password.\n\nIf you did not order a first-time password, you can ignore this e-mail. HK never asks you for your password.\n\nKind regards\nHandel og Kontor',
+  'message.first_time_password.intro': 'Here is your first-time password for signing in with Handel og Kontor (HK):',
+  'message.first_time_password.howto': 'It is valid for {valid}. Go to the sign-in page, choose "I have received a new password/PIN" and enter your member number and the first-time password. Then you choose a personal username and your own password.',
+  'message.first_time_password.ignore': 'If you did not order a first-time password, you can ignore this e-mail. HK never asks you for your password.',
 
   'consent.title': 'Grant access',
   'consent.heading': '{client} asks for access',
@@ -187,13 +189,22 @@ export const en: Record<TextKey, string> = {
 
   'message.business_code.subject': 'One-time code from Handel og Kontor',
   'message.business_code.sms': 'Your one-time code for the HK business portal is {code}. It is valid for {minutes} minutes.',
-  'message.business_code.email': 'Hello,\n\nYour one-time code for the Handel og Kontor business portal is {code}\n\nThe code is valid for {minutes} minutes. If you did not ask for a code, you can ignore this e-mail.\n\nRegards, Handel og Kontor',
+  'message.business_code.intro': 'Your one-time code for the Handel og Kontor business portal is:',
+  'message.business_code.valid': 'The code is valid for {minutes} minutes. If you did not ask for a code, you can ignore this e-mail.',
   'message.business_invitation.subject': 'Invitation to the Handel og Kontor business portal',
-  'message.business_invitation.text': 'Hello {name},\n\nYou are invited to the Handel og Kontor business portal for {organization}. Open the link to choose a password and activate your user account:\n\n{link}\n\nThe link can be used once and is valid for {days} days. Your username is this e-mail address.\n\nRegards, Handel og Kontor',
-  'message.business_password_changed.subject': 'Your password is changed',
-  'message.business_password_changed.text': 'Hello,\n\nThe password of your user account in the Handel og Kontor business portal has been changed. If it was you, there is nothing more to do.\n\nIf it was not you, contact us at once at {contact}.\n\nRegards, Handel og Kontor',
+  'message.business_invitation.intro': 'You are invited to the Handel og Kontor business portal for {organization}. Open the link to choose a password and activate your user account:',
+  'message.business_invitation.link': 'Activate your user account',
+  'message.business_invitation.valid': 'The link can be used once and is valid for {days} days. Your username is this e-mail address.',
+  'message.business_password_changed.subject': 'Your password has been changed',
+  'message.business_password_changed.body': 'The password of your user account in the Handel og Kontor business portal has been changed. If it was you, there is nothing more to do.',
+  'message.business_password_changed.warning': 'If it was not you, contact us at once at {contact}.',
 
   'outbox.title': 'Development outbox',
   'outbox.heading': 'Sent messages (development only)',
   'outbox.empty': 'No messages have been sent yet.',
+
+  'mail.greeting': 'Hello,',
+  'mail.signature': 'Kind regards',
+  'mail.contact': 'Questions? Contact us at {email}.',
+  'mail.automatic': 'This e-mail was sent automatically. Replies are not read.',
 };

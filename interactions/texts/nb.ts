@@ -82,7 +82,9 @@ export const nb = {
   'time.minutes': '{n} minutter',
   'message.first_time_password.sms': 'Ditt førstegangspassord fra Handel og Kontor: {password}\nGjelder i {valid}. Bruk det under "Jeg har fått nytt passord/PIN".',
   'message.first_time_password.subject': 'Ditt førstegangspassord fra Handel og Kontor',
-  'message.first_time_password.email': 'Hei!\n\nHer er førstegangspassordet ditt for innlogging hos Handel og Kontor (HK):\n\n{password}\n\nDet gjelder i {valid}. Gå til innloggingen, velg «Jeg har fått nytt passord/PIN» og skriv inn medlemsnummeret ditt og førstegangspassordet. Deretter velger du et personlig brukernavn og ditt eget passord.\n\nHar du ikke bestilt førstegangspassord, kan du se bort fra denne e-posten. HK spør deg aldri om passordet ditt.\n\nVennlig hilsen\nHandel og Kontor',
+  'message.first_time_password.intro': 'Her er førstegangspassordet ditt for innlogging hos Handel og Kontor (HK):',
+  'message.first_time_password.howto': 'Det gjelder i {valid}. Gå til innloggingen, velg «Jeg har fått nytt passord/PIN» og skriv inn medlemsnummeret ditt og førstegangspassordet. Deretter velger du et personlig brukernavn og ditt eget passord.',
+  'message.first_time_password.ignore': 'Har du ikke bestilt førstegangspassord, kan du se bort fra denne e-posten. HK spør deg aldri om passordet ditt.',
 
   'consent.title': 'Gi tilgang',
   'consent.heading': '{client} ber om tilgang',
@@ -185,15 +187,24 @@ export const nb = {
 
   'message.business_code.subject': 'Engangskode fra Handel og Kontor',
   'message.business_code.sms': 'Engangskoden din for HKs bedriftsportal er {code}. Den er gyldig i {minutes} minutter.',
-  'message.business_code.email': 'Hei!\n\nEngangskoden din for bedriftsportalen til Handel og Kontor er {code}\n\nKoden er gyldig i {minutes} minutter. Har du ikke bedt om en kode, kan du se bort fra denne e-posten.\n\nHilsen Handel og Kontor',
+  'message.business_code.intro': 'Engangskoden din for bedriftsportalen til Handel og Kontor er:',
+  'message.business_code.valid': 'Koden er gyldig i {minutes} minutter. Har du ikke bedt om en kode, kan du se bort fra denne e-posten.',
   'message.business_invitation.subject': 'Invitasjon til bedriftsportalen til Handel og Kontor',
-  'message.business_invitation.text': 'Hei {name}!\n\nDu er invitert til bedriftsportalen til Handel og Kontor for {organization}. Åpne lenken for å velge passord og aktivere brukerkontoen din:\n\n{link}\n\nLenken kan brukes én gang og er gyldig i {days} dager. Brukernavnet ditt er denne e-postadressen.\n\nHilsen Handel og Kontor',
+  'message.business_invitation.intro': 'Du er invitert til bedriftsportalen til Handel og Kontor for {organization}. Åpne lenken for å velge passord og aktivere brukerkontoen din:',
+  'message.business_invitation.link': 'Aktiver brukerkontoen',
+  'message.business_invitation.valid': 'Lenken kan brukes én gang og er gyldig i {days} dager. Brukernavnet ditt er denne e-postadressen.',
   'message.business_password_changed.subject': 'Passordet ditt er endret',
-  'message.business_password_changed.text': 'Hei!\n\nPassordet til brukerkontoen din i bedriftsportalen til Handel og Kontor er endret. Var det deg, trenger du ikke gjøre noe.\n\nVar det ikke deg, ta kontakt med oss straks på {contact}.\n\nHilsen Handel og Kontor',
+  'message.business_password_changed.body': 'Passordet til brukerkontoen din i bedriftsportalen til Handel og Kontor er endret. Var det deg, trenger du ikke gjøre noe.',
+  'message.business_password_changed.warning': 'Var det ikke deg, ta kontakt med oss straks på {contact}.',
 
   'outbox.title': 'Utviklings-utboks',
   'outbox.heading': 'Sendte meldinger (kun utvikling)',
   'outbox.empty': 'Ingen meldinger er sendt ennå.',
+
+  'mail.greeting': 'Hei!',
+  'mail.signature': 'Vennlig hilsen',
+  'mail.contact': 'Har du spørsmål? Kontakt oss på {email}.',
+  'mail.automatic': 'Denne e-posten er sendt automatisk. Du kan ikke svare på den.',
 } as const;
 
 export type TextKey = keyof typeof nb;

@@ -17,6 +17,7 @@ import {
 import type { Account } from '../accounts/accounts.ts';
 import type { ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
+import { listOutbox, type OutboxStatus } from '../delivery/outbox.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
 import { InputError } from '../errors.ts';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
@@ -46,7 +47,9 @@ export const USAGE = `Usage: hk-idp <command>
               (--invite e-mails a link to every user in the file who has not activated yet)
   business-users list [--status invited|active|disabled] [--organization-number N]
   business-users invite EMAIL | disable EMAIL | enable EMAIL
-  audit tail [--limit N] [--account ID] [--event NAME]`;
+  audit tail [--limit N] [--account ID] [--event NAME]
+  outbox list [--status waiting|failed|expired|sent|all] [--limit N]
+                                            messages not yet delivered (default) and failed ones, never their content`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -312,12 +315,40 @@ const keyCommands: Record<string, Command> = {
   },
 };
 
+const OUTBOX_VIEWS: Record<string, OutboxStatus[]> = {
+  waiting: ['pending', 'sending'],
+  failed: ['failed'],
+  expired: ['expired'],
+  sent: ['sent'],
+  all: ['pending', 'sending', 'failed', 'expired', 'sent'],
+};
+
+const outboxCommands: Record<string, Command> = {
+  async list(args, cli) {
+    const { values } = parse(args, { status: { type: 'string' }, limit: { type: 'string' } });
+    const statuses = values.status ? OUTBOX_VIEWS[values.status] : ['pending', 'sending', 'failed'] satisfies OutboxStatus[];
+    if (!statuses) throw new InputError(`--status must be one of ${Object.keys(OUTBOX_VIEWS).join(', ')}`);
+    const limit = Number(values.limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
+    const entries = await listOutbox(cli.db, statuses, limit);
+    if (!entries.length) cli.out('no messages');
+    const time = (ms: number) => new Date(ms).toISOString();
+    // Stored values are printed escaped: a crafted address or server reply cannot forge a line.
+    const plain = (value: string) => JSON.stringify(value).slice(1, -1);
+    for (const e of entries.reverse()) {
+      const when = e.status === 'pending' ? `  next=${time(e.nextAttemptAt)}` : '';
+      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${plain(e.kind)}  to=${plain(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${plain(e.lastError)}` : ''}`);
+    }
+  },
+};
+
 const groups: Record<string, Record<string, Command>> = {
   keys: keyCommands,
   clients: clientCommands,
   members: memberCommands,
   'business-users': businessUserCommands,
   audit: auditCommands,
+  outbox: outboxCommands,
 };
 
 /** Runs one command; returns the exit code. Bad input prints its reason and changes nothing. */

@@ -17,10 +17,30 @@ export type MessageRequest = {
 export type RenderedMessage = { subject: string; text: string; html: string };
 export type Renderer = (message: MessageRequest) => RenderedMessage;
 
-/** Carries one message to SMS or e-mail. Throws when it could not. */
+/**
+ * Carries one message to SMS or e-mail. Throws when it could not: a DeliveryError says whether trying
+ * again may help; anything else thrown counts as temporary.
+ */
 export type Connector = {
   send(message: MessageRequest): Promise<void>;
 };
+
+/**
+ * temporary: network, timeout, 5xx, throttling; the outbox tries again later, until the secret expires.
+ * permanent: invalid address or number, bad credentials, no template; trying again cannot help.
+ * refused: hk-idp itself will not send there (a destination outside the allow-list).
+ */
+export type FailureKind = 'temporary' | 'permanent' | 'refused';
+
+export class DeliveryError extends Error {
+  readonly failure: FailureKind;
+  /** What went wrong, for the audit log and the operator: never the message text or a secret. */
+  constructor(reason: string, failure: FailureKind) {
+    super(reason);
+    this.name = 'DeliveryError';
+    this.failure = failure;
+  }
+}
 
 export type DevOutboxEntry = { id: number; at: number; channel: Channel; to: string; kind: string } & RenderedMessage;
 

@@ -1,9 +1,16 @@
 // The durable outbox. A flow enqueues a message in the same transaction as the secret it carries and
 // answers at once; a worker in every instance claims due messages (one instance per message) and
 // hands them to the connector. Sending never happens inside a person's request.
+//
+// A row's life: pending → sending (claimed, with a lease) → sent | failed | expired, or back to
+// pending with a later next_attempt_at after a temporary failure. A row left in 'sending' by a killed
+// process is claimed again once its lease has run out, so every message is sent at least once, and
+// never after expires_at. The params (which may hold the secret) are emptied in every final state.
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
-import type { Connector, MessageRequest } from './delivery.ts';
+import { DeliveryError, type Channel, type Connector, type FailureKind, type MessageRequest } from './delivery.ts';
 
 export type QueuedMessage = MessageRequest & {
   /** When the secret inside stops being valid; the message is never delivered after it. */
@@ -11,6 +18,18 @@ export type QueuedMessage = MessageRequest & {
   accountId?: string | null;
 };
 
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'expired';
+
+/** A claim older than this is taken to belong to a dead process. Far above any connector's own timeout. */
+export const LEASE_MS = 5 * 60_000;
+/** Finished rows (no secret left, only who got what when) are kept this long for the operator. */
+export const RETENTION_MS = 30 * 24 * 3600_000;
+const BATCH = 10;
+
+/** Back-off after the n-th failed attempt: 5 s, 10 s, 20 s, ... at most 10 minutes. */
+export const retryDelay = (attempt: number): number => Math.min(5_000 * 2 ** Math.max(0, attempt - 1), 10 * 60_000);
+
+/** One insert: cheap enough for a person's request; call it inside the transaction that stores the secret. */
 export async function enqueue(db: Db, message: QueuedMessage, now: number): Promise<void> {
   await db('outbox').insert({
     channel: message.channel,
@@ -25,6 +44,35 @@ export async function enqueue(db: Db, message: QueuedMessage, now: number): Prom
     created_at: now,
     account_id: message.accountId ?? null,
   });
+}
+
+/** Due: pending and its time has come (or its secret expired, to be closed), or 'sending' with a lapsed lease. */
+function due(query: Knex.QueryBuilder, now: number): Knex.QueryBuilder {
+  return query.where((q) =>
+    q
+      .where((p) => p.where('status', 'pending').andWhere((t) => t.where('next_attempt_at', '<=', now).orWhere('expires_at', '<=', now)))
+      .orWhere((s) => s.where('status', 'sending').andWhere('claimed_at', '<=', now - LEASE_MS)),
+  );
+}
+
+/** A recipient as the audit log shows it: enough to recognise, not a copy of the contact register. */
+export function maskRecipient(channel: Channel, to: string): string {
+  if (channel === 'sms') return to.length > 6 ? `${to.slice(0, 3)}${'*'.repeat(to.length - 6)}${to.slice(-3)}` : '***';
+  const at = to.lastIndexOf('@');
+  return at > 0 ? `${to[0]}***${to.slice(at)}` : '***';
+}
+
+/** An error text may echo what was sent; no parameter value (the secret) survives into a log or audit row. */
+function scrub(reason: string, params: Record<string, string>): string {
+  let out = reason;
+  for (const value of Object.values(params)) if (value.length >= 4) out = out.split(value).join('[redacted]');
+  return out.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+function classify(error: unknown): { failure: FailureKind; reason: string } {
+  if (error instanceof DeliveryError) return { failure: error.failure, reason: error.message };
+  const e = error as { name?: string; message?: string };
+  return { failure: 'temporary', reason: `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}` };
 }
 
 export type OutboxWorker = {
@@ -45,32 +93,76 @@ export function createOutboxWorker(deps: {
   let running: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
 
-  async function deliverOne(id: number): Promise<boolean> {
+  /** Tries one message: true when delivered by this call, false when tried or closed, undefined when another instance had it. */
+  async function deliverOne(id: number): Promise<boolean | undefined> {
+    const claimedAt = now();
     // The conditional update is the claim: of several instances, exactly one changes the row.
-    const claimed = await db('outbox').where({ id, status: 'pending' }).update({ status: 'sending', claimed_by: instance, claimed_at: now() });
-    if (!claimed) return false;
+    const claimed = await due(db('outbox').where({ id }), claimedAt).update({
+      status: 'sending',
+      claimed_by: instance,
+      claimed_at: claimedAt,
+      attempts: db.raw('?? + 1', ['attempts']),
+    });
+    if (!claimed) return undefined;
     const row = await db('outbox').where({ id }).first();
+    const attempt = Number(row.attempts);
+    const facts = { outboxId: id, channel: row.channel, kind: row.kind, to: maskRecipient(row.channel, row.recipient) };
+    const record = (event: string, detail: Record<string, unknown> = {}) =>
+      audit(db, { event, accountId: row.account_id, actor: 'outbox', detail: { ...facts, ...detail } }, now());
+    // Every final state forgets the params; only the holder of the claim may write one.
+    const finish = (status: OutboxStatus, fields: Record<string, unknown> = {}) =>
+      db('outbox').where({ id, status: 'sending', claimed_by: instance }).update({ status, params: null, ...fields });
+
     if (Number(row.expires_at) <= now()) {
-      await db('outbox').where({ id }).update({ status: 'expired', params: null });
+      // Not an attempt: the claim is handed back as it was counted.
+      if (await finish('expired', { attempts: attempt - 1 })) await record('message.expired', { attempts: attempt - 1 });
       return false;
     }
-    try {
-      await connector.send({ channel: row.channel, to: row.recipient, kind: row.kind, language: row.language, params: JSON.parse(row.params) });
-      await db('outbox').where({ id }).update({ status: 'sent', sent_at: now(), attempts: row.attempts + 1, params: null });
+
+    const params = (row.params == null ? null : JSON.parse(row.params)) as Record<string, string> | null;
+    let outcome: { failure: FailureKind; reason: string } | undefined;
+    if (!params) {
+      outcome = { failure: 'permanent', reason: 'message content missing' };
+    } else {
+      try {
+        await connector.send({ channel: row.channel, to: row.recipient, kind: row.kind, language: row.language, params });
+      } catch (error) {
+        outcome = classify(error);
+        outcome.reason = scrub(outcome.reason, params);
+      }
+    }
+
+    if (!outcome) {
+      const done = await finish('sent', { sent_at: now(), last_error: null });
+      await record('message.attempt', { attempt, outcome: 'sent' });
+      if (done) await record('message.sent', { attempts: attempt });
       return true;
-    } catch (error) {
-      log(`outbox: message ${id} (${row.kind}) could not be delivered`, error);
-      await db('outbox').where({ id }).update({ status: 'failed', attempts: row.attempts + 1, params: null, last_error: String((error as Error).message).slice(0, 500) });
+    }
+    log(`outbox: message ${id} (${row.kind} by ${row.channel}), attempt ${attempt}: ${outcome.failure} failure: ${outcome.reason}`);
+    if (outcome.failure === 'temporary') {
+      // Back off, but never past the expiry: a message that cannot go out in time is closed as expired.
+      const next = Math.min(now() + retryDelay(attempt), Number(row.expires_at));
+      await db('outbox')
+        .where({ id, status: 'sending', claimed_by: instance })
+        .update({ status: 'pending', next_attempt_at: next, last_error: outcome.reason, claimed_by: null, claimed_at: null });
+      await record('message.attempt', { attempt, outcome: 'temporary', reason: outcome.reason, retryAt: next });
       return false;
     }
+    const done = await finish('failed', { last_error: `${outcome.failure}: ${outcome.reason}` });
+    await record('message.attempt', { attempt, outcome: outcome.failure, reason: outcome.reason });
+    if (done) await record(outcome.failure === 'refused' ? 'message.refused' : 'message.failed', { attempts: attempt, reason: outcome.reason });
+    return false;
   }
 
   async function run(): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const due = await db('outbox').where({ status: 'pending' }).andWhere('next_attempt_at', '<=', now()).orderBy('id').limit(20).pluck('id');
-      if (!due.length) return delivered;
-      for (const id of due) if (await deliverOne(Number(id))) delivered++;
+      const ids = await due(db('outbox'), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
+      if (!ids.length) return delivered;
+      const results = await Promise.all(ids.map((id) => deliverOne(Number(id))));
+      delivered += results.filter((r) => r === true).length;
+      // Every one taken by other instances meanwhile: leave the rest to them until the next tick.
+      if (results.every((r) => r === undefined)) return delivered;
     }
   }
 
@@ -91,4 +183,57 @@ export function createOutboxWorker(deps: {
       await running.catch(() => 0);
     },
   };
+}
+
+/** For /readyz: how many messages wait, and how long the oldest has waited. */
+export async function outboxHealth(db: Db, now: number): Promise<{ backlog: number; oldestUndeliveredAgeSeconds: number; failed: number }> {
+  const waiting = await db('outbox').whereIn('status', ['pending', 'sending']).count({ n: '*' }).min({ oldest: 'created_at' }).first();
+  const failed = await db('outbox').where({ status: 'failed' }).count({ n: '*' }).first();
+  const oldest = waiting?.oldest == null ? now : Number(waiting.oldest);
+  return {
+    backlog: Number(waiting?.n ?? 0),
+    oldestUndeliveredAgeSeconds: Math.max(0, Math.floor((now - oldest) / 1000)),
+    failed: Number(failed?.n ?? 0),
+  };
+}
+
+export type OutboxEntry = {
+  id: number;
+  status: OutboxStatus;
+  channel: Channel;
+  recipient: string;
+  kind: string;
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number;
+  expiresAt: number;
+  lastError: string | null;
+  accountId: string | null;
+};
+
+/** The operator's view (`hk-idp outbox list`): never the params. */
+export async function listOutbox(db: Db, statuses: OutboxStatus[], limit: number): Promise<OutboxEntry[]> {
+  const rows = await db('outbox')
+    .whereIn('status', statuses)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .select('id', 'status', 'channel', 'recipient', 'kind', 'attempts', 'created_at', 'next_attempt_at', 'expires_at', 'last_error', 'account_id');
+  return rows.map((row: Record<string, any>) => ({
+    id: Number(row.id),
+    status: row.status,
+    channel: row.channel,
+    recipient: row.recipient,
+    kind: row.kind,
+    attempts: Number(row.attempts),
+    createdAt: Number(row.created_at),
+    nextAttemptAt: Number(row.next_attempt_at),
+    expiresAt: Number(row.expires_at),
+    lastError: row.last_error,
+    accountId: row.account_id,
+  }));
+}
+
+/** Removes finished rows past the retention period (they hold no secret, but still a recipient). */
+export async function purgeOutbox(db: Db, now: number): Promise<number> {
+  return db('outbox').whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - RETENTION_MS).delete();
 }

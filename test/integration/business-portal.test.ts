@@ -163,7 +163,7 @@ describe('business portal with openid-client', () => {
     assert.ok(again.result.location?.startsWith(CALLBACK));
     assert.equal((await portal.finish(again.result.location!, again.verifier, again.state)).claims()!.sub, user.id);
 
-    const events = (await latestAudit(idp.db, 20, { accountId: user.id })).map((row) => row.event);
+    const events = (await latestAudit(idp.db, 20, { accountId: user.id })).map((row) => row.event).filter((event) => !event.startsWith('message.'));
     assert.deepEqual(events.reverse(), ['code.requested', 'code.verified', 'business.activated', 'sign_in.succeeded', 'sign_in.succeeded']);
   });
 
@@ -458,7 +458,7 @@ describe('business portal with openid-client', () => {
     assert.equal(mail!.to, user.email);
     const link = mail!.text.match(/(https?:\/\/\S+)/)?.[1];
     assert.ok(link?.startsWith(`${idp.issuer}/business/invitation/`), 'the link is built from the configured issuer');
-    assert.ok(mail!.html.includes(`<a href="${link}">`));
+    assert.ok(mail!.html.includes(`<a href="${link}"`));
     assert.match(mail!.text, /gyldig i 7 dager/);
 
     const browser = new Browser();

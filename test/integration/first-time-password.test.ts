@@ -205,7 +205,7 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     assert.equal(sent[0]!.to, 'ola.nordmann@example.org');
     assert.equal(sent[0]!.subject, 'Your first-time password from Handel og Kontor');
     assert.match(sent[0]!.text, /It is valid for 24 hours/);
-    assert.match(sent[0]!.html, /<p>/);
+    assert.match(sent[0]!.html, /<p[ >]/);
     // The password works for first login.
     const { result } = await h.firstLogin(member.memberNumber!, h.passwordIn(sent[0]!.text));
     assert.match(textOf(result.html), /Velg brukernavn og passord/);
@@ -268,7 +268,7 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     const byNumber = await h.passwordSignIn(member.memberNumber!, NEW_PASSWORD);
     assert.equal((await rp.finish(byNumber.result.location!, byNumber.verifier, byNumber.state)).claims()!.sub, member.id);
 
-    const events = (await latestAudit(idp.db, 20, { accountId: member.id })).map((row) => row.event).reverse();
+    const events = (await latestAudit(idp.db, 20, { accountId: member.id })).map((row) => row.event).filter((event) => !event.startsWith('message.')).reverse();
     assert.deepEqual(events.slice(0, 7), [
       'credentials.wiped',
       'first_time_password.ordered',
@@ -490,7 +490,7 @@ describe('ordering answers before anything is sent', () => {
   };
 
   before(async () => {
-    idp = await startIdp({ DEV_OUTBOX: 'false' }, { connector });
+    idp = await startIdp({}, { connector });
     h = helpers(idp, await registerRp(idp));
   });
   after(async () => {

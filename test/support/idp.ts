@@ -76,6 +76,19 @@ export function testSettings(env: Record<string, string> = {}): Settings {
 
 export async function startIdp(env: Record<string, string> = {}, options: IdpOptions = {}): Promise<TestIdp> {
   const database = await freshDatabase();
+  return startIdpOn(database, env, options, () => database.drop());
+}
+
+/**
+ * A server on a database the test owns. `close` stops every instance started from it (restarts,
+ * others) and then runs `cleanup` (dropping the database, when startIdp made it).
+ */
+export async function startIdpOn(
+  database: { databaseUrl: string; schema?: string; dataDir: string },
+  env: Record<string, string> = {},
+  options: IdpOptions = {},
+  cleanup: () => Promise<void> = async () => {},
+): Promise<TestIdp> {
   const port = await freePort();
   // An ISSUER given with "{port}" gets the chosen port (e.g. https://127.0.0.1:{port} behind a pretend proxy).
   const issuer = (env.ISSUER ?? 'http://127.0.0.1:{port}').replace('{port}', String(port));
@@ -101,7 +114,7 @@ export async function startIdp(env: Record<string, string> = {}, options: IdpOpt
       async close() {
         for (const instance of instances) await instance.close();
         instances.clear();
-        await database.drop();
+        await cleanup();
       },
     };
   }

@@ -13,7 +13,7 @@ import { testSettings } from '../../support/idp.ts';
 describe('hk-idp business-users', () => {
   let db: Db;
   let close: () => Promise<void>;
-  const settings = testSettings({ ISSUER: 'https://login.hk.example' });
+  const settings = testSettings({ ISSUER: 'https://login.hk.example', TRUST_PROXY_HOPS: '1' });
   let out: string[] = [];
   let err: string[] = [];
   const run = (...argv: string[]) => {

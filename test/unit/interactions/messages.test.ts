@@ -1,17 +1,72 @@
+// The renderer and the shared e-mail frame: every e-mail has a subject, a plain-text and an HTML
+// part with HK's name and the contact address; values are escaped; SMS is the kind's short text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderMessage, validity } from '../../../interactions/messages.ts';
+import { DeliveryError, type MessageRequest } from '../../../src/delivery/delivery.ts';
+import { createRenderer, validity, type MessageTemplate } from '../../../interactions/messages.ts';
 
+const notice: MessageTemplate = (lang, params) => ({
+  subject: lang === 'nb' ? `Hei ${params.name}\r\nBcc: x@evil.example` : 'Hello',
+  body: [`Til ${params.name}`, { code: params.code! }, { link: { label: 'Åpne <siden>', url: params.url! } }],
+  sms: `Kode ${params.code}`,
+});
+const emailOnly: MessageTemplate = () => ({ subject: 'Invitasjon', body: ['Velkommen'] });
+const render = createRenderer({ contactEmail: 'hjelp@hk.example', extraTemplates: { notice, 'email-only': emailOnly } });
+const request = (kind: string, channel: 'sms' | 'email', params: Record<string, string> = {}, language: 'nb' | 'en' = 'nb'): MessageRequest => ({ channel, to: 'x', kind, language, params });
+const permanent = (error: unknown) => error instanceof DeliveryError && error.failure === 'permanent';
+
+test('an e-mail has a subject, a plain-text part and an HTML part that say the same thing', () => {
+  const mail = render(request('notice', 'email', { name: '<script>alert(1)</script>', code: 'ABC-123', url: 'https://id.hk.example/aktiver?x=1&y=2' }));
+  assert.equal(mail.subject, 'Hei <script>alert(1)</script> Bcc: x@evil.example', 'no line break survives in the subject');
+  assert.equal(
+    mail.text,
+    [
+      'Hei!',
+      'Til <script>alert(1)</script>',
+      '    ABC-123',
+      'Åpne <siden>:\nhttps://id.hk.example/aktiver?x=1&y=2',
+      'Vennlig hilsen\nHandel og Kontor',
+      '-- \nHar du spørsmål? Kontakt oss på hjelp@hk.example.\nDenne e-posten er sendt automatisk. Du kan ikke svare på den.',
+    ].join('\n\n'),
+  );
+  assert.ok(!mail.html.includes('<script>'), 'escaped in HTML');
+  assert.ok(mail.html.includes('Til &#60;script&#62;alert(1)&#60;/script&#62;'));
+  assert.ok(mail.html.includes('>ABC-123</p>'));
+  assert.ok(mail.html.includes('<a href="https://id.hk.example/aktiver?x=1&#38;y=2"'));
+  assert.ok(mail.html.includes('Åpne &#60;siden&#62;</a>'));
+  assert.ok(mail.html.includes('<a href="mailto:hjelp@hk.example"'));
+  assert.match(mail.html, /<html lang="nb">/);
+  assert.ok(mail.html.includes('Handel og Kontor'));
+});
+
+test('the frame speaks the message language', () => {
+  const mail = render(request('notice', 'email', { name: 'Ola', code: 'X', url: 'https://id.hk.example' }, 'en'));
+  assert.match(mail.text, /^Hello,\n\n/);
+  assert.ok(mail.text.includes('Questions? Contact us at hjelp@hk.example.'));
+  assert.match(mail.html, /<html lang="en">/);
+});
+
+test('an SMS is the kind’s own short text', () => {
+  assert.deepEqual(render(request('notice', 'sms', { name: 'Ola', code: '123456' })), { subject: 'Hei Ola\r\nBcc: x@evil.example', text: 'Kode 123456', html: '' });
+});
+
+test('what cannot be rendered fails permanently: unknown kind, no SMS text, a non-web link', () => {
+  assert.throws(() => render(request('nope', 'email')), permanent);
+  assert.throws(() => render(request('email-only', 'sms')), permanent);
+  assert.throws(() => render(request('notice', 'email', { name: 'x', code: 'y', url: 'javascript:alert(1)' })), permanent);
+});
+
+// The real kinds, through the same renderer.
+const real = createRenderer({ contactEmail: 'post@hk.no' });
 // GSM 03.38 basic character set: an SMS in it fits 160 characters per segment (else only 70).
 const GSM7 = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
-
-const params = { password: 'k7m2 p9xq 4rtw', validMinutes: '1440' };
+const ftp = { password: 'k7m2 p9xq 4rtw', validMinutes: '1440' };
 
 test('the first-time password SMS says what it is, who sent it and how long it is valid, in one segment', () => {
-  const nb = renderMessage({ channel: 'sms', to: '+4798765432', kind: 'first-time-password', language: 'nb', params });
+  const nb = real(request('first-time-password', 'sms', ftp));
   assert.match(nb.text, /førstegangspassord fra Handel og Kontor: k7m2 p9xq 4rtw/);
   assert.match(nb.text, /Gjelder i 24 timer/);
-  const en = renderMessage({ channel: 'sms', to: '+4798765432', kind: 'first-time-password', language: 'en', params });
+  const en = real(request('first-time-password', 'sms', ftp, 'en'));
   assert.match(en.text, /first-time password from Handel og Kontor: k7m2 p9xq 4rtw/);
   assert.match(en.text, /Valid for 24 hours/);
   for (const { text } of [nb, en]) {
@@ -20,13 +75,30 @@ test('the first-time password SMS says what it is, who sent it and how long it i
   }
 });
 
-test('the e-mail has a subject, a text part and an escaped HTML part', () => {
-  const mail = renderMessage({ channel: 'email', to: 'a@example.org', kind: 'first-time-password', language: 'nb', params: { ...params, password: '<b>x</b>' } });
+test('the first-time password e-mail: the password shown as a code, validity, what to do, in the frame', () => {
+  const mail = real(request('first-time-password', 'email', { ...ftp, password: '<b>x</b>' }));
   assert.equal(mail.subject, 'Ditt førstegangspassord fra Handel og Kontor');
+  assert.match(mail.text, /^Hei!\n\n/);
   assert.match(mail.text, /Det gjelder i 24 timer/);
   assert.match(mail.text, /Vennlig hilsen\nHandel og Kontor/);
-  assert.match(mail.html, /<p>&#60;b&#62;x&#60;\/b&#62;<\/p>/);
+  assert.ok(mail.html.includes('&#60;b&#62;x&#60;/b&#62;'));
   assert.doesNotMatch(mail.html, /<b>/);
+});
+
+test('business codes (SMS and e-mail), invitations and password notices render in both languages', () => {
+  for (const language of ['nb', 'en'] as const) {
+    const sms = real(request('business_code_sms', 'sms', { code: '123456', minutes: '10' }, language));
+    assert.match(sms.text, /123456/);
+    assert.ok(sms.text.length <= 160);
+    const mail = real(request('business_code_email', 'email', { code: '123456', minutes: '10' }, language));
+    assert.match(mail.text, /123456/);
+    const invitation = real(request('business_invitation', 'email', { organization: 'Firma AS', link: 'https://id.hk.example/invitation/abc', days: '7' }, language));
+    assert.match(invitation.text, /Firma AS/);
+    assert.ok(invitation.html.includes('href="https://id.hk.example/invitation/abc"'));
+    const notice = real(request('business_password_changed', 'email', { contact: 'post@hk.no' }, language));
+    assert.match(notice.text, /post@hk\.no/);
+    assert.doesNotMatch(notice.text, /\d{6}/, 'no secret in the notice');
+  }
 });
 
 test('validity in words', () => {
