@@ -11,6 +11,9 @@ import { createIdp, portOf } from '../../src/server.ts';
 import { freePort, freshDatabase, startIdp, testSettings, type TestIdp } from '../support/idp.ts';
 import { startFakeSmtp, type FakeSmtp } from '../support/smtp.ts';
 import { accepted, httpError, rejected, startFakeVonage, type FakeVonage } from '../support/vonage.ts';
+import { createMember } from '../support/accounts.ts';
+import { Browser } from '../support/browser.ts';
+import { registerRp } from '../support/rp.ts';
 
 const MAIL_FROM = '"Handel og Kontor" <noreply@hk.example>';
 const CONTACT = 'medlemsservice@hk.example';
@@ -427,5 +430,58 @@ describe('without SMTP and Vonage (development)', () => {
     } finally {
       await idp.close();
     }
+  });
+});
+
+describe('the real flows deliver through SMTP and Vonage', () => {
+  let smtp: FakeSmtp;
+  let vonage: FakeVonage;
+  let idp: TestIdp;
+  before(async () => {
+    smtp = await startFakeSmtp();
+    vonage = await startFakeVonage();
+    idp = await startIdp(
+      { SMTP_URL: smtp.url, MAIL_FROM, VONAGE_API_KEY: 'test-api-key', VONAGE_API_SECRET: 'test-api-secret', SMS_SENDER: 'HK', VONAGE_REST_HOST: vonage.url, CONTACT_EMAIL: CONTACT },
+      { outboxIntervalMs: 0 },
+    );
+  });
+  after(async () => {
+    await idp.close();
+    await smtp.close();
+    await vonage.close();
+  });
+
+  async function order(member: { memberNumber: string | null }, channel: 'sms' | 'email', contact: string) {
+    const rp = await registerRp(idp);
+    const browser = new Browser();
+    const { page } = await rp.start(browser);
+    const form = await browser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
+    return browser.submit(form, { member_number: member.memberNumber!, channel, contact });
+  }
+
+  test('an ordered first-time password arrives by SMTP, with both parts, in the member’s language', async () => {
+    const member = await createMember(idp, { email: 'ola@example.org', language: 'en' });
+    const answer = await order(member, 'email', 'ola@example.org');
+    assert.equal(answer.status, 200);
+    assert.equal(smtp.messages.length, 0, 'nothing is sent inside the request');
+    assert.equal(await idp.outbox.deliverDue(), 1);
+    const mail = smtp.messages.at(-1)!;
+    assert.deepEqual(mail.to, ['ola@example.org']);
+    assert.equal(mail.parsed.subject, 'Your first-time password from Handel og Kontor');
+    assert.match(mail.parsed.text!, /Here is your first-time password/);
+    assert.match(mail.parsed.text!, /\n    [a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4}\n/);
+    assert.match(mail.parsed.html as string, /<html lang="en">/);
+    assert.equal((await idp.db('outbox').where({ status: 'sent' }).whereNotNull('params')).length, 0, 'no secret left behind');
+  });
+
+  test('an ordered first-time password arrives at the Vonage stand-in with the configured sender', async () => {
+    const member = await createMember(idp, { mobile: '98712345' });
+    vonage.replies.push(accepted('4798712345'));
+    await order(member, 'sms', '987 12 345');
+    assert.equal(await idp.outbox.deliverDue(), 1);
+    const request = vonage.requests.at(-1)!;
+    assert.equal(request.body.from, 'HK');
+    assert.equal(request.body.to, '4798712345');
+    assert.match(request.body.text!, /førstegangspassord fra Handel og Kontor: [a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4}/);
   });
 });
