@@ -44,6 +44,27 @@ test('every kind of response carries the security headers; pages with forms are 
   assert.equal(token.headers.get('cache-control'), 'no-store');
 });
 
+test('every page of every flow carries the headers and is not cached', async () => {
+  const portal = await registerRp(idp, { name: 'Bedriftsportalen', login: 'business' });
+  const pages: string[] = [];
+  for (const [app, paths] of [
+    [rp, ['', '/first-time-password', '/first-login', '/credentials']],
+    [portal, ['', '/business/activate', '/business/reset', '/business/password']],
+  ] as const) {
+    const browser = new Browser();
+    const { page } = await app.start(browser);
+    for (const path of paths) {
+      const shown = await browser.go(`${page.url}${path}`);
+      assert.equal(shown.status, 200, `${path} → ${shown.status}`);
+      assertHardened(shown.headers, shown.url);
+      assert.equal(shown.headers.get('cache-control'), 'no-store', shown.url);
+      assert.doesNotMatch(shown.html, /<script(?! src="\/static\/)|style=/, `${shown.url}: no inline script or style`);
+      pages.push(shown.url);
+    }
+  }
+  assert.ok(pages.length >= 8);
+});
+
 test('a forged Host or X-Forwarded-Host never reaches the URLs the provider publishes', async () => {
   const port = new URL(idp.issuer).port;
   const body: string = await new Promise((resolve, reject) =>
