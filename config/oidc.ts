@@ -93,11 +93,8 @@ export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Con
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       // A client may revoke only tokens issued to itself.
       revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
-      // Confidential clients (resource servers) may introspect; public ones only their own tokens.
-      introspection: {
-        enabled: true,
-        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
-      },
+      // A client may introspect only tokens issued to itself (there are no separate resource servers).
+      introspection: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
       // Clients are registered by admins (hk-idp clients), never by anyone over HTTP.
       registration: { enabled: false },
       // We issue tokens for our own apps only, not for separately registered APIs.

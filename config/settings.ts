@@ -25,8 +25,12 @@ export type Settings = {
   bcryptCost: number;
   /** How many X-Forwarded-For hops (reverse proxies) are trusted for the client IP. 0 = none. */
   trustProxyHops: number;
-  /** Development conveniences: demo data, demo app, console outbox page. Never in production. */
+  /** Development conveniences: demo data and the demo app. Never in production. */
   demo: boolean;
+  /**
+   * Messages without a real transport are printed to the console (explicitly allowed in production
+   * with DEV_OUTBOX=true); the /dev/outbox page that shows them exists only outside production.
+   */
   devOutbox: boolean;
   /** Where people without an account are told to write. */
   contactEmail: string;

@@ -94,7 +94,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     ipFailuresPerHour: settings.signInIpFailuresPerHour,
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
-  mountInteractions(provider, deps, { devOutbox: outbox?.entries, demo: settings.demo, log });
+  // The page that shows what was "sent" (codes included) never exists in production.
+  const devOutboxPage = settings.mode === 'production' ? undefined : outbox?.entries;
+  mountInteractions(provider, deps, { devOutbox: devOutboxPage, demo: settings.demo, log });
   provider.use(healthRoutes({ db, now, log }));
   provider.use(metricsRoute({ db, counters, limits: settings.sendLimits, now, token: settings.metricsToken, production: settings.mode === 'production' }));
 

@@ -39,9 +39,10 @@ export function registerConsent(router: Router, deps: FlowDeps): void {
       return finishInteraction(ctx, deps, { error: 'access_denied', error_description: 'End-User denied consent' });
     }
     const { Grant } = deps.provider;
-    const grant = details.grantId
-      ? (await Grant.find(details.grantId))!
-      : new Grant({ accountId: details.session.accountId, clientId: interaction.client.clientId });
+    // The grant may have expired or been revoked while the page was open: then start a new one.
+    const grant =
+      (details.grantId ? await Grant.find(details.grantId) : undefined) ??
+      new Grant({ accountId: details.session.accountId, clientId: interaction.client.clientId });
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);

@@ -14,6 +14,8 @@ export function openDatabase(url: string, options: { schema?: string } = {}): Db
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
+      // A failed query's message must not carry its bound values (a code, a first-time password).
+      compileSqlOnError: false,
       pool: {
         min: 1,
         max: 1,
@@ -27,6 +29,7 @@ export function openDatabase(url: string, options: { schema?: string } = {}): Db
   return knex({
     client: 'pg',
     connection: url,
+    compileSqlOnError: false,
     searchPath: options.schema ? [options.schema] : undefined,
     pool: { min: 0, max: 10 },
   });
@@ -36,5 +39,3 @@ export async function migrate(db: Db): Promise<string[]> {
   const [, applied] = await db.migrate.latest({ migrationSource });
   return applied as string[];
 }
-
-export const isPostgres = (db: Db): boolean => db.client.config.client === 'pg';
