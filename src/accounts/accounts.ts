@@ -195,6 +195,8 @@ export function validateUsername(raw: string): string {
   if (length < 3 || length > 100) throw new UsernameError('length');
   if (isMemberNumber(username)) throw new UsernameError('digits');
   if (/[\p{Cc}\p{Cf}\s]/u.test(username)) throw new UsernameError('characters');
+  // Case folding can lengthen a name ("İ" becomes two code points); the key must fit its column.
+  if (usernameKey(username).length > 100) throw new UsernameError('length');
   return username;
 }
 

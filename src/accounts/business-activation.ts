@@ -34,21 +34,22 @@ export async function requestBusinessCode(
   request: CodeRequest & { ip: string },
   now: number,
 ): Promise<{ accountId: string | null; sent: boolean; reason?: NotSentReason }> {
-  // Sending limits first, on the address as typed (normalised): the same work whoever owns it.
-  const allowance = await guard({ channel: request.channel, recipient: request.address, ip: request.ip });
   const matches = await findBusinessUsersByAddress(db, request.channel, request.address);
   const usable = matches.filter(mayActivate);
   // A mobile shared by several users cannot say whose password is to be set: nothing is sent.
-  const account = usable.length === 1 && allowance.allowed ? usable[0]! : undefined;
-  const reason: NotSentReason | undefined = !allowance.allowed
-    ? `limited_${allowance.reason}`
-    : account
+  const owner = usable.length === 1 ? usable[0]! : undefined;
+  // Sending limits before anything is issued (outside the transaction: the counters may share its connection).
+  const allowance = await guard({ channel: request.channel, recipient: request.address, ip: request.ip, matched: Boolean(owner) });
+  const account = allowance.allowed ? owner : undefined;
+  const reason: NotSentReason | undefined = owner
+    ? allowance.allowed
       ? undefined
-      : usable.length > 1
-        ? 'ambiguous'
-        : matches.length
-          ? 'disabled'
-          : 'unknown';
+      : `limited_${allowance.reason}`
+    : usable.length > 1
+      ? 'ambiguous'
+      : matches.length
+        ? 'disabled'
+        : 'unknown';
   await db.transaction(async (trx) => {
     const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose: request.purpose, flowId: request.flowId, ttlMs: request.ttlMs }, now);
     if (!account) return;
@@ -68,8 +69,8 @@ export async function requestBusinessCode(
     );
   });
   // For the audit: whose address it was, also when nothing was sent (a disabled user's).
-  const owner = account ?? (usable.length === 1 ? usable[0] : matches.length === 1 ? matches[0] : undefined);
-  return { accountId: owner?.id ?? null, sent: Boolean(account), reason };
+  const whose = owner ?? (matches.length === 1 ? matches[0] : undefined);
+  return { accountId: whose?.id ?? null, sent: Boolean(account), reason };
 }
 
 export type BusinessCodeCheck =

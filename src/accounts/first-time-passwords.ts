@@ -125,25 +125,15 @@ export async function orderFirstTimePassword(
   const memberNumber = order.memberNumber.trim();
   const typed = normalizeContact(order.channel, order.contact);
   if (!MEMBER_NUMBER.test(memberNumber) || !typed) throw new InputError('a member number and a valid contact are required');
-  // Sending limits come first: over a limit nothing is issued and nothing wiped (SMS costs money,
-  // and a flood of orders must not keep a member's credentials wiped).
-  const allowance = await guard({ channel: order.channel, recipient: typed, ip: context.ip ?? 'unknown' });
+  // Sending limits before anything is issued or wiped (SMS costs money, and a flood of orders must
+  // not keep a member's credentials wiped). They run outside the transaction: the counters may share
+  // its connection.
+  const matched = !mismatch(await findMemberByNumber(db, memberNumber), order.channel, typed);
+  const allowance = await guard({ channel: order.channel, recipient: typed, ip: context.ip ?? 'unknown', matched });
   // One transaction whatever the outcome, so the branches cost about the same.
   return db.transaction(async (trx) => {
     const account = await findMemberByNumber(trx, memberNumber);
-    const stored = order.channel === 'sms' ? account?.mobile : account?.email;
-    const registered = stored ? normalizeContact(order.channel, stored) : undefined;
-    const reason: OrderReason | undefined = !allowance.allowed
-      ? `limited_${allowance.reason}`
-      : !account
-      ? 'unknown_member'
-      : !canSignIn(account)
-        ? 'inactive'
-        : !registered
-          ? 'no_contact'
-          : registered !== typed
-            ? 'contact_mismatch'
-            : undefined;
+    const reason: OrderReason | undefined = mismatch(account, order.channel, typed) ?? (allowance.allowed ? undefined : `limited_${allowance.reason}`);
     if (account && !reason) await issue(trx, settings, account, order.channel, context, now);
     await audit(
       trx,
@@ -154,27 +144,38 @@ export async function orderFirstTimePassword(
   });
 }
 
+/** Why a first-time password for `account` may not go to `typed` on `channel`; undefined when it may. */
+function mismatch(account: Account | undefined, channel: Channel, typed: string): OrderReason | undefined {
+  if (!account) return 'unknown_member';
+  if (!canSignIn(account)) return 'inactive';
+  const stored = channel === 'sms' ? account.mobile : account.email;
+  const registered = stored ? normalizeContact(channel, stored) : undefined;
+  if (!registered) return 'no_contact';
+  return registered === typed ? undefined : 'contact_mismatch';
+}
+
 /**
  * A caseworker, on the phone with the member, sends a first-time password by SMS to the member's
- * registered mobile: the same effect as the member ordering it. The caseworker never sees it.
+ * registered mobile: the same effect as the member ordering it. The caseworker never sees it. The
+ * audit names the caseworker and who ran the command (`context.actor`); the sending quota is counted
+ * on the latter, which the caseworker cannot choose.
  */
 export async function sendFirstTimePasswordAsCaseworker(
   db: Db,
   settings: FirstTimePasswordSettings,
   guard: SendGuard,
   request: { memberNumber: string; caseworker: string },
-  context: Omit<RequestContext, 'actor'>,
+  context: RequestContext,
   now: number,
 ): Promise<{ sent: true; to: string } | { sent: false; reason: Exclude<OrderReason, 'contact_mismatch'> }> {
   const memberNumber = request.memberNumber.trim();
   const caseworker = request.caseworker.trim();
   if (!MEMBER_NUMBER.test(memberNumber)) throw new InputError('the member number must be 1-20 digits');
-  if (!caseworker || caseworker.length > 200 || /\p{Cc}/u.test(caseworker)) throw new InputError('say who the caseworker is (--by, at most 200 characters)');
-  const by = { ...context, actor: caseworker };
-  // Limits before the transaction (the counters may share its connection). The per-IP limit is per
-  // caseworker here: a quota on how many members one person can send to.
-  const registered = (await findMemberByNumber(db, memberNumber))?.mobile;
-  const allowance = registered ? await guard({ channel: 'sms', recipient: registered, ip: `caseworker:${caseworker}` }) : { allowed: true as const };
+  if (!caseworker || caseworker.length > 100 || /\p{Cc}/u.test(caseworker)) throw new InputError('say who the caseworker is (--by, at most 100 characters)');
+  const by = { ...context, actor: context.actor ? `${caseworker} via ${context.actor}` : caseworker };
+  const found = await findMemberByNumber(db, memberNumber);
+  const matched = Boolean(found && canSignIn(found) && found.mobile);
+  const allowance = await guard({ channel: 'sms', recipient: found?.mobile ?? '', ip: `caseworker:${context.actor ?? caseworker}`, matched });
   return db.transaction(async (trx) => {
     const account = await findMemberByNumber(trx, memberNumber);
     const reason = !account

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import type { CounterStore, LockPolicy } from '../security/counters.ts';
+import { limitKey } from '../security/ip.ts';
 import { canSignIn, setPasswordHash, type Account } from './accounts.ts';
 import type { PasswordHasher } from './passwords.ts';
 
@@ -54,7 +55,7 @@ export async function throttledAttempt<T>(
   check: () => Promise<T | undefined>,
 ): Promise<{ result?: T; throttled: boolean }> {
   const now = deps.now();
-  const ipKey = `signin-ip:${ip}`;
+  const ipKey = `signin-ip:${limitKey(ip)}`;
   const ipBlocked = (await deps.counters.peek(ipKey, HOUR, now)) >= deps.ipFailuresPerHour;
   const claim = ipBlocked ? { allowed: false } : await deps.counters.claimAttempt(subject, now, deps.lock);
   const result = await check();

@@ -196,7 +196,7 @@ const memberCommands: Record<string, Command> = {
     if (!values.by) throw new InputError('--by CASEWORKER is required: the audit log records who sent it');
     const counters = createCounterStore(cli.db, cli.settings);
     const guard = createSendGuard(counters, cli.settings.sendLimits, Date.now, (message) => cli.err?.(`ALERT ${message}`));
-    const result = await sendFirstTimePasswordAsCaseworker(cli.db, cli.settings, guard, { memberNumber, caseworker: values.by }, {}, Date.now()).finally(() => counters.close());
+    const result = await sendFirstTimePasswordAsCaseworker(cli.db, cli.settings, guard, { memberNumber, caseworker: values.by }, { actor: actorOf(cli) }, Date.now()).finally(() => counters.close());
     if (!result.sent) {
       const why = {
         unknown_member: 'there is no member with that number',
