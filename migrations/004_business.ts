@@ -10,6 +10,9 @@ export async function up(db: Knex): Promise<void> {
     t.string('account_id', 64);
     t.string('purpose', 64).notNullable(); // e.g. business_activation | business_reset
     t.string('flow_id', 255).notNullable(); // the browser flow (oidc interaction uid) that asked for it
+    // HMAC of purpose + the address asked for: a newer request for the same address cancels this code
+    // whether or not the address belongs to anyone, so cancelling tells nothing.
+    t.string('address_key', 64);
     t.string('code_hash', 128).notNullable(); // HMAC of the code under a server key, never the code
     t.integer('attempts').notNullable().defaultTo(0); // wrong entries so far
     t.bigInteger('created_at').notNullable();
@@ -18,6 +21,7 @@ export async function up(db: Knex): Promise<void> {
     t.bigInteger('cancelled_at'); // a newer code for the same account/purpose or flow replaced it
     t.index(['flow_id', 'purpose']);
     t.index(['account_id', 'purpose']);
+    t.index(['address_key']);
     t.index(['expires_at']);
   });
 

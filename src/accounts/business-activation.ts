@@ -51,7 +51,7 @@ export async function requestBusinessCode(
         ? 'disabled'
         : 'unknown';
   await db.transaction(async (trx) => {
-    const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose: request.purpose, flowId: request.flowId, ttlMs: request.ttlMs }, now);
+    const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose: request.purpose, flowId: request.flowId, address: `${request.channel}:${request.address}`, ttlMs: request.ttlMs }, now);
     if (!account) return;
     await enqueue(
       trx,

@@ -40,22 +40,27 @@ function codeHash(secret: string, id: string, code: string): string {
 const live = (query: Knex.QueryBuilder, now: number) =>
   query.whereNull('used_at').whereNull('cancelled_at').where('expires_at', '>', now).where('attempts', '<', MAX_WRONG_ATTEMPTS);
 
+const addressKey = (secret: string, purpose: string, address: string) =>
+  createHmac('sha256', secret).update(`hk-idp/code-address:${purpose}:${address}`).digest('base64url');
+
 /**
- * Issues a code and cancels the older live ones of the same account and purpose, and of the same flow.
+ * Issues a code and cancels the older live ones of the same flow, of the same address and purpose
+ * (known to anyone or not, so what gets cancelled tells nothing), and of the same account and purpose.
  * Call it in the transaction that also enqueues the message carrying the code. `accountId` null
  * issues a code no one can use (for an address that belongs to no one), so both cases do the same work.
  */
 export async function issueOneTimeCode(
   trx: Db,
   secret: string,
-  input: { accountId: string | null; purpose: string; flowId: string; ttlMs: number },
+  input: { accountId: string | null; purpose: string; flowId: string; address: string; ttlMs: number },
   now: number,
 ): Promise<IssuedCode> {
+  const address = addressKey(secret, input.purpose, input.address);
   await trx('one_time_codes')
     .whereNull('used_at')
     .whereNull('cancelled_at')
     .where((q) => {
-      q.where({ flow_id: input.flowId });
+      q.where({ flow_id: input.flowId }).orWhere({ address_key: address });
       if (input.accountId) q.orWhere({ account_id: input.accountId, purpose: input.purpose });
     })
     .update({ cancelled_at: now });
@@ -67,6 +72,7 @@ export async function issueOneTimeCode(
     account_id: input.accountId,
     purpose: input.purpose,
     flow_id: input.flowId,
+    address_key: address,
     code_hash: codeHash(secret, id, code),
     attempts: 0,
     created_at: now,

@@ -22,8 +22,8 @@ describe('one-time codes', () => {
   let n = 0;
   const flow = () => `flow-${n++}`;
   const account = () => `account-${n++}`;
-  const issue = (input: { accountId: string | null; purpose?: string; flowId: string }, now = T0) =>
-    issueOneTimeCode(db, SECRET, { purpose: 'test_purpose', ttlMs: TTL, ...input }, now);
+  const issue = (input: { accountId: string | null; purpose?: string; flowId: string; address?: string }, now = T0) =>
+    issueOneTimeCode(db, SECRET, { purpose: 'test_purpose', ttlMs: TTL, address: `email:${input.flowId}@example.org`, ...input }, now);
   const verify = (input: { purpose?: string; flowId: string; code: string }, now = T0 + 1000) =>
     verifyOneTimeCode(db, SECRET, { purpose: 'test_purpose', ...input }, now);
   const wrongFor = (code: string) => (code === '000000' ? '000001' : '000000');
@@ -134,5 +134,15 @@ describe('one-time codes', () => {
     assert.ok(before > 0);
     await purgeOneTimeCodes(db, T0 + TTL + 25 * 3600 * 1000);
     assert.equal(Number((await db('one_time_codes').count({ n: '*' }))[0]!.n), 0);
+  });
+  test('a newer request for the same address cancels the older code whether or not the address belongs to anyone', async () => {
+    for (const owner of [account(), null]) {
+      const address = `email:same-${n++}@example.org`;
+      const first = await issue({ accountId: owner, flowId: flow(), address });
+      const firstFlow = (await db('one_time_codes').where({ id: first.id }).first()).flow_id;
+      await issue({ accountId: owner, flowId: flow(), address });
+      const check = await verify({ flowId: firstFlow, code: wrongFor(first.code) });
+      assert.deepEqual({ outcome: check.outcome }, { outcome: 'dead' }, `owner ${owner ? 'known' : 'unknown'}: the same answer`);
+    }
   });
 });
