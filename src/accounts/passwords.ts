@@ -20,9 +20,21 @@ export const normalizePassword = (password: string) => password.normalize('NFKC'
 export function createPasswordHasher(pepper: string, cost: number): PasswordHasher {
   const prehash = (password: string) =>
     createHmac('sha384', pepper).update(normalizePassword(password), 'utf8').digest('base64');
-  // A real hash of the configured cost, made once, compared against when there is nothing to compare.
-  let decoy: Promise<string> | undefined;
-  const decoyHash = () => (decoy ??= bcrypt.hash(prehash('decoy-password-never-valid'), cost));
+  // Real hashes of a given cost, made once each, compared against when there is nothing (or not
+  // enough) to compare.
+  const decoys = new Map<number, Promise<string>>();
+  const decoyHash = (rounds: number) => {
+    if (!decoys.has(rounds)) decoys.set(rounds, bcrypt.hash(prehash('decoy-password-never-valid'), rounds));
+    return decoys.get(rounds)!;
+  };
+  /**
+   * A stored hash of a lower cost than the configured one (imported from the old system, or made
+   * before BCRYPT_COST was raised) is quicker to compare, which would tell that the account exists.
+   * Comparisons at costs rounds, rounds+1, …, cost-1 add up to the difference (each cost doubles).
+   */
+  const padTo = async (rounds: number) => {
+    for (let r = Math.max(4, rounds); r < cost; r++) await bcrypt.compare('x', await decoyHash(r));
+  };
 
   return {
     async hash(password) {
@@ -31,14 +43,17 @@ export function createPasswordHasher(pepper: string, cost: number): PasswordHash
     async verify(password, stored) {
       if (stored?.startsWith(SCHEME)) {
         const hash = stored.slice(SCHEME.length);
+        const rounds = bcrypt.getRounds(hash);
         const ok = await bcrypt.compare(prehash(password), hash);
-        return { ok, needsRehash: ok && bcrypt.getRounds(hash) !== cost };
+        await padTo(rounds);
+        return { ok, needsRehash: ok && rounds !== cost };
       }
       if (stored && /^\$2[aby]\$\d\d\$/.test(stored)) {
         const ok = await bcrypt.compare(password, stored); // as the old system hashed it
+        await padTo(bcrypt.getRounds(stored));
         return { ok, needsRehash: ok };
       }
-      await bcrypt.compare(prehash(password), await decoyHash());
+      await bcrypt.compare(prehash(password), await decoyHash(cost));
       return { ok: false, needsRehash: false };
     },
   };

@@ -50,3 +50,25 @@ test('a hash of another cost asks to be rehashed', async () => {
   const stronger = createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 5);
   assert.deepEqual(await stronger.verify('fjordtur-til-lofoten', await hasher.hash('fjordtur-til-lofoten')), { ok: true, needsRehash: true });
 });
+
+test('a hash of a lower cost takes as long to check as the configured cost (no existence oracle)', async () => {
+  const strong = createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 10);
+  const weakStored = await createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 6).hash('whatever-it-is');
+  const legacy = await bcrypt.hash('gammelt-passord', 6);
+  await strong.verify('warm-up', null);
+  const time = async (stored: string | null) => {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now();
+      await strong.verify('wrong-password', stored);
+      samples.push(performance.now() - started);
+    }
+    return samples.sort((a, b) => a - b)[3]!;
+  };
+  const unknown = await time(null);
+  for (const stored of [weakStored, legacy]) {
+    const known = await time(stored);
+    // Cost 6 alone would take about 1/16 of cost 10: the padding brings it to within a quarter.
+    assert.ok(known > unknown * 0.75, `known ${known.toFixed(1)} ms vs unknown ${unknown.toFixed(1)} ms`);
+  }
+});
