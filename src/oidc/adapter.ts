@@ -11,6 +11,7 @@ import { findClientMetadata } from '../clients/clients.ts';
 type Payload = Record<string, unknown> & {
   jti?: string;
   kind?: string;
+  session?: { accountId?: string };
   grantId?: string;
   uid?: string;
   userCode?: string;
@@ -52,7 +53,8 @@ export class KnexAdapter {
       grant_id: payload.grantId ?? null,
       uid: payload.uid ?? null,
       user_code: payload.userCode ?? null,
-      account_id: payload.accountId ?? null,
+      // An interaction belongs to the account of the session it was started in.
+      account_id: payload.accountId ?? payload.session?.accountId ?? null,
       expires_at: expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
       consumed_at: null,
     };
@@ -125,7 +127,16 @@ export async function purgeExpired(db: Db, now: number): Promise<number> {
   return db('oidc_store').where('expires_at', '<', now).delete();
 }
 
-/** Ends every session and revokes every grant and token of one account. */
+/**
+ * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
+ * started in one of those sessions is detached from it (as the provider itself does when a session
+ * is replaced), so it can still finish — with a new session.
+ */
 export async function endEverythingOf(db: Db, accountId: string): Promise<number> {
-  return db('oidc_store').where({ account_id: accountId }).delete();
+  const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
+  for (const row of interactions) {
+    const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;
+    await db('oidc_store').where({ model: 'Interaction', id: row.id }).update({ payload: JSON.stringify(payload), account_id: null });
+  }
+  return db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete();
 }

@@ -111,6 +111,24 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
     assert.match(await silent(thief), /error=login_required/, 'a forged signature');
   });
 
+  test('a sign-in that ends the person’s own sessions (ordering a first-time password) still completes', async () => {
+    const member = await createMember(idp, { password: PASSWORD, mobile: '98763333' });
+    const browser = await signedInBrowser(member);
+    // The app asks for a fresh sign-in; the member orders a first-time password, which wipes the old.
+    const { page, verifier, state } = await rp.start(browser, { prompt: 'login' });
+    const form = await browser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
+    const sent = await browser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: '98763333' });
+    assert.equal(sent.status, 200, 'the usual answer, not "expired"');
+    assert.match(sent.url, /first-time-password\/sent$/);
+    await idp.outbox.deliverDue();
+    const password = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(idp.devOutbox!.find((m) => m.to === '+4798763333')!.text)![1]!;
+    const login = await browser.go(new URL(/href="([^"]+first-login)"/.exec(sent.html)?.[1] ?? `${page.url}/first-login`, page.url));
+    const credentials = await browser.submit(login, { member_number: member.memberNumber!, password });
+    const back = await browser.submit(credentials, { username: `ny.${member.memberNumber}`, password: 'et helt nytt passord', confirmation: 'et helt nytt passord' }, { stopAt: CALLBACK });
+    assert.match(back.location ?? '', /[?&]code=/);
+    assert.equal((await rp.finish(back.location!, verifier, state)).claims()!.sub, member.id);
+  });
+
   test('a session unused for more than the idle timeout has ended', async () => {
     mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const browser = await signedInBrowser();
