@@ -195,8 +195,13 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       return showPasswordPage(ctx, deps, interaction, flow, errors);
     }
     const hash = await deps.hasher.hash(password!);
-    const { previousStatus } = await setBusinessPassword(deps.db, account.id, hash, flow.channel, deps.now(), settings.contactEmail);
-    const activated = previousStatus === 'invited';
+    const changed = await setBusinessPassword(deps.db, account.id, hash, flow.channel, deps.now(), settings.contactEmail);
+    if (!changed) {
+      // Disabled after the code was accepted: nothing was set; start over (and be refused like anyone disabled).
+      await saveFlow(ctx, deps, interaction, undefined);
+      return seeOther(ctx, `/interaction/${uid}/business/${flow.purpose}`);
+    }
+    const activated = changed.previousStatus === 'invited';
     await audit(deps.db, { event: activated ? 'business.activated' : 'business.password_reset', accountId: account.id, ...request, detail: { via: `${flow.channel}_code` } }, deps.now());
     await saveFlow(ctx, deps, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, done: { accountId: account.id, email: account.email!, activated } });
     seeOther(ctx, `/interaction/${uid}/business/done`);

@@ -171,16 +171,24 @@ export async function importBusinessUsers(db: Db, csv: string, now = Date.now())
 
 // ---- Passwords ---------------------------------------------------------------------------------
 
-/** The changes of setting a password, inside the caller's transaction (see setBusinessPassword). */
-async function applyPassword(trx: Db, before: Account, passwordHash: string, proved: Channel, now: number, contactEmail = ''): Promise<void> {
-  await trx('accounts')
+/** Thrown inside a transaction to undo it (the invitation is not spent when nothing else changed). */
+class Rollback extends Error {}
+
+/**
+ * The changes of setting a password, inside the caller's transaction (see setBusinessPassword).
+ * False when the user was disabled meanwhile (the status is re-checked in the same UPDATE).
+ */
+async function applyPassword(trx: Db, before: Account, passwordHash: string, proved: Channel, now: number, contactEmail = ''): Promise<boolean> {
+  const changed = await trx('accounts')
     .where({ id: before.id })
+    .whereIn('status', ['invited', 'active'])
     .update({
       password_hash: passwordHash,
       status: 'active',
       [proved === 'email' ? 'email_verified_at' : 'mobile_verified_at']: now,
       updated_at: now,
     });
+  if (!changed) return false;
   // The password is set: outstanding codes and links for it are worthless now.
   await cancelOneTimeCodes(trx, before.id, now);
   await trx('invitations').where({ account_id: before.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
@@ -188,12 +196,14 @@ async function applyPassword(trx: Db, before: Account, passwordHash: string, pro
     // A replaced password is news to the owner: a notice with no secret in it.
     await enqueue(trx, { channel: 'email', to: before.email, kind: 'business_password_changed', language: before.language, params: { contact: contactEmail }, expiresAt: now + 7 * 24 * 3600 * 1000, accountId: before.id }, now);
   }
+  return true;
 }
 
 /**
  * Sets the password of a user who has just proved control of an address (a one-time code): the
  * account becomes active, that address is marked verified, and every session, grant and token of
- * the account ends. Returns the status before, which tells activation from reset.
+ * the account ends. Returns the status before, which tells activation from reset; undefined when
+ * the user was disabled in the meantime (nothing is changed).
  */
 export async function setBusinessPassword(
   db: Db,
@@ -203,9 +213,9 @@ export async function setBusinessPassword(
   now: number,
   /** Named in the notice a replaced password sends, for "it was not me". */
   contactEmail: string,
-): Promise<{ account: Account; previousStatus: BusinessStatus }> {
+): Promise<{ account: Account; previousStatus: BusinessStatus } | undefined> {
   const before = await accountOrThrow(db, accountId);
-  await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail));
+  if (!(await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail)))) return undefined;
   await endEverythingOf(db, accountId);
   return { account: await accountOrThrow(db, accountId), previousStatus: before.status as BusinessStatus };
 }
@@ -287,9 +297,12 @@ export async function acceptInvitation(db: Db, token: string, passwordHash: stri
   const accepted = await db.transaction(async (trx) => {
     const used = await liveInvitation(trx, token, now).update({ used_at: now });
     if (!used) return false;
-    // The link came by e-mail to this address: that proves it.
-    await applyPassword(trx, account, passwordHash, 'email', now);
+    // The link came by e-mail to this address: that proves it. A user disabled meanwhile gets nothing.
+    if (!(await applyPassword(trx, account, passwordHash, 'email', now))) throw new Rollback();
     return true;
+  }).catch((error) => {
+    if (error instanceof Rollback) return false;
+    throw error;
   });
   if (!accepted) return undefined;
   await endEverythingOf(db, account.id);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BUSINESS_CODE_PURPOSES, requestBusinessCode } from '../../../src/accounts/business-activation.ts';
 import {
+  setBusinessPassword,
   acceptInvitation,
   disableBusinessUser,
   enableBusinessUser,
@@ -160,5 +161,13 @@ describe('business users', () => {
     const disabled = await user();
     await disableBusinessUser(db, disabled.email!, T0);
     await assert.rejects(inviteBusinessUser(db, options, disabled.email!, T0), /is disabled/);
+  });
+  test('a password is not set on a user disabled after the code was accepted', async () => {
+    const account = await user();
+    await disableBusinessUser(db, account.email!, T0);
+    assert.equal(await setBusinessPassword(db, account.id, 'hk1$x', 'email', T0, 'post@hk.no'), undefined);
+    const after = await db('accounts').where({ id: account.id }).first();
+    assert.equal(after.status, 'disabled');
+    assert.equal(after.password_hash, null);
   });
 });
