@@ -117,8 +117,8 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const context = requestContext(ctx, interaction);
     // Guesses are throttled like password sign-ins, on a counter of their own: a locked password must
     // never block the way back in (NIST 800-63B §3.2.2; OWASP: lockout must not become denial of service).
-    const { result: login, throttled } = await throttledAttempt(deps.signIn, typedKey(deps.signIn, 'ftp', memberNumber), ctx.ip, () =>
-      redeemFirstTimePassword(deps.db, deps.settings, { memberNumber, password }, context, deps.now()),
+    const { result: login, throttled } = await throttledAttempt(deps.signIn, typedKey(deps.signIn, 'ftp', memberNumber), ctx.ip, (allowed) =>
+      redeemFirstTimePassword(deps.db, deps.settings, { memberNumber, password }, context, deps.now(), allowed),
     );
     if (throttled) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
     if (!login) {

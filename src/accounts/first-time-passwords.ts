@@ -203,7 +203,8 @@ export type FirstLogin = { accountId: string; firstTimePasswordId: string };
 /**
  * "Jeg har fått nytt passord/PIN": member number + first-time password. One query and one HMAC
  * comparison whatever exists, so neither answer nor timing tells whether the member exists. With
- * WIPE_CREDENTIALS=on-use the first correct use is when the old credentials are wiped.
+ * WIPE_CREDENTIALS=on-use the first correct use is when the old credentials are wiped. A throttled
+ * attempt (`allowed` false) is compared for the timing only: it has no effect and is not audited here.
  */
 export async function redeemFirstTimePassword(
   db: Db,
@@ -211,6 +212,7 @@ export async function redeemFirstTimePassword(
   input: { memberNumber: string; password: string },
   context: RequestContext,
   now: number,
+  allowed = true,
 ): Promise<FirstLogin | undefined> {
   const memberNumber = input.memberNumber.trim();
   const typed = normalizeFirstTimePasswordInput(input.password);
@@ -224,6 +226,7 @@ export async function redeemFirstTimePassword(
   const expected = Buffer.from(live ? row.secret_hash : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
   const actual = Buffer.from(secretHash(settings.passwordPepper, row?.account_id ?? 'decoy', typed));
   const ok = expected.length === actual.length && timingSafeEqual(expected, actual) && live;
+  if (!allowed) return undefined;
   if (!ok) {
     await audit(db, { event: 'sign_in.failed', accountId: row?.account_id ?? null, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
     return undefined;

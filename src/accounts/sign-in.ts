@@ -30,11 +30,12 @@ export async function checkPassword(
   hasher: PasswordHasher,
   account: Account | undefined,
   password: string,
+  options: { rehash: boolean } = { rehash: true },
 ): Promise<Account | undefined> {
   const usable = account && canSignIn(account) ? account : undefined;
   const { ok, needsRehash } = await hasher.verify(password, usable?.passwordHash);
   if (!ok || !usable) return undefined;
-  if (needsRehash) await setPasswordHash(db, usable.id, await hasher.hash(password));
+  if (needsRehash && options.rehash) await setPasswordHash(db, usable.id, await hasher.hash(password));
   return usable;
 }
 
@@ -45,20 +46,20 @@ export const typedKey = (deps: Pick<SignInDeps, 'pepper'>, prefix: string, typed
 /**
  * Any guess at a secret (password, first-time password), throttled. Failures are counted per
  * `subject` and per IP. The attempt is claimed (and counted) before the secret is checked, so parallel
- * guesses cannot slip past the limit; the check runs even when throttled, so the answer takes the
- * same time either way.
+ * guesses cannot slip past the limit. The check runs even when throttled, so the answer takes the
+ * same time either way; it is told whether the attempt is allowed, and must have no effect when not.
  */
 export async function throttledAttempt<T>(
   deps: SignInDeps,
   subject: string,
   ip: string,
-  check: () => Promise<T | undefined>,
+  check: (allowed: boolean) => Promise<T | undefined>,
 ): Promise<{ result?: T; throttled: boolean }> {
   const now = deps.now();
   const ipKey = `signin-ip:${limitKey(ip)}`;
   const ipBlocked = (await deps.counters.peek(ipKey, HOUR, now)) >= deps.ipFailuresPerHour;
   const claim = ipBlocked ? { allowed: false } : await deps.counters.claimAttempt(subject, now, deps.lock);
-  const result = await check();
+  const result = await check(claim.allowed);
   if (claim.allowed && result !== undefined) {
     await deps.counters.clearFailures(subject);
     return { result, throttled: false };
@@ -77,6 +78,10 @@ export async function signIn(
   attempt: { identifier: string; password: string; ip: string },
 ): Promise<SignInOutcome> {
   const subject = account ? `signin:${account.id}` : typedKey(deps, 'signin-id', attempt.identifier);
-  const { result, throttled } = await throttledAttempt(deps, subject, attempt.ip, () => checkPassword(deps.db, deps.hasher, account, attempt.password));
+  // A throttled attempt still costs the comparison (timing), but never upgrades a stored hash.
+  const { result, throttled } = await throttledAttempt(deps, subject, attempt.ip, async (allowed) => {
+    const verified = await checkPassword(deps.db, deps.hasher, account, attempt.password, { rehash: allowed });
+    return allowed ? verified : undefined;
+  });
   return { account: result, throttled };
 }

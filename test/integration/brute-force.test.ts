@@ -86,6 +86,8 @@ describe('sign-in throttling', () => {
     for (let i = 0; i < 5; i++) await firstLogin('aaaa bbbb cccc');
     const locked = await firstLogin(firstTimePassword);
     assert.doesNotMatch(locked.url, /\/credentials$/, 'after 5 wrong guesses even the right one waits');
+    const accepted = await idp.db('audit_log').where({ event: 'first_time_password.accepted', account_id: member.id });
+    assert.equal(accepted.length, 1, 'the throttled right guess had no effect');
     assert.match(textOf(locked.html), /Feil medlemsnummer eller førstegangspassord|Feil/);
     const rows = await idp.db('audit_log').where({ event: 'sign_in.throttled' }).andWhereRaw('detail like ?', ['%first_time_password%']);
     assert.ok(rows.length >= 1);
