@@ -27,10 +27,13 @@ export async function up(db: Knex): Promise<void> {
     t.string('alg', 16).notNullable();
     // The private JWK; encrypted when a key-encryption key is configured.
     t.text('private_jwk').notNullable();
+    // next: published, not yet signing | active: signs | retired: published until its tokens expire
+    t.string('state', 8).notNullable();
     t.bigInteger('created_at').notNullable();
-    // Set when a newer key took over signing; the key stays published until tokens it signed have expired.
     t.bigInteger('retired_at');
   });
+  // One active and one next key per algorithm, whatever number of instances start at once.
+  await db.raw("CREATE UNIQUE INDEX signing_keys_one_per_state ON signing_keys (alg, state) WHERE state <> 'retired'");
 
   await db.schema.createTable('clients', (t) => {
     t.string('client_id', 64).primary();

@@ -40,7 +40,7 @@ export const USAGE = `Usage: hk-idp <command>
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
   members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
                                             caseworker help: SMS a first-time password to the registered mobile
-  keys list | rotate                        signing keys (rotate: new keys sign after a restart)
+  keys list | rotate                        signing keys (rotate twice, restarting in between: add, then promote)
   business-users add --email E --given-name G --family-name F --organization-number N --organization-name O
               [--mobile M] [--language nb|en] [--invite]
   business-users import FILE.csv [--invite]  header: email,mobile,given_name,family_name,organization_number,organization_name
@@ -302,16 +302,22 @@ const auditCommands: Record<string, Command> = {
 
 const keyCommands: Record<string, Command> = {
   async list(_args, cli) {
+    const describe = { active: 'active (signs)', next: 'next (published, signs after `keys rotate` again)', retired: 'retired' };
     for (const key of await listSigningKeys(cli.db)) {
-      const state = key.retiredAt ? `retired ${new Date(key.retiredAt).toISOString()} (published until its tokens expire)` : 'active';
+      const state = key.retiredAt ? `retired ${new Date(key.retiredAt).toISOString()} (published until its tokens expire)` : describe[key.state as 'active' | 'next'];
       cli.out(`${key.kid}  ${key.alg}  created ${new Date(key.createdAt).toISOString()}  ${state}`);
     }
   },
   async rotate(_args, cli) {
-    const keys = await rotateSigningKeys(cli.db, cli.settings.keyEncryptionKey, Date.now());
-    await audit(cli.db, { event: 'keys.rotated', actor: actorOf(cli), detail: { kids: keys.filter((k) => !k.retiredAt).map((k) => k.kid) } });
-    cli.out('New signing keys added; the old ones are retired and stay published until the tokens they signed expire.');
-    cli.out('Restart every instance (rolling) so that all of them sign with the new keys.');
+    const step = await rotateSigningKeys(cli.db, cli.settings.keyEncryptionKey, Date.now());
+    await audit(cli.db, { event: `keys.${step}`, actor: actorOf(cli) });
+    if (step === 'added') {
+      cli.out('Step 1 of 2: next signing keys added. Restart every instance (rolling) so all of them publish them,');
+      cli.out('then run `hk-idp keys rotate` again.');
+    } else {
+      cli.out('Step 2 of 2: the next keys now sign; the old ones are retired and stay published until the tokens they signed expire.');
+      cli.out('Restart every instance (rolling) so all of them sign with the new keys.');
+    }
   },
 };
 

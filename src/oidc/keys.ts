@@ -2,14 +2,16 @@
 // with KEY_ENCRYPTION_KEY (AES-256-GCM, the key id as associated data). They are made at the first
 // start: one RSA key (RS256, the OIDC default) and one P-256 key (ES256).
 //
-// Rotation (`hk-idp keys rotate`): new keys are added and sign from each instance's next start; the
-// old ones are marked retired but stay published until every token they signed has expired, then
-// they are deleted.
+// Rotation is the two steps oidc-provider's docs prescribe, because instances load the keys at start:
+// `hk-idp keys rotate` adds the next keys (published, not signing); after every instance has restarted
+// and publishes them, `hk-idp keys rotate` again promotes them to sign and retires the old ones, which
+// stay published until every token they signed has expired. A relying app thus always finds the key
+// of any token in the JWKS of any instance.
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 
 export type SigningKey = JsonWebKey & { kid: string; alg: string; use: 'sig' };
-export type KeyInfo = { kid: string; alg: string; createdAt: number; retiredAt: number | null };
+export type KeyInfo = { kid: string; alg: string; state: string; createdAt: number; retiredAt: number | null };
 
 const ALGS = ['RS256', 'ES256'] as const;
 
@@ -38,45 +40,59 @@ export function decryptKey(stored: string, kid: string, secret: string): Signing
   return JSON.parse(Buffer.concat([decipher.update(Buffer.from(body!, 'base64url')), decipher.final()]).toString('utf8'));
 }
 
-async function insertNewKeys(db: Db, secret: string, now: number): Promise<void> {
+type KeyState = 'next' | 'active' | 'retired';
+
+/** Adds a key per algorithm in `state`; where another instance was quicker, its key stands. */
+async function insertKeys(db: Db, secret: string, state: KeyState, now: number): Promise<void> {
   for (const alg of ALGS) {
     const key = generate(alg);
-    await db('signing_keys').insert({ kid: key.kid, alg, private_jwk: encryptKey(key, secret), created_at: now });
+    try {
+      await db('signing_keys').insert({ kid: key.kid, alg, state, private_jwk: encryptKey(key, secret), created_at: now });
+    } catch (error) {
+      if (!/unique|duplicate/i.test(String((error as Error).message))) throw error;
+    }
   }
 }
 
+const ORDER: Record<KeyState, number> = { active: 0, next: 1, retired: 2 };
+
 /**
- * The keys to give the provider: per algorithm the newest active key first (it signs), then older
- * ones and retired ones still inside `retentionSeconds` (published, so tokens they signed verify).
+ * The keys to give the provider: the active keys first (the provider signs with the first key of an
+ * algorithm), then the next ones and the retired ones still inside `retentionSeconds` (published only).
  */
 export async function loadSigningKeys(db: Db, options: { secret: string; now: number; retentionSeconds: number }): Promise<SigningKey[]> {
   const { secret, now } = options;
-  const active = await db('signing_keys').whereNull('retired_at').pluck('alg');
-  if (ALGS.some((alg) => !active.includes(alg))) await insertNewKeys(db, secret, now);
-  await db('signing_keys').where('retired_at', '<', now - options.retentionSeconds * 1000).delete();
-  const rows = await db('signing_keys').orderBy([
-    { column: 'created_at', order: 'desc' },
-    { column: 'kid', order: 'asc' },
-  ]);
-  // Active keys before retired ones; within each, newest first: every instance makes the same choice.
-  rows.sort((a: { retired_at: unknown }, b: { retired_at: unknown }) => Number(a.retired_at !== null) - Number(b.retired_at !== null));
-  return rows.map((row: { private_jwk: string; kid: string }) => decryptKey(row.private_jwk, row.kid, secret));
+  const active = await db('signing_keys').where({ state: 'active' }).pluck('alg');
+  if (ALGS.some((alg) => !active.includes(alg))) await insertKeys(db, secret, 'active', now);
+  await db('signing_keys').where({ state: 'retired' }).andWhere('retired_at', '<', now - options.retentionSeconds * 1000).delete();
+  const rows: { private_jwk: string; kid: string; state: KeyState; created_at: unknown }[] = await db('signing_keys');
+  rows.sort((a, b) => ORDER[a.state] - ORDER[b.state] || Number(b.created_at) - Number(a.created_at) || a.kid.localeCompare(b.kid));
+  return rows.map((row) => decryptKey(row.private_jwk, row.kid, secret));
 }
 
-/** Adds new signing keys and retires the current ones (still published until their tokens expire). */
-export async function rotateSigningKeys(db: Db, secret: string, now: number): Promise<KeyInfo[]> {
+/**
+ * One step of a rotation: with no next keys, adds them (published after the next restart, not yet
+ * signing); with next keys, promotes them to sign (after the next restart) and retires the active ones.
+ */
+export async function rotateSigningKeys(db: Db, secret: string, now: number): Promise<'added' | 'promoted'> {
+  const next = await db('signing_keys').where({ state: 'next' }).first('kid');
+  if (!next) {
+    await insertKeys(db, secret, 'next', now);
+    return 'added';
+  }
   await db.transaction(async (trx) => {
-    await trx('signing_keys').whereNull('retired_at').update({ retired_at: now });
-    await insertNewKeys(trx, secret, now);
+    await trx('signing_keys').where({ state: 'active' }).update({ state: 'retired', retired_at: now });
+    await trx('signing_keys').where({ state: 'next' }).update({ state: 'active' });
   });
-  return listSigningKeys(db);
+  return 'promoted';
 }
 
 export async function listSigningKeys(db: Db): Promise<KeyInfo[]> {
-  const rows = await db('signing_keys').orderBy('created_at', 'desc').select('kid', 'alg', 'created_at', 'retired_at');
+  const rows = await db('signing_keys').orderBy('created_at', 'desc').select('kid', 'alg', 'state', 'created_at', 'retired_at');
   return rows.map((row: Record<string, any>) => ({
     kid: row.kid,
     alg: row.alg,
+    state: row.state,
     createdAt: Number(row.created_at),
     retiredAt: row.retired_at === null ? null : Number(row.retired_at),
   }));

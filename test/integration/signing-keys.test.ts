@@ -57,14 +57,21 @@ test('a second instance on the same database signs with the same keys', async ()
   assert.equal(await verifiesAgainstJwks(idp, await idToken(second)), true);
 });
 
-test('rotation: new tokens use the new key; old tokens verify until they expire, then the old key is gone', async () => {
+test('rotation in two steps: the next key is published before it signs, the old one stays until its tokens expire', async () => {
   const before = await idToken(idp);
   const oldKid = kidOf(before);
-  await rotateSigningKeys(idp.db, idp.settings.keyEncryptionKey, Date.now());
-  idp = await idp.restart();
 
+  assert.equal(await rotateSigningKeys(idp.db, idp.settings.keyEncryptionKey, Date.now()), 'added');
+  idp = await idp.restart();
+  const published = (await jwks(idp)).keys.map((k) => k.kid);
+  const next = (await idp.db('signing_keys').where({ state: 'next', alg: 'RS256' }).first()).kid;
+  assert.ok(published.includes(next), 'step 1: the next key is published');
+  assert.equal(kidOf(await idToken(idp)), oldKid, 'step 1: the old key still signs');
+
+  assert.equal(await rotateSigningKeys(idp.db, idp.settings.keyEncryptionKey, Date.now()), 'promoted');
+  idp = await idp.restart();
   const after = await idToken(idp);
-  assert.notEqual(kidOf(after), oldKid, 'a new key signs');
+  assert.equal(kidOf(after), next, 'step 2: the new key signs');
   assert.equal(await verifiesAgainstJwks(idp, after), true);
   assert.equal(await verifiesAgainstJwks(idp, before), true, 'the old token still verifies');
 
@@ -73,4 +80,22 @@ test('rotation: new tokens use the new key; old tokens verify until they expire,
   idp = await idp.restart();
   assert.equal((await jwks(idp)).keys.some((k) => k.kid === oldKid), false);
   assert.equal(await verifiesAgainstJwks(idp, before), false);
+});
+
+test('instances starting at once on an empty database agree on one key per algorithm', async () => {
+  const { freshDatabase } = await import('../support/idp.ts');
+  const { migrate, openDatabase } = await import('../../src/storage/db.ts');
+  const { loadSigningKeys } = await import('../../src/oidc/keys.ts');
+  const database = await freshDatabase();
+  const dbs = [0, 1, 2].map(() => openDatabase(database.databaseUrl, { schema: database.schema }));
+  try {
+    await migrate(dbs[0]!);
+    const loaded = await Promise.all(dbs.map((db) => loadSigningKeys(db, { secret: 'k'.repeat(32), now: Date.now(), retentionSeconds: 3600 })));
+    const kids = loaded.map((keys) => keys.map((k) => k.kid).sort().join(','));
+    assert.equal(new Set(kids).size, 1, 'every instance publishes the same keys');
+    assert.equal(loaded[0]!.length, 2);
+  } finally {
+    for (const db of dbs) await db.destroy();
+    await database.drop();
+  }
 });
