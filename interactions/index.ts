@@ -1,12 +1,11 @@
 // Mounts the people-facing flows in front of oidc-provider's own routes.
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
 import { pinOrigin } from '../src/http/pin-origin.ts';
-import { strictForm } from '../src/http/strict-form.ts';
+import { formBody } from '../src/http/strict-form.ts';
 import { registerBusinessActivation } from './business-activation/index.ts';
 import { registerBusinessInvitation } from './business-invitation/index.ts';
 import { registerBusinessLogin, showBusinessLogin } from './business-login/index.ts';
@@ -35,7 +34,7 @@ export function mountInteractions(
 ): void {
   const router = new Router();
   // Only our form posts are parsed here; the provider reads its own bodies. Small limit: these are login forms.
-  router.use('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }), strictForm);
+  router.use('/interaction', formBody);
 
   router.get('/', (ctx) => ctx.redirect(options.demo ? '/demo' : '/.well-known/openid-configuration'));
   router.get('/static/:file', (ctx) => {

@@ -3,7 +3,7 @@
 // No app is in the picture, so the person is sent on to the business portal afterwards.
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../../src/http/strict-form.ts';
 import type { Context } from 'koa';
 import { acceptInvitation, findInvitation, invitationPath } from '../../src/accounts/business-users.ts';
 import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
@@ -52,7 +52,7 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
     showForm(ctx, account.email!, nonce);
   });
 
-  router.post(route, bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }), async (ctx) => {
+  router.post(route, formBody, async (ctx) => {
     const nonce = ctx.cookies.get(FORM_COOKIE, { signed: false });
     if (!nonce) throw new CsrfError('no form cookie');
     checkCsrf(ctx, settings, `invitation:${nonce}`);

@@ -1,5 +1,6 @@
 // Every form post to our pages is checked before any flow sees it: an urlencoded body of flat text
 // fields, valid UTF-8, no control characters. Anything else is a 400, never a crash or a 500.
+import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
 
 export class BadRequest extends Error {
@@ -36,4 +37,11 @@ export async function strictForm(ctx: Context, next: Next): Promise<void> {
   const body = (ctx.request.body ?? {}) as Record<string, unknown>;
   if (Object.values(body).some((value) => typeof value !== 'string')) throw new BadRequest('form fields must be plain text');
   await next();
+}
+
+const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
+
+/** Reads a small urlencoded form into ctx.request.body and checks it (strictForm); the one form reader of every page. */
+export async function formBody(ctx: Context, next: Next): Promise<void> {
+  await parse(ctx, () => strictForm(ctx, next));
 }
