@@ -37,7 +37,7 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
     const lang = pickLanguage(ctx);
     render(ctx, deps, {
       lang,
-      title: t(lang, 'business.invitation.title'),
+      title: `${t(lang, 'business.step.choose_password')} – ${t(lang, 'business.invitation.title')}`,
       errors,
       path: ctx.path,
       body: invitationView({ lang, action: ctx.path, csrf: csrfToken(settings, `invitation:${nonce}`), email, minLength: settings.passwordMinLength, errors }),

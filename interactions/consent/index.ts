@@ -10,7 +10,7 @@ export async function showConsent(ctx: Context, deps: FlowDeps, interaction: Loa
   const scopes = String(interaction.params.scope ?? 'openid').split(' ').filter((scope) => `scope.${scope}` in catalogues.nb);
   render(ctx, deps, {
     lang,
-    title: t(lang, 'consent.title'),
+    title: t(lang, 'consent.heading', { client: interaction.client.name }),
     client: interaction.client,
     path: `/interaction/${uid}`,
     body: html`<h1>${t(lang, 'consent.heading', { client: interaction.client.name })}</h1>
