@@ -28,7 +28,8 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
       lang,
       title: t(lang, 'business.invitation.invalid.title'),
       status: 410,
-      path: null,
+      // The link itself, in the other language (it says the same).
+      path: ctx.path,
       body: invalidView({ lang, contactEmail: settings.contactEmail, portalUrl: settings.businessPortalUrl }),
     });
   }
