@@ -7,9 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { t, type TextKey } from '../../interactions/i18n.ts';
 import { inviteBusinessUser } from '../../src/accounts/business-users.ts';
 import { createBusinessUser } from '../support/accounts.ts';
-import { checkPage, finishSignIn, launchChromium, messageTo, openWindow, startSignIn, type Device, type Lang } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, messageTo, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { registerRp, type Rp } from '../support/rp.ts';
 
 const PASSWORD = 'blåbærsyltetøy til frokost';
 const NEW_PASSWORD = 'nordlys over Lofoten i januar';
@@ -21,12 +20,12 @@ const withNumber = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]
 describe('business portal in Chromium', () => {
   let idp: TestIdp;
   let browser: Browser;
-  let portal: Rp;
+  let portal: BrowserApp;
   // The server's clock runs `offset` ms ahead (the wait before a new code is measured by it).
   let offset = 0;
   before(async () => {
     idp = await startIdp({}, { now: () => Date.now() + offset });
-    portal = await registerRp(idp, { name: 'Bedriftsportalen', login: 'business' });
+    portal = await registerBrowserApp(idp, { name: 'Bedriftsportalen', login: 'business' });
     browser = await launchChromium();
   });
   after(async () => {

@@ -6,23 +6,22 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { t, type TextKey } from '../../interactions/i18n.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
-import { checkPage, finishSignIn, launchChromium, openWindow, startSignIn, type Lang } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, finishSignIn, type Lang, launchChromium, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
 const PASSWORD = 'kaffe og kanelboller på fredag';
 
 describe('consent, logout, account switch and error pages in Chromium', () => {
   let idp: TestIdp;
   let browser: Browser;
-  let memberApp: Rp;
-  let thirdParty: Rp;
-  let portal: Rp;
+  let memberApp: BrowserApp;
+  let thirdParty: BrowserApp;
+  let portal: BrowserApp;
   before(async () => {
     idp = await startIdp();
-    memberApp = await registerRp(idp, { name: 'Medlemssidene' });
-    thirdParty = await registerRp(idp, { name: 'Feriehytta AS', firstParty: false });
-    portal = await registerRp(idp, { name: 'Bedriftsportalen', login: 'business' });
+    memberApp = await registerBrowserApp(idp, { name: 'Medlemssidene' });
+    thirdParty = await registerBrowserApp(idp, { name: 'Feriehytta AS', firstParty: false });
+    portal = await registerBrowserApp(idp, { name: 'Bedriftsportalen', login: 'business' });
     browser = await launchChromium();
   });
   after(async () => {
@@ -54,7 +53,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
         assert.equal((await finishSignIn(page, thirdParty, flow)).sub, member.id);
       } else {
         await page.getByRole('button', { name: T('consent.deny') }).click();
-        await page.waitForURL(`${CALLBACK}**`);
+        await page.waitForURL(`${thirdParty.callback}?**`);
         assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
       }
       await context.close();

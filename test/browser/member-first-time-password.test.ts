@@ -6,9 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { t, type TextKey } from '../../interactions/i18n.ts';
 import { createMember } from '../support/accounts.ts';
-import { checkPage, finishSignIn, launchChromium, messageTo, openWindow, startSignIn, type Device, type Lang } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, messageTo, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { registerRp, type Rp } from '../support/rp.ts';
 
 const NEW_PASSWORD = 'sommerferie på Senja med kajakk';
 /** A text with its "#" as any number. */
@@ -18,12 +17,12 @@ const firstTimePasswordIn = (text: string) => /\b[a-z2-9]{4} [a-z2-9]{4} [a-z2-9
 describe('member first-time password in Chromium', () => {
   let idp: TestIdp;
   let browser: Browser;
-  let rp: Rp;
+  let rp: BrowserApp;
   // The server's clock runs `offset` ms ahead (the wait before sending again is measured by it).
   let offset = 0;
   before(async () => {
     idp = await startIdp({}, { now: () => Date.now() + offset });
-    rp = await registerRp(idp, { name: 'Uravstemning', logoUri: `${idp.issuer}/static/logo.svg` });
+    rp = await registerBrowserApp(idp, { name: 'Uravstemning', logoUri: `${idp.issuer}/static/logo.svg` });
     browser = await launchChromium();
   });
   after(async () => {

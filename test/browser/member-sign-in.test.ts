@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_MEMBER } from '../../src/demo.ts';
-import { axeViolations, checkPage, launchChromium, openWindow, screenshot, startSignIn, viewports } from '../support/chromium.ts';
+import { axeViolations, checkPage, launchChromium, openWindow, registerBrowserApp, screenshot, startSignIn, viewports } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { registerRp } from '../support/rp.ts';
 
 let browser: Browser;
 before(async () => {
@@ -97,7 +96,7 @@ describe('member sign-in in Chromium', () => {
 
     // ui_locales from the app, in a Norwegian browser.
     const asked = await openWindow(browser, { lang: 'nb', device: 'phone' });
-    await startSignIn(asked.page, await registerRp(idp, { name: 'Engelsk app' }), { ui_locales: 'en-GB nb' });
+    await startSignIn(asked.page, await registerBrowserApp(idp, { name: 'Engelsk app' }), { ui_locales: 'en-GB nb' });
     assert.equal(await asked.page.getAttribute('html', 'lang'), 'en');
     await asked.page.getByText('You are signing in to Engelsk app').waitFor();
     await asked.context.close();

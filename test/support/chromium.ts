@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import * as oidc from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { TestIdp } from './idp.ts';
-import { CALLBACK, type Rp } from './rp.ts';
+import { registerRp, type Rp } from './rp.ts';
+import type { ClientInput } from '../../src/clients/clients.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -90,19 +91,25 @@ export async function openWindow(browser: Browser, options: { lang: Lang; device
   });
   // A step that does not happen fails within seconds, naming what it waited for.
   context.setDefaultTimeout(10_000);
-  // The test apps' redirect URI: answered here, where the app would take over.
-  await context.route(`${CALLBACK}**`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><html lang="en"><title>App</title><h1>App</h1></html>' }));
   return { context, page: await context.newPage() };
+}
+
+/** A test app whose redirect URI is on the provider's own origin (no name to resolve; the page there is a 404 we never read). */
+export type BrowserApp = Rp & { callback: string };
+
+export async function registerBrowserApp(idp: TestIdp, input: Partial<ClientInput> = {}): Promise<BrowserApp> {
+  const callback = `${idp.issuer}/app/callback`;
+  return { ...(await registerRp(idp, { redirectUris: [callback], ...input })), callback };
 }
 
 export type SignIn = { verifier: string; state: string };
 
 /** The app sends the browser to the provider, as openid-client would. */
-export async function startSignIn(page: Page, rp: Rp, params: Record<string, string> = {}): Promise<SignIn> {
+export async function startSignIn(page: Page, rp: BrowserApp, params: Record<string, string> = {}): Promise<SignIn> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(rp.config, {
-    redirect_uri: CALLBACK,
+    redirect_uri: rp.callback,
     scope: 'openid profile email phone member',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -114,8 +121,8 @@ export async function startSignIn(page: Page, rp: Rp, params: Record<string, str
 }
 
 /** Waits for the browser to come back to the app and redeems the code there; returns the ID token's claims. */
-export async function finishSignIn(page: Page, rp: Rp, signIn: SignIn): Promise<oidc.IDToken> {
-  await page.waitForURL(`${CALLBACK}**`);
+export async function finishSignIn(page: Page, rp: BrowserApp, signIn: SignIn): Promise<oidc.IDToken> {
+  await page.waitForURL(`${rp.callback}?**`);
   const tokens = await rp.finish(page.url(), signIn.verifier, signIn.state);
   return tokens.claims()!;
 }
