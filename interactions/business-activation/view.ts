@@ -33,6 +33,7 @@ export function codeRequestView(options: {
   ${field({ name: 'email', label: t(lang, 'business.code.email'), type: 'email', value: options.values?.email, autocomplete: 'email', errors, maxlength: 254 })}
   <div class="actions"><button type="submit">${t(lang, 'business.code.send_email')}</button></div>
 </form>
+<p class="or"><span>${t(lang, 'business.code.or')}</span></p>
 <form method="post" action="${action('sms')}" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
   ${field({ name: 'mobile', label: t(lang, 'business.code.mobile'), type: 'tel', value: options.values?.mobile, autocomplete: 'tel', hint: t(lang, 'business.code.mobile_hint'), errors, maxlength: 32 })}

@@ -22,7 +22,8 @@ export async function showConsent(ctx: Context, deps: FlowDeps, interaction: Loa
     <button type="submit" name="decision" value="allow">${t(lang, 'consent.allow')}</button>
     <button type="submit" name="decision" value="deny" class="secondary">${t(lang, 'consent.deny')}</button>
   </div>
-</form>`,
+</form>
+<p class="hint">${t(lang, 'consent.deny_note')}</p>`,
   });
 }
 
