@@ -94,6 +94,12 @@ export function homeLink(lang: Language, brand: Brand, className = 'button secon
   return html`<a class="${className}" href="${brand.homeUrl}">${t(lang, 'layout.home', { site })}</a>`;
 }
 
+/** An address as a person reads it: a Norwegian mobile grouped "+47 987 65 432", anything else as it is. */
+export function readableAddress(address: string): string {
+  const norwegian = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(address);
+  return norwegian ? `+47 ${norwegian.slice(1).join(' ')}` : address;
+}
+
 /** A translated sentence whose {email} placeholder becomes a mailto link. */
 export function withEmailLink(text: string, email: string): Html {
   const [before, after = ''] = text.split('{email}');

@@ -3,7 +3,7 @@ import type { Channel } from '../../src/delivery/delivery.ts';
 import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, withEmailLink, type FieldError } from '../layout.ts';
+import { field, readableAddress, withEmailLink, type FieldError } from '../layout.ts';
 import { resendForm } from '../resend.ts';
 
 export type Purpose = 'activate' | 'reset';
@@ -67,7 +67,7 @@ ${options.verified
     ? html`<div class="status" role="status"><p>${t(lang, 'business.password.verified')}</p></div>`
     : html`<div class="status" role="status">
   ${options.sends > 1 ? html`<p><strong>${t(lang, 'business.resend.sent')}</strong></p>` : ''}
-  <p>${t(lang, options.channel === 'email' ? 'business.password.sent_to_email' : 'business.password.sent_to_sms', { address: options.address })}</p>
+  <p>${t(lang, options.channel === 'email' ? 'business.password.sent_to_email' : 'business.password.sent_to_sms', { address: readableAddress(options.address) })}</p>
   <p>${t(lang, 'business.password.sent')}</p>
   <p>${withEmailLink(t(lang, 'business.password.contact'), options.contactEmail)}</p>
 </div>`}

@@ -3,7 +3,7 @@ import type { Language } from '../../src/accounts/accounts.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, type FieldError } from '../layout.ts';
+import { field, readableAddress, type FieldError } from '../layout.ts';
 import { resendForm } from '../resend.ts';
 
 const backToLogin = (lang: Language, uid: string) => html`<a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a>`;
@@ -57,7 +57,7 @@ export function sentView(options: {
   const { lang, uid, order } = options;
   return html`<h1>${t(lang, 'ftp.sent.heading')}</h1>
 <div class="status" role="status">
-  ${order ? html`<p>${t(lang, order.channel === 'sms' ? 'ftp.sent.to_sms' : 'ftp.sent.to_email', { contact: order.contact })}</p>` : ''}
+  ${order ? html`<p>${t(lang, order.channel === 'sms' ? 'ftp.sent.to_sms' : 'ftp.sent.to_email', { contact: readableAddress(order.contact) })}</p>` : ''}
   <p>${t(lang, order && order.count > 1 ? 'ftp.sent.again' : 'ftp.sent.body', { valid: options.valid })}</p>
 </div>
 <div class="actions"><a class="button" href="/interaction/${uid}/first-login">${t(lang, 'ftp.sent.next')}</a></div>

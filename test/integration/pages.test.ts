@@ -146,6 +146,9 @@ describe('pages', () => {
     const sent = await b.submit(order, fields);
     assert.equal((await deliveredTo(member.mobile!)).length, 1, 'a double click sends once');
     assert.match(textOf(sent.html), /Om 60 sekunder kan du få det sendt på nytt\./);
+    // What was typed, as a person reads a number: a typo can be seen.
+    const [, a, b2, c] = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(member.mobile!)!;
+    assert.ok(textOf(sent.html).includes(`Du ba om førstegangspassord på SMS til +47 ${a} ${b2} ${c}.`));
 
     offset = 59_000;
     const refused = await b.submit(sent, {}, { action: /resend$/ });
