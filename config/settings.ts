@@ -6,6 +6,20 @@ import { join, resolve } from 'node:path';
 import type { SendLimits } from '../src/security/send-limits.ts';
 
 export type Mode = 'development' | 'production' | 'test';
+
+/** What every page shows of the organisation (the contact address is `contactEmail`). */
+export type Brand = {
+  /** The organisation's name, in the page header and every page title. */
+  name: string;
+  /** The logo in the page header: a path on this server or an https URL. */
+  logoUrl: string;
+  /** Buttons, links and accents; white text on it must meet WCAG AA contrast (4.5:1). */
+  color: string;
+  /** Hover and link colour; also at least 4.5:1 against white. */
+  colorDark: string;
+  /** The organisation's web site: the way on from pages that end a flow with no app to return to. */
+  homeUrl: string;
+};
 export type WipeMoment = 'on-order' | 'on-use';
 
 export type Settings = {
@@ -34,6 +48,11 @@ export type Settings = {
   devOutbox: boolean;
   /** Where people without an account are told to write. */
   contactEmail: string;
+  brand: Brand;
+  /** Where members may e-mail a scanned paper ballot (shown in the sign-in help); null = not shown. */
+  ballotEmail: string | null;
+  /** Seconds a flow must wait before the same code or first-time password is sent again. */
+  resendWait: number;
   /** A session ends after this long without use, seconds (shared computers). */
   sessionIdleTimeout: number;
   /** A session ends this long after sign-in however much it is used, seconds. */
@@ -122,6 +141,50 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+/** WCAG relative luminance of a #rrggbb colour. */
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/** A #rrggbb colour that white text on it (and it as text on white) reads at AA contrast, 4.5:1. */
+function brandColor(env: Env, name: string, fallback: string): string {
+  const raw = (env[name] || fallback).toLowerCase();
+  if (!/^#[0-9a-f]{6}$/.test(raw)) throw new ConfigError(name, `must be a colour like #b3001b, got "${raw}"`);
+  const ratio = 1.05 / (luminance(raw) + 0.05);
+  if (ratio < 4.5) throw new ConfigError(name, `${raw} against white has contrast ${ratio.toFixed(2)}:1; WCAG AA needs 4.5:1 (choose a darker colour)`);
+  return raw;
+}
+
+function httpsUrl(env: Env, name: string, fallback: string, options: { localPath?: boolean } = {}): string {
+  const raw = env[name] || fallback;
+  if (options.localPath && /^\/(?!\/)[^\s"'<>\\]*$/.test(raw)) return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an https URL${options.localPath ? ' or a path starting with /' : ''}, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(name, `must use https, got "${raw}"`);
+  return url.href;
+}
+
+function brandName(env: Env): string {
+  const name = (env.BRAND_NAME || 'Handel og Kontor').trim();
+  if (name.length > 60) throw new ConfigError('BRAND_NAME', 'must be at most 60 characters');
+  return name;
+}
+
+function email(env: Env, name: string, fallback: string | null): string | null {
+  const raw = env[name] || fallback;
+  if (raw === null) return null;
+  if (!/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(raw)) throw new ConfigError(name, `must be an e-mail address, got "${raw}"`);
+  return raw;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -236,7 +299,16 @@ export function loadSettings(env: Env = process.env): Settings {
     trustProxyHops,
     demo,
     devOutbox,
-    contactEmail: env.CONTACT_EMAIL || 'post@hk.no',
+    contactEmail: email(env, 'CONTACT_EMAIL', 'post@hk.no')!,
+    brand: {
+      name: brandName(env),
+      logoUrl: httpsUrl(env, 'BRAND_LOGO_URL', '/static/logo.svg', { localPath: true }),
+      color: brandColor(env, 'BRAND_COLOR', '#b3001b'),
+      colorDark: brandColor(env, 'BRAND_COLOR_DARK', '#8a0015'),
+      homeUrl: httpsUrl(env, 'BRAND_HOME_URL', 'https://www.hk.no/'),
+    },
+    ballotEmail: email(env, 'BALLOT_EMAIL', null),
+    resendWait: integer(env, 'RESEND_WAIT', 60, 0, 3600),
     signInFreeFailures: integer(env, 'SIGNIN_FREE_FAILURES', 5, 1, 100),
     signInMaxDelay: integer(env, 'SIGNIN_MAX_DELAY', 15 * 60, 1, 24 * 3600),
     signInIpFailuresPerHour: integer(env, 'SIGNIN_IP_FAILURES_PER_HOUR', 100, 1, 1_000_000),

@@ -29,9 +29,10 @@ function blockHtml(block: MessageBlock): Html {
   return html`<p style="margin:0 0 16px"><a href="${checkedUrl(block.link.url)}" style="color:#8a0015;font-weight:bold">${block.link.label}</a></p>`;
 }
 
-export function emailFrame(lang: Language, content: MessageContent, contactEmail: string): RenderedMessage {
+export function emailFrame(lang: Language, content: MessageContent, sender: { contactEmail: string; brandName: string }): RenderedMessage {
+  const { contactEmail } = sender;
   const subject = content.subject.replace(/[\r\n]+/g, ' ');
-  const org = t(lang, 'layout.org');
+  const org = sender.brandName;
   const contact = t(lang, 'mail.contact', { email: contactEmail });
   const text = [
     t(lang, 'mail.greeting'),

@@ -132,6 +132,7 @@ export function render(
       body: options.body,
       client: options.client,
       errors: options.errors,
+      brand: deps.settings.brand,
       contactEmail: deps.settings.contactEmail,
       switchUrl: options.path === null ? null : switchUrl(options.path ?? ctx.path, options.lang),
     }),

@@ -1,11 +1,11 @@
 // Mounts the people-facing flows in front of oidc-provider's own routes.
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
 import { pinOrigin } from '../src/http/pin-origin.ts';
 import { formBody } from '../src/http/strict-form.ts';
+import { ownProviderForms } from './account-switch/index.ts';
 import { registerBusinessActivation } from './business-activation/index.ts';
 import { registerBusinessInvitation } from './business-invitation/index.ts';
 import { registerBusinessLogin, showBusinessLogin } from './business-login/index.ts';
@@ -17,15 +17,11 @@ import { handleErrors } from './errors/index.ts';
 import { loadInteraction, type FlowDeps } from './flow.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
 import { registerSetCredentials } from './set-credentials/index.ts';
+import { staticFiles } from './static.ts';
 
 export { logoutPages } from './logout/index.ts';
 export { renderProviderError } from './errors/index.ts';
 export { createRenderer, type MessageTemplate } from './messages.ts';
-
-const STATIC: Record<string, { type: string; body: Buffer }> = {
-  '/static/hk.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/hk.css', import.meta.url)) },
-  '/static/logo.svg': { type: 'image/svg+xml', body: readFileSync(new URL('./static/logo.svg', import.meta.url)) },
-};
 
 export function mountInteractions(
   provider: Provider,
@@ -37,11 +33,13 @@ export function mountInteractions(
   router.use('/interaction', formBody);
 
   router.get('/', (ctx) => ctx.redirect(options.demo ? '/demo' : '/.well-known/openid-configuration'));
+  const files = staticFiles(deps.settings.brand);
   router.get('/static/:file', (ctx) => {
-    const file = STATIC[ctx.path];
+    const file = files[ctx.path];
     if (!file) return;
     ctx.type = file.type;
-    ctx.set('Cache-Control', 'public, max-age=3600');
+    // Pages link to these with a content hash in the URL, so a change is fetched at once.
+    ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = file.body;
   });
 
@@ -66,6 +64,7 @@ export function mountInteractions(
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
   provider.use(handleErrors(deps.settings, options.log));
+  provider.use(ownProviderForms(deps));
   provider.use(router.routes());
   provider.use(router.allowedMethods());
 }

@@ -1,9 +1,11 @@
 // The page frame every person-facing page shares: HK branding, the app being signed in to, the
 // language switch, the error summary. No inline script or style (the CSP forbids both).
 import type { Context } from 'koa';
+import type { Brand } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import { html, type Html } from './html.ts';
 import { t } from './i18n.ts';
+import { assetUrl, brandCssUrl } from './static.ts';
 
 export type PageClient = { name: string; logoUri?: string | null };
 
@@ -16,40 +18,46 @@ export type PageOptions = {
   body: Html;
   client?: PageClient | null;
   errors?: FieldError[];
+  brand: Brand;
   contactEmail: string;
   /** The URL of this page in the other language (keeps the flow); omitted where switching makes no sense. */
   switchUrl?: string | null;
 };
 
 export function page(options: PageOptions): string {
-  const { lang, client, errors = [] } = options;
+  const { lang, client, brand, errors = [] } = options;
   const { title } = options;
   const other: Language = lang === 'nb' ? 'en' : 'nb';
   return `<!doctype html>${html`<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${errors.length ? `${t(lang, 'layout.errors.title')}: ` : ''}${title} – ${t(lang, 'layout.org')}</title>
-<link rel="stylesheet" href="/static/hk.css">
-<link rel="icon" href="/static/logo.svg" type="image/svg+xml">
+<title>${errors.length ? `${t(lang, 'layout.errors.title')}: ` : ''}${title} – ${brand.name}</title>
+<link rel="stylesheet" href="${assetUrl('hk.css')}">
+<link rel="stylesheet" href="${brandCssUrl(brand)}">
+<link rel="icon" href="${brand.logoUrl}">
+<script type="module" src="${assetUrl('hk.js')}"></script>
 </head>
-<body>
+<body data-show-password="${t(lang, 'layout.show_password')}">
 <a class="skip" href="#main">${t(lang, 'layout.skip')}</a>
 <header class="top">
-  <span class="brand"><img src="/static/logo.svg" alt="" width="40" height="40"> ${t(lang, 'layout.org')}</span>
+  <span class="brand"><img src="${brand.logoUrl}" alt="" height="40"> ${brand.name}</span>
   ${options.switchUrl ? html`<a class="lang" href="${options.switchUrl}" lang="${other}" hreflang="${other}" aria-label="${t(lang, 'lang.switch.label')}">${t(lang, 'lang.switch')}</a>` : ''}
 </header>
 <main id="main" tabindex="-1">
-  ${client ? html`<p class="client">${client.logoUri ? html`<img src="${client.logoUri}" alt="" width="24" height="24"> ` : ''}${t(lang, 'layout.signing_in_to', { client: client.name })}</p>` : ''}
+  ${client ? html`<p class="client">${client.logoUri ? html`<img src="${client.logoUri}" alt="" height="32"> ` : ''}<span>${t(lang, 'layout.signing_in_to', { client: client.name })}</span></p>` : ''}
   ${errors.length ? errorSummary(lang, errors) : ''}
   ${options.body}
 </main>
-<footer class="foot"><p>${t(lang, 'layout.help', { email: options.contactEmail })}</p></footer>
+<footer class="foot"><p>${withEmailLink(t(lang, 'layout.help'), options.contactEmail)}</p></footer>
 </body>
 </html>`}`;
 }
 
-/** Listed first and focused (autofocus needs no script), each entry linking to its field. */
+/**
+ * Listed first, announced (role=alert) and focused (autofocus; /static/hk.js focuses it where
+ * autofocus does not), each entry linking to its field.
+ */
 function errorSummary(lang: Language, errors: FieldError[]): Html {
   return html`<div class="error-summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title">
   <h2 id="error-summary-title">${t(lang, 'layout.errors.title')}</h2>
@@ -78,6 +86,18 @@ export function field(options: {
   ${error ? html`<p class="error" id="${options.name}-error">${error.message}</p>` : ''}
   <input id="${options.name}" name="${options.name}" type="${options.type ?? 'text'}"${options.value ? html` value="${options.value}"` : ''}${options.autocomplete ? html` autocomplete="${options.autocomplete}"` : ''}${options.inputmode ? html` inputmode="${options.inputmode}"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${options.required === false ? '' : html` required`}${options.maxlength ? html` maxlength="${options.maxlength}"` : ''} spellcheck="false" autocapitalize="none">
 </div>`;
+}
+
+/** The way on where no app waits: the organisation's own site ("Gå til hk.no"). */
+export function homeLink(lang: Language, brand: Brand, className = 'button secondary'): Html {
+  const site = new URL(brand.homeUrl).hostname.replace(/^www\./, '');
+  return html`<a class="${className}" href="${brand.homeUrl}">${t(lang, 'layout.home', { site })}</a>`;
+}
+
+/** An address as a person reads it: a Norwegian mobile grouped "+47 987 65 432", anything else as it is. */
+export function readableAddress(address: string): string {
+  const norwegian = /^\+47(\d{3})(\d{2})(\d{3})$/.exec(address);
+  return norwegian ? `+47 ${norwegian.slice(1).join(' ')}` : address;
 }
 
 /** A translated sentence whose {email} placeholder becomes a mailto link. */

@@ -4,13 +4,8 @@
 // and the contact address.
 //
 // Adding a kind: put its words in texts/nb.ts and texts/en.ts as `message.<kind>.*` keys, add one
-// entry to `templates` below, and enqueue `{ kind, params, ... }` from the flow. For example:
-//
-//   'first-time-password': (lang, { password, hours }) => ({
-//     subject: t(lang, 'message.first_time_password.subject'),
-//     body: [t(lang, 'message.first_time_password.intro'), { code: password! }, t(lang, 'message.first_time_password.valid', { hours: hours! })],
-//     sms: t(lang, 'message.first_time_password.sms', { password: password!, hours: hours! }),
-//   }),
+// entry to `templates` below (`firstTimePassword` is a worked example), and enqueue `{ kind, params,
+// ... }` from the flow.
 //
 // Params are strings (they wait in the outbox as JSON); a secret goes in a `{ code }` block, links in
 // `{ link }` blocks built from settings.issuer, never from a request.
@@ -76,6 +71,8 @@ const templates: Record<string, MessageTemplate> = {
 
 export function createRenderer(options: {
   contactEmail: string;
+  /** The organisation's name in every e-mail (settings.brand.name). */
+  brandName: string;
   /** Kinds only this instance knows (tests); the catalogue above is the place for real ones. */
   extraTemplates?: Record<string, MessageTemplate>;
 }): Renderer {
@@ -83,7 +80,7 @@ export function createRenderer(options: {
     const template = options.extraTemplates?.[message.kind] ?? templates[message.kind];
     if (!template) throw new DeliveryError(`no message template for ${message.kind}`, 'permanent');
     const content = template(message.language, message.params);
-    if (message.channel === 'email') return emailFrame(message.language, content, options.contactEmail);
+    if (message.channel === 'email') return emailFrame(message.language, content, options);
     if (!content.sms) throw new DeliveryError(`message ${message.kind} has no SMS text`, 'permanent');
     return { subject: content.subject, text: content.sms, html: '' };
   };

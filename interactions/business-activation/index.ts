@@ -20,13 +20,17 @@ import { checkCsrf, csrfToken, expectLogin, finishInteraction, formField, loadIn
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { passwordErrors } from '../password-problems.ts';
-import { codeRequestView, doneView, passwordView, purposeTitle, type Purpose } from './view.ts';
+import { secondsToWait, waitError } from '../resend.ts';
+import { codeRequestView, doneView, passwordView, purposeTitle, stepTitle, type Purpose } from './view.ts';
 
 type BusinessFlow = {
   purpose: Purpose;
   channel: Channel;
   /** The address as typed, normalised; the code went there if it is registered. */
   address: string;
+  /** When the last code was sent in this flow, and how many were sent (for "send a new code"). */
+  sentAt?: number;
+  sends?: number;
   /** Set once the code is accepted and the password still has to be chosen. */
   verifiedAccountId?: string;
   done?: { accountId: string; email: string; activated: boolean };
@@ -52,7 +56,7 @@ function showCodeRequest(
   const { lang, uid } = interaction;
   render(ctx, deps, {
     lang,
-    title: purposeTitle(lang, purpose),
+    title: stepTitle(lang, purpose, 'code'),
     client: interaction.client,
     errors: options.errors,
     path: `/interaction/${uid}/business/${purpose}`,
@@ -60,13 +64,14 @@ function showCodeRequest(
   });
 }
 
-function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, flow: BusinessFlow, errors?: FieldError[]): void {
+function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, flow: BusinessFlow, errors?: FieldError[], status?: number): void {
   const { lang, uid } = interaction;
   render(ctx, deps, {
     lang,
-    title: purposeTitle(lang, flow.purpose),
+    title: stepTitle(lang, flow.purpose, flow.verifiedAccountId ? 'verified' : 'password'),
     client: interaction.client,
     errors,
+    status,
     path: `/interaction/${uid}/business/password`,
     body: passwordView({
       lang,
@@ -74,7 +79,10 @@ function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInter
       csrf: csrfToken(deps.settings, uid),
       purpose: flow.purpose,
       verified: Boolean(flow.verifiedAccountId),
-      username: flow.channel === 'email' ? flow.address : undefined,
+      channel: flow.channel,
+      address: flow.address,
+      sends: flow.sends ?? 1,
+      secondsLeft: secondsToWait(flow.sentAt, deps.now(), deps.settings.resendWait),
       minLength: deps.settings.passwordMinLength,
       codeMinutes: Math.round(deps.settings.oneTimeCodeTtl / 60),
       contactEmail: deps.settings.contactEmail,
@@ -94,11 +102,34 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' },
     );
 
+  /** Issues a code (if the address belongs to someone who may have one) and starts the flow's next step. */
+  async function sendCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string; sends: number }): Promise<void> {
+    const { purpose, channel, address } = request;
+    const now = deps.now();
+    const result = await requestBusinessCode(
+      deps.db,
+      settings.passwordPepper,
+      deps.sendGuard,
+      { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang, ttlMs: settings.oneTimeCodeTtl * 1000, ip: ctx.ip },
+      now,
+    );
+    await audit(deps.db, {
+      event: 'code.requested',
+      accountId: result.accountId,
+      ...requestInfo(ctx, interaction),
+      detail: { purpose: BUSINESS_CODE_PURPOSES[purpose], channel, sent: result.sent, ...(result.reason ? { reason: result.reason } : {}) },
+    }, now);
+    await saveFlow(ctx, deps, interaction, { purpose, channel, address, sentAt: now, sends: request.sends });
+  }
+
   for (const purpose of ['activate', 'reset'] as const) {
     router.get(`/interaction/:uid/business/${purpose}`, async (ctx) => {
       const interaction = await loadInteraction(ctx, deps);
       if (!expectLogin(ctx, interaction, 'business')) return;
-      showCodeRequest(ctx, deps, interaction, purpose);
+      // Back to correct the address: the one typed before is filled in.
+      const previous = flowOf(interaction);
+      const values = previous && !previous.done ? { [previous.channel === 'email' ? 'email' : 'mobile']: previous.address } : undefined;
+      showCodeRequest(ctx, deps, interaction, purpose, { values });
     });
   }
 
@@ -117,22 +148,27 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       const message = t(lang, channel === 'email' ? 'business.code.invalid_email' : 'business.code.invalid_mobile');
       return showCodeRequest(ctx, deps, interaction, purpose, { values: { [fieldName]: raw ?? '' }, errors: [{ field: fieldName, message }] });
     }
-    const now = deps.now();
-    const result = await requestBusinessCode(
-      deps.db,
-      settings.passwordPepper,
-      deps.sendGuard,
-      { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: uid, language: lang, ttlMs: settings.oneTimeCodeTtl * 1000, ip: ctx.ip },
-      now,
-    );
-    await audit(deps.db, {
-      event: 'code.requested',
-      accountId: result.accountId,
-      ...requestInfo(ctx, interaction),
-      detail: { purpose: BUSINESS_CODE_PURPOSES[purpose], channel, sent: result.sent, ...(result.reason ? { reason: result.reason } : {}) },
-    }, now);
-    await saveFlow(ctx, deps, interaction, { purpose, channel, address });
+    // The same request again before the wait is over (a double click, the back button) sends
+    // nothing more: the first code may still be on its way, and a new one would cancel it.
+    const previous = flowOf(interaction);
+    const again = Boolean(previous && !previous.done && previous.purpose === purpose && previous.channel === channel && previous.address === address);
+    if (!again || secondsToWait(previous!.sentAt, deps.now(), settings.resendWait) === 0) {
+      await sendCode(ctx, interaction, { purpose, channel, address, sends: again ? (previous!.sends ?? 1) + 1 : 1 });
+    }
     seeOther(ctx, `/interaction/${uid}/business/password`);
+  });
+
+  // "Send en ny kode": the same address again, once the wait is over.
+  router.post('/interaction/:uid/business/resend', async (ctx) => {
+    const interaction = await loadInteraction(ctx, deps);
+    checkCsrf(ctx, settings, interaction.uid);
+    if (!expectLogin(ctx, interaction, 'business')) return;
+    const flow = flowOf(interaction);
+    if (!flow || flow.done || flow.verifiedAccountId) return seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
+    const wait = secondsToWait(flow.sentAt, deps.now(), settings.resendWait);
+    if (wait > 0) return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', wait)], 429);
+    await sendCode(ctx, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, sends: (flow.sends ?? 1) + 1 });
+    seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
   });
 
   router.get('/interaction/:uid/business/password', async (ctx) => {

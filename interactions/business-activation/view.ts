@@ -1,12 +1,18 @@
 import type { Language } from '../../src/accounts/accounts.ts';
+import type { Channel } from '../../src/delivery/delivery.ts';
 import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, withEmailLink, type FieldError } from '../layout.ts';
+import { field, readableAddress, withEmailLink, type FieldError } from '../layout.ts';
+import { resendForm } from '../resend.ts';
 
 export type Purpose = 'activate' | 'reset';
 
 export const purposeTitle = (lang: Language, purpose: Purpose) => t(lang, purpose === 'activate' ? 'business.activate.title' : 'business.reset.title');
+
+/** The page title: the step, then the task ("Få engangskode – Aktiver brukerkonto"). */
+export const stepTitle = (lang: Language, purpose: Purpose, step: 'code' | 'password' | 'verified') =>
+  `${t(lang, `business.step.${step}`)} – ${purposeTitle(lang, purpose)}`;
 
 /** Step 1: the address to send a code to, by e-mail or by SMS (one form each, so either works without script). */
 export function codeRequestView(options: {
@@ -27,6 +33,7 @@ export function codeRequestView(options: {
   ${field({ name: 'email', label: t(lang, 'business.code.email'), type: 'email', value: options.values?.email, autocomplete: 'email', errors, maxlength: 254 })}
   <div class="actions"><button type="submit">${t(lang, 'business.code.send_email')}</button></div>
 </form>
+<p class="or"><span>${t(lang, 'business.code.or')}</span></p>
 <form method="post" action="${action('sms')}" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
   ${field({ name: 'mobile', label: t(lang, 'business.code.mobile'), type: 'tel', value: options.values?.mobile, autocomplete: 'tel', hint: t(lang, 'business.code.mobile_hint'), errors, maxlength: 32 })}
@@ -43,8 +50,12 @@ export function passwordView(options: {
   purpose: Purpose;
   /** The code was accepted earlier in this flow: only the password is still missing. */
   verified: boolean;
-  /** The e-mail the person typed, for password managers (absent for SMS). */
-  username?: string;
+  channel: Channel;
+  /** The address as typed (normalised): shown so a typo can be seen, and given to password managers. */
+  address: string;
+  /** How many codes this flow has asked for. */
+  sends: number;
+  secondsLeft: number;
   minLength: number;
   codeMinutes: number;
   contactEmail: string;
@@ -54,16 +65,25 @@ export function passwordView(options: {
   return html`<h1>${purposeTitle(lang, options.purpose)}</h1>
 ${options.verified
     ? html`<div class="status" role="status"><p>${t(lang, 'business.password.verified')}</p></div>`
-    : html`<div class="status" role="status"><p>${t(lang, 'business.password.sent')}</p><p>${withEmailLink(t(lang, 'business.password.contact'), options.contactEmail)}</p></div>`}
+    : html`<div class="status" role="status">
+  ${options.sends > 1 ? html`<p><strong>${t(lang, 'business.resend.sent')}</strong></p>` : ''}
+  <p>${t(lang, options.channel === 'email' ? 'business.password.sent_to_email' : 'business.password.sent_to_sms', { address: readableAddress(options.address) })}</p>
+  <p>${t(lang, 'business.password.sent')}</p>
+  <p>${withEmailLink(t(lang, 'business.password.contact'), options.contactEmail)}</p>
+</div>`}
 <form method="post" action="/interaction/${uid}/business/password" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
-  ${options.username ? html`<input type="hidden" name="username" value="${options.username}" autocomplete="username">` : ''}
+  ${options.channel === 'email' ? html`<input type="hidden" name="username" value="${options.address}" autocomplete="username">` : ''}
   ${options.verified ? '' : field({ name: 'code', label: t(lang, 'business.password.code'), autocomplete: 'one-time-code', inputmode: 'numeric', hint: t(lang, 'business.password.code_hint', { minutes: options.codeMinutes }), errors, maxlength: 20 })}
   ${field({ name: 'password', label: t(lang, 'business.password.new'), type: 'password', autocomplete: 'new-password', hint: t(lang, 'business.password.new_hint', { min: options.minLength }), errors, maxlength: PASSWORD_MAX_LENGTH })}
   ${field({ name: 'confirm', label: t(lang, 'business.password.confirm'), type: 'password', autocomplete: 'new-password', errors, maxlength: PASSWORD_MAX_LENGTH })}
   <div class="actions"><button type="submit">${t(lang, 'business.password.submit')}</button> <a href="/interaction/${uid}">${t(lang, 'business.password.cancel')}</a></div>
 </form>
-${options.verified ? '' : html`<p><a href="/interaction/${uid}/business/${options.purpose}">${t(lang, 'business.password.resend')}</a></p>`}`;
+${options.verified
+    ? ''
+    : html`<h2>${t(lang, 'business.resend.heading')}</h2>
+${resendForm({ lang, texts: 'business.resend', action: `/interaction/${uid}/business/resend`, csrf: options.csrf, secondsLeft: options.secondsLeft })}
+<p><a href="/interaction/${uid}/business/${options.purpose}">${t(lang, 'business.code.other_address')}</a></p>`}`;
 }
 
 /** Step 3: done; the e-mail address is the login name from now on. */

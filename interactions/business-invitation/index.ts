@@ -28,7 +28,8 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
       lang,
       title: t(lang, 'business.invitation.invalid.title'),
       status: 410,
-      path: null,
+      // The link itself, in the other language (it says the same).
+      path: ctx.path,
       body: invalidView({ lang, contactEmail: settings.contactEmail, portalUrl: settings.businessPortalUrl }),
     });
   }
@@ -37,7 +38,7 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
     const lang = pickLanguage(ctx);
     render(ctx, deps, {
       lang,
-      title: t(lang, 'business.invitation.title'),
+      title: `${t(lang, 'business.step.choose_password')} – ${t(lang, 'business.invitation.title')}`,
       errors,
       path: ctx.path,
       body: invitationView({ lang, action: ctx.path, csrf: csrfToken(settings, `invitation:${nonce}`), email, minLength: settings.passwordMinLength, errors }),

@@ -10,7 +10,7 @@ export async function showConsent(ctx: Context, deps: FlowDeps, interaction: Loa
   const scopes = String(interaction.params.scope ?? 'openid').split(' ').filter((scope) => `scope.${scope}` in catalogues.nb);
   render(ctx, deps, {
     lang,
-    title: t(lang, 'consent.title'),
+    title: t(lang, 'consent.heading', { client: interaction.client.name }),
     client: interaction.client,
     path: `/interaction/${uid}`,
     body: html`<h1>${t(lang, 'consent.heading', { client: interaction.client.name })}</h1>
@@ -22,7 +22,8 @@ export async function showConsent(ctx: Context, deps: FlowDeps, interaction: Loa
     <button type="submit" name="decision" value="allow">${t(lang, 'consent.allow')}</button>
     <button type="submit" name="decision" value="deny" class="secondary">${t(lang, 'consent.deny')}</button>
   </div>
-</form>`,
+</form>
+<p class="hint">${t(lang, 'consent.deny_note')}</p>`,
   });
 }
 

@@ -3,9 +3,11 @@
 import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Settings } from '../../config/settings.ts';
+import type { Language } from '../../src/accounts/accounts.ts';
+import { invitationPath } from '../../src/accounts/business-users.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
-import { page, sendPage } from '../layout.ts';
+import { homeLink, page, sendPage } from '../layout.ts';
 import { CsrfError } from '../flow.ts';
 
 type Kind = 'error' | 'not_found' | 'expired' | 'csrf' | 'bad_request';
@@ -18,6 +20,24 @@ const keys: Record<Kind, [TextKey, TextKey, TextKey]> = {
   bad_request: ['error.bad_request.title', 'error.bad_request.heading', 'error.bad_request.body'],
 };
 
+/**
+ * The language switch of a page shown in answer to `ctx`: the same address for a GET; for a POST
+ * (a form that failed) the GET page of the same step, where there is one.
+ */
+export function switchUrlFor(ctx: Context, lang: Language): string | null {
+  const other = lang === 'nb' ? 'en' : 'nb';
+  let target: URL;
+  if (ctx.method === 'GET' || ctx.method === 'HEAD') {
+    target = new URL(ctx.originalUrl, 'http://localhost');
+  } else {
+    const step = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0] ?? (ctx.path.startsWith(invitationPath) ? ctx.path : undefined);
+    if (!step) return null;
+    target = new URL(step, 'http://localhost');
+  }
+  target.searchParams.set('lang', other);
+  return target.pathname + target.search;
+}
+
 export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string): void {
   const lang = pickLanguage(ctx);
   const [title, heading, body] = keys[kind];
@@ -27,8 +47,11 @@ export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, stat
     page({
       lang,
       title: t(lang, title),
+      brand: settings.brand,
       contactEmail: settings.contactEmail,
-      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}`,
+      switchUrl: switchUrlFor(ctx, lang),
+      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}
+<div class="actions">${homeLink(lang, settings.brand)}</div>`,
     }),
   );
 }

@@ -11,21 +11,33 @@ import { checkCsrf, csrfToken, formField, loadMemberSignIn, render, requestConte
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
+import { secondsToWait, waitError } from '../resend.ts';
 import { firstLoginView, orderView, sentView } from './view.ts';
 
 const MEMBER_NUMBER = /^\d{1,20}$/;
+
+/** The last order in this sign-in: what was typed (normalised), when, and how many times. */
+type Order = { memberNumber: string; channel: Channel; contact: string; at: number; count: number };
 
 /** The member number typed earlier in this sign-in, so the next page need not ask again. */
 const rememberedMemberNumber = (interaction: LoadedInteraction) =>
   typeof interaction.state.memberNumber === 'string' ? interaction.state.memberNumber : undefined;
 
+function lastOrder(interaction: LoadedInteraction): Order | undefined {
+  const order = interaction.state.order as Partial<Order> | undefined;
+  return typeof order?.memberNumber === 'string' && typeof order.contact === 'string' && typeof order.at === 'number' && (order.channel === 'sms' || order.channel === 'email')
+    ? (order as Order)
+    : undefined;
+}
+
 function showOrder(
   ctx: Context,
   deps: FlowDeps,
   interaction: LoadedInteraction,
-  values: { memberNumber?: string; channel?: Channel; contact?: string; errors?: FieldError[] } = {},
+  values: { memberNumber?: string; channel?: Channel; mobile?: string; email?: string; errors?: FieldError[] } = {},
 ): void {
   const { lang, uid } = interaction;
+  const last = lastOrder(interaction);
   render(ctx, deps, {
     lang,
     title: t(lang, 'ftp.order.title'),
@@ -38,9 +50,31 @@ function showOrder(
       csrf: csrfToken(deps.settings, uid),
       wipeOnOrder: deps.settings.wipeCredentials === 'on-order',
       memberNumber: values.memberNumber ?? rememberedMemberNumber(interaction),
-      channel: values.channel,
-      contact: values.contact,
+      // Back from the "sent" page to correct a typo: the last order's values are filled in.
+      channel: values.channel ?? last?.channel,
+      mobile: values.mobile ?? (last?.channel === 'sms' ? last.contact : undefined),
+      email: values.email ?? (last?.channel === 'email' ? last.contact : undefined),
       errors: values.errors,
+    }),
+  });
+}
+
+function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, order: Order | undefined, errors?: FieldError[]): void {
+  const { lang, uid } = interaction;
+  render(ctx, deps, {
+    lang,
+    status: errors?.length ? 429 : 200,
+    title: t(lang, 'ftp.sent.title'),
+    client: interaction.client,
+    errors,
+    path: `/interaction/${uid}/first-time-password/sent`,
+    body: sentView({
+      lang,
+      uid,
+      csrf: csrfToken(deps.settings, uid),
+      valid: validity(lang, Math.round(deps.settings.firstTimePasswordTtl / 60)),
+      order,
+      secondsLeft: secondsToWait(order?.at, deps.now(), deps.settings.resendWait),
     }),
   });
 }
@@ -57,7 +91,19 @@ function showFirstLogin(ctx: Context, deps: FlowDeps, interaction: LoadedInterac
   });
 }
 
+function seeOther(ctx: Context, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(path);
+}
+
 export function registerFirstTimePassword(router: Router, deps: FlowDeps): void {
+  /** Orders, and remembers the order in the sign-in (for "send again" and its wait). */
+  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<void> {
+    const now = deps.now();
+    await orderFirstTimePassword(deps.db, deps.settings, deps.sendGuard, input, requestContext(ctx, interaction), now);
+    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order });
+  }
+
   router.get('/interaction/:uid/first-time-password', async (ctx) => {
     const interaction = await loadMemberSignIn(ctx, deps);
     if (interaction) showOrder(ctx, deps, interaction);
@@ -70,32 +116,45 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const { lang, uid } = interaction;
     const memberNumber = formField(ctx, 'member_number', 32)?.trim() ?? '';
     const channel: Channel = formField(ctx, 'channel', 8) === 'email' ? 'email' : 'sms';
-    const contact = formField(ctx, 'contact', 320) ?? '';
+    // One field per channel, so each has the right keyboard and autofill (tel, email).
+    const mobile = formField(ctx, 'mobile', 32) ?? '';
+    const email = formField(ctx, 'email', 320) ?? '';
+    const contact = normalizeContact(channel, channel === 'sms' ? mobile : email);
     // Only the form of the input is checked here; nothing about what exists.
     const errors: FieldError[] = [];
     if (!MEMBER_NUMBER.test(memberNumber)) errors.push({ field: 'member_number', message: t(lang, 'ftp.order.member_number_invalid') });
-    if (!normalizeContact(channel, contact)) {
-      errors.push({ field: 'contact', message: t(lang, channel === 'sms' ? 'ftp.order.mobile_invalid' : 'ftp.order.email_invalid') });
+    if (!contact) {
+      errors.push(channel === 'sms' ? { field: 'mobile', message: t(lang, 'ftp.order.mobile_invalid') } : { field: 'email', message: t(lang, 'ftp.order.email_invalid') });
     }
-    if (errors.length) return showOrder(ctx, deps, interaction, { memberNumber, channel, contact, errors });
+    if (errors.length || !contact) return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors });
 
-    await orderFirstTimePassword(deps.db, deps.settings, deps.sendGuard, { memberNumber, channel, contact }, requestContext(ctx, interaction), deps.now());
-    await saveFlowState(ctx, deps, { memberNumber });
+    // The same order again before the wait is over (a double click, the back button) sends nothing
+    // more: the first message may still be on its way, and a new one would make it useless.
+    const last = lastOrder(interaction);
+    const again = last && last.memberNumber === memberNumber && last.channel === channel && last.contact === contact;
+    if (!again || secondsToWait(last.at, deps.now(), deps.settings.resendWait) === 0) {
+      await order(ctx, interaction, { memberNumber, channel, contact }, again ? last.count + 1 : 1);
+    }
     // The same answer whatever was found (and the message is sent later, by the outbox worker).
-    ctx.status = 303;
-    ctx.redirect(`/interaction/${uid}/first-time-password/sent`);
+    seeOther(ctx, `/interaction/${uid}/first-time-password/sent`);
   });
 
   router.get('/interaction/:uid/first-time-password/sent', async (ctx) => {
     const interaction = await loadMemberSignIn(ctx, deps);
+    if (interaction) showSent(ctx, deps, interaction, lastOrder(interaction));
+  });
+
+  // "Send again": the same order, once the wait is over.
+  router.post('/interaction/:uid/first-time-password/resend', async (ctx) => {
+    const interaction = await loadMemberSignIn(ctx, deps);
     if (!interaction) return;
-    const { lang, uid } = interaction;
-    render(ctx, deps, {
-      lang,
-      title: t(lang, 'ftp.sent.title'),
-      client: interaction.client,
-      body: sentView({ lang, uid, valid: validity(lang, Math.round(deps.settings.firstTimePasswordTtl / 60)) }),
-    });
+    checkCsrf(ctx, deps.settings, interaction.uid);
+    const last = lastOrder(interaction);
+    if (!last) return seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`);
+    const wait = secondsToWait(last.at, deps.now(), deps.settings.resendWait);
+    if (wait > 0) return showSent(ctx, deps, interaction, last, [waitError(interaction.lang, 'ftp.resend', wait)]);
+    await order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, last.count + 1);
+    seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 
   router.get('/interaction/:uid/first-login', async (ctx) => {
@@ -112,7 +171,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const password = formField(ctx, 'password', 64);
     if (!memberNumber || !password?.trim()) {
       const message = t(lang, memberNumber === undefined || password === null ? 'first_login.failed' : 'first_login.missing');
-      return showFirstLogin(ctx, deps, interaction, { memberNumber: memberNumber ?? '', errors: [{ field: 'member_number', message }] });
+      return showFirstLogin(ctx, deps, interaction, { memberNumber: memberNumber ?? '', errors: [{ field: memberNumber ? 'password' : 'member_number', message }] });
     }
     const context = requestContext(ctx, interaction);
     // Guesses are throttled like password sign-ins, on a counter of their own: a locked password must
@@ -126,7 +185,6 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     }
     // Not signed in yet: the next step must save a username and a password first.
     await saveFlowState(ctx, deps, { memberNumber, firstLogin: login });
-    ctx.status = 303;
-    ctx.redirect(`/interaction/${uid}/credentials`);
+    seeOther(ctx, `/interaction/${uid}/credentials`);
   });
 }

@@ -3,7 +3,8 @@ import type { Language } from '../../src/accounts/accounts.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, type FieldError } from '../layout.ts';
+import { field, readableAddress, type FieldError } from '../layout.ts';
+import { resendForm } from '../resend.ts';
 
 const backToLogin = (lang: Language, uid: string) => html`<a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a>`;
 
@@ -14,25 +15,27 @@ export function orderView(options: {
   wipeOnOrder: boolean;
   memberNumber?: string;
   channel?: Channel;
-  contact?: string;
+  mobile?: string;
+  email?: string;
   errors?: FieldError[];
 }): Html {
   const { lang, uid, errors } = options;
   const channel = options.channel ?? 'sms';
-  const choice = (value: Channel) =>
-    html`<div class="choice"><input type="radio" id="channel-${value}" name="channel" value="${value}"${channel === value ? html` checked` : ''}><label for="channel-${value}">${t(lang, value === 'sms' ? 'ftp.order.channel.sms' : 'ftp.order.channel.email')}</label></div>`;
+  // Each channel's field sits under its choice; without script both show, with it only the chosen one.
+  const choice = (value: Channel, contactField: Html) =>
+    html`<div class="choice"><input type="radio" id="channel-${value}" name="channel" value="${value}" data-controls="reveal-${value}"${channel === value ? html` checked` : ''}><label for="channel-${value}">${t(lang, value === 'sms' ? 'ftp.order.channel.sms' : 'ftp.order.channel.email')}</label></div>
+<div class="reveal" id="reveal-${value}">${contactField}</div>`;
   return html`<h1>${t(lang, 'ftp.order.heading')}</h1>
 <p>${t(lang, 'ftp.order.intro')}</p>
 <p>${t(lang, options.wipeOnOrder ? 'ftp.order.wipe_on_order' : 'ftp.order.wipe_on_use')}</p>
 <form method="post" action="/interaction/${uid}/first-time-password" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
   ${field({ name: 'member_number', label: t(lang, 'ftp.order.member_number'), value: options.memberNumber, inputmode: 'numeric', autocomplete: 'username', hint: t(lang, 'login.member_number_help'), errors, maxlength: 20 })}
-  <fieldset class="choices">
+  <fieldset class="choices" data-reveal>
     <legend>${t(lang, 'ftp.order.channel')}</legend>
-    ${choice('sms')}
-    ${choice('email')}
+    ${choice('sms', field({ name: 'mobile', label: t(lang, 'ftp.order.mobile'), type: 'tel', value: options.mobile, autocomplete: 'tel', hint: t(lang, 'ftp.order.mobile_hint'), errors, maxlength: 32, required: false }))}
+    ${choice('email', field({ name: 'email', label: t(lang, 'ftp.order.email'), type: 'email', value: options.email, autocomplete: 'email', hint: t(lang, 'ftp.order.email_hint'), errors, maxlength: 320, required: false }))}
   </fieldset>
-  ${field({ name: 'contact', label: t(lang, 'ftp.order.contact'), value: options.contact, hint: t(lang, 'ftp.order.contact_hint'), errors, maxlength: 320 })}
   <div class="actions"><button type="submit">${t(lang, 'ftp.order.submit')}</button></div>
 </form>
 <ul class="links">
@@ -42,13 +45,29 @@ export function orderView(options: {
 }
 
 /** The same page whatever happened: it says what to expect, not what was found. */
-export function sentView(options: { lang: Language; uid: string; valid: string }): Html {
-  const { lang, uid } = options;
+export function sentView(options: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  valid: string;
+  /** What was typed, so a typo can be seen (it says nothing about what is registered). */
+  order?: { channel: Channel; contact: string; count: number };
+  secondsLeft: number;
+}): Html {
+  const { lang, uid, order } = options;
   return html`<h1>${t(lang, 'ftp.sent.heading')}</h1>
-<div class="status" role="status"><p>${t(lang, 'ftp.sent.body', { valid: options.valid })}</p></div>
-<p>${t(lang, 'ftp.sent.no_message')}</p>
+<div class="status" role="status">
+  ${order ? html`<p>${t(lang, order.channel === 'sms' ? 'ftp.sent.to_sms' : 'ftp.sent.to_email', { contact: readableAddress(order.contact) })}</p>` : ''}
+  <p>${t(lang, order && order.count > 1 ? 'ftp.sent.again' : 'ftp.sent.body', { valid: options.valid })}</p>
+</div>
 <div class="actions"><a class="button" href="/interaction/${uid}/first-login">${t(lang, 'ftp.sent.next')}</a></div>
-<ul class="links"><li>${backToLogin(lang, uid)}</li></ul>`;
+<h2>${t(lang, 'ftp.sent.no_message_heading')}</h2>
+<p>${t(lang, 'ftp.sent.no_message')}</p>
+${order ? resendForm({ lang, texts: 'ftp.resend', action: `/interaction/${uid}/first-time-password/resend`, csrf: options.csrf, secondsLeft: options.secondsLeft }) : ''}
+<ul class="links">
+  <li><a href="/interaction/${uid}/first-time-password">${t(lang, 'ftp.sent.change')}</a></li>
+  <li>${backToLogin(lang, uid)}</li>
+</ul>`;
 }
 
 export function firstLoginView(options: { lang: Language; uid: string; csrf: string; memberNumber?: string; errors?: FieldError[] }): Html {

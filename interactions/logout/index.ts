@@ -2,9 +2,10 @@
 // person out with a bare link) and a "you are signed out" page.
 import type { Context } from 'koa';
 import type { Settings } from '../../config/settings.ts';
+import { switchUrlFor } from '../errors/index.ts';
 import { html, trusted } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
-import { page, sendPage } from '../layout.ts';
+import { homeLink, page, sendPage } from '../layout.ts';
 
 export function logoutPages(settings: Settings) {
   return {
@@ -17,7 +18,10 @@ export function logoutPages(settings: Settings) {
         page({
           lang,
           title: t(lang, 'logout.title'),
+          brand: settings.brand,
           contactEmail: settings.contactEmail,
+          // The same logout request again: the provider makes a fresh form for it.
+          switchUrl: switchUrlFor(ctx, lang),
           body: html`<h1>${t(lang, 'logout.heading')}</h1>
 <p>${t(lang, 'logout.intro')}</p>
 ${trusted(form)}
@@ -36,8 +40,11 @@ ${trusted(form)}
         page({
           lang,
           title: t(lang, 'logout.done.title'),
+          brand: settings.brand,
           contactEmail: settings.contactEmail,
-          body: html`<h1>${t(lang, 'logout.done.heading')}</h1><p>${t(lang, 'logout.done.body')}</p>`,
+          switchUrl: switchUrlFor(ctx, lang),
+          body: html`<h1>${t(lang, 'logout.done.heading')}</h1><p>${t(lang, 'logout.done.body')}</p>
+<div class="actions">${homeLink(lang, settings.brand)}</div>`,
         }),
       );
     },

@@ -29,6 +29,7 @@ export function showMemberLogin(
       csrf: csrfToken(deps.settings, uid),
       identifier: options.identifier,
       errors: options.errors,
+      ballotEmail: deps.settings.ballotEmail,
       links: [
         html`<a href="/interaction/${uid}/first-time-password">${t(lang, 'login.order_link')}</a>`,
         html`<a href="/interaction/${uid}/first-login">${t(lang, 'login.first_login_link')}</a>`,

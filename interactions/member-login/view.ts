@@ -1,7 +1,7 @@
 import type { Language } from '../../src/accounts/accounts.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, type FieldError } from '../layout.ts';
+import { field, withEmailLink, type FieldError } from '../layout.ts';
 
 export function memberLoginView(options: {
   lang: Language;
@@ -11,6 +11,8 @@ export function memberLoginView(options: {
   errors?: FieldError[];
   /** Links to the other member flows (first-time password), added by those flows. */
   links?: Html[];
+  /** Where a scanned paper ballot may be e-mailed, if anywhere. */
+  ballotEmail?: string | null;
 }): Html {
   const { lang, errors } = options;
   return html`<h1>${t(lang, 'login.heading')}</h1>
@@ -20,5 +22,10 @@ export function memberLoginView(options: {
   ${field({ name: 'password', label: t(lang, 'login.password'), type: 'password', autocomplete: 'current-password', errors, maxlength: 256 })}
   <div class="actions"><button type="submit">${t(lang, 'login.submit')}</button></div>
 </form>
-${options.links?.length ? html`<ul class="links">${options.links.map((link) => html`<li>${link}</li>`)}</ul>` : ''}`;
+${options.links?.length ? html`<ul class="links">${options.links.map((link) => html`<li>${link}</li>`)}</ul>` : ''}
+<section class="help" aria-labelledby="help-heading">
+  <h2 id="help-heading">${t(lang, 'login.help.heading')}</h2>
+  <p>${t(lang, 'login.help.caseworker')}</p>
+  <p>${t(lang, 'login.help.ballot')}${options.ballotEmail ? html` ${withEmailLink(t(lang, 'login.help.ballot_email'), options.ballotEmail)}` : ''}</p>
+</section>`;
 }

@@ -69,7 +69,8 @@ export function registerSetCredentials(router: Router, deps: FlowDeps): void {
     if (result.status === 'expired') {
       await saveFlowState(ctx, deps, { memberNumber: interaction.state.memberNumber });
       const { lang, uid } = interaction;
-      return render(ctx, deps, { lang, status: 400, title: t(lang, 'credentials.expired.title'), client: interaction.client, body: expiredView({ lang, uid }) });
+      // The switch leads to the next step, ordering a new one (this page has no GET of its own).
+      return render(ctx, deps, { lang, status: 400, title: t(lang, 'credentials.expired.title'), client: interaction.client, path: `/interaction/${uid}/first-time-password`, body: expiredView({ lang, uid }) });
     }
     if (result.status === 'invalid') {
       return showCredentials(ctx, deps, interaction, { username: input.username ?? '', errors: result.problems.map((p) => problemMessage(deps, interaction, p)) });

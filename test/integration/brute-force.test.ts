@@ -71,7 +71,7 @@ describe('sign-in throttling', () => {
     const orderBrowser = new Browser();
     const { page } = await rp.start(orderBrowser);
     const form = await orderBrowser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
-    await orderBrowser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: '98762222' });
+    await orderBrowser.submit(form, { member_number: member.memberNumber!, channel: 'sms', mobile: '98762222' });
     await idp.outbox.deliverDue();
     const firstTimePassword = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(idp.devOutbox!.find((m) => m.to === '+4798762222')!.text)![1]!;
 

@@ -117,7 +117,7 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
     // The app asks for a fresh sign-in; the member orders a first-time password, which wipes the old.
     const { page, verifier, state } = await rp.start(browser, { prompt: 'login' });
     const form = await browser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
-    const sent = await browser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: '98763333' });
+    const sent = await browser.submit(form, { member_number: member.memberNumber!, channel: 'sms', mobile: '98763333' });
     assert.equal(sent.status, 200, 'the usual answer, not "expired"');
     assert.match(sent.url, /first-time-password\/sent$/);
     await idp.outbox.deliverDue();

@@ -451,12 +451,12 @@ describe('the real flows deliver through SMTP and Vonage', () => {
     await vonage.close();
   });
 
-  async function order(member: { memberNumber: string | null }, channel: 'sms' | 'email', contact: string) {
+  async function order(member: { memberNumber: string | null }, channel: 'sms' | 'email', address: string) {
     const rp = await registerRp(idp);
     const browser = new Browser();
     const { page } = await rp.start(browser);
     const form = await browser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
-    return browser.submit(form, { member_number: member.memberNumber!, channel, contact });
+    return browser.submit(form, { member_number: member.memberNumber!, channel, [channel === 'sms' ? 'mobile' : 'email']: address });
   }
 
   test('an ordered first-time password arrives by SMTP, with both parts, in the member’s language', async () => {

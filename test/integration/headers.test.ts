@@ -33,8 +33,10 @@ test('every kind of response carries the security headers; pages with forms are 
   const { page } = await rp.start(browser);
   assertHardened(page.headers, 'login page');
   assert.equal(page.headers.get('cache-control'), 'no-store');
-  assert.doesNotMatch(page.html, /<script|style=/, 'no inline script or style');
-  for (const path of ['/.well-known/openid-configuration', '/jwks', '/static/hk.css', '/nope', '/auth?client_id=x']) {
+  // Scripts only from files (/static/hk.js); no inline script, no style attributes.
+  assert.doesNotMatch(page.html, /<script(?![^>]*\ssrc="\/static\/)|style=/, 'no inline script or style');
+  assert.match(page.html, /<script type="module" src="\/static\/hk\.js\?v=[\w-]+"><\/script>/);
+  for (const path of ['/.well-known/openid-configuration', '/jwks', '/static/hk.css', '/static/hk.js', '/static/brand.css', '/nope', '/auth?client_id=x']) {
     const response = await browser.request(`${idp.issuer}${path}`);
     assertHardened(response.headers, path);
   }
@@ -58,7 +60,7 @@ test('every page of every flow carries the headers and is not cached', async () 
       assert.equal(shown.status, 200, `${path} → ${shown.status}`);
       assertHardened(shown.headers, shown.url);
       assert.equal(shown.headers.get('cache-control'), 'no-store', shown.url);
-      assert.doesNotMatch(shown.html, /<script(?! src="\/static\/)|style=/, `${shown.url}: no inline script or style`);
+      assert.doesNotMatch(shown.html, /<script(?![^>]*\ssrc="\/static\/)|style=/, `${shown.url}: no inline script or style`);
       pages.push(shown.url);
     }
   }

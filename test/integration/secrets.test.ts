@@ -46,7 +46,7 @@ test('passwords, first-time passwords, tokens, client secrets, pepper and keys a
   const orderBrowser = new Browser();
   const start = await rp.start(orderBrowser);
   const form = await orderBrowser.go(new URL(/href="([^"]+first-time-password)"/.exec(start.page.html)![1]!, start.page.url));
-  await orderBrowser.submit(form, { member_number: member.memberNumber!, channel: 'sms', contact: '98761234' });
+  await orderBrowser.submit(form, { member_number: member.memberNumber!, channel: 'sms', mobile: '98761234' });
   await idp.outbox.deliverDue();
   const sms = idp.devOutbox!.find((m) => m.to === '+4798761234')!;
   const firstTimePassword = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(sms.text)![1]!;

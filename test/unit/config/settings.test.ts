@@ -63,3 +63,35 @@ test('several cookie keys: the first signs, all are kept', () => {
   const settings = loadSettings({ ...production, COOKIE_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(32)}` });
   assert.deepEqual(settings.cookieKeys, ['a'.repeat(32), 'b'.repeat(32)]);
 });
+
+test('branding: defaults, and colours, logo, home page and addresses checked at start', () => {
+  const settings = loadSettings(production);
+  assert.deepEqual(settings.brand, { name: 'Handel og Kontor', logoUrl: '/static/logo.svg', color: '#b3001b', colorDark: '#8a0015', homeUrl: 'https://www.hk.no/' });
+  assert.equal(settings.ballotEmail, null);
+  assert.equal(settings.resendWait, 60);
+  const custom = loadSettings({
+    ...production,
+    BRAND_NAME: ' HK Test ',
+    BRAND_LOGO_URL: 'https://cdn.hk.no/logo.svg',
+    BRAND_COLOR: '#005A9C',
+    BRAND_COLOR_DARK: '#003e6b',
+    BRAND_HOME_URL: 'https://hk.no/medlem',
+    BALLOT_EMAIL: 'valg@hk.no',
+    RESEND_WAIT: '30',
+  });
+  assert.deepEqual(custom.brand, { name: 'HK Test', logoUrl: 'https://cdn.hk.no/logo.svg', color: '#005a9c', colorDark: '#003e6b', homeUrl: 'https://hk.no/medlem' });
+  assert.equal(custom.ballotEmail, 'valg@hk.no');
+  assert.equal(custom.resendWait, 30);
+  // White text on a light colour would fail WCAG AA contrast: refused, naming the ratio.
+  assert.throws(() => loadSettings({ ...production, BRAND_COLOR: '#ff6666' }), /BRAND_COLOR: #ff6666 against white has contrast 2\.\d\d:1/);
+  failsOn({ ...production, BRAND_COLOR_DARK: '#cccccc' }, 'BRAND_COLOR_DARK');
+  failsOn({ ...production, BRAND_COLOR: 'red' }, 'BRAND_COLOR');
+  failsOn({ ...production, BRAND_LOGO_URL: 'http://cdn.hk.no/logo.svg' }, 'BRAND_LOGO_URL');
+  failsOn({ ...production, BRAND_LOGO_URL: '//cdn.hk.no/logo.svg' }, 'BRAND_LOGO_URL');
+  failsOn({ ...production, BRAND_LOGO_URL: 'javascript:alert(1)' }, 'BRAND_LOGO_URL');
+  failsOn({ ...production, BRAND_HOME_URL: '/home' }, 'BRAND_HOME_URL');
+  failsOn({ ...production, BRAND_NAME: 'x'.repeat(61) }, 'BRAND_NAME');
+  failsOn({ ...production, CONTACT_EMAIL: 'post hk.no' }, 'CONTACT_EMAIL');
+  failsOn({ ...production, BALLOT_EMAIL: 'valg' }, 'BALLOT_EMAIL');
+  failsOn({ ...production, RESEND_WAIT: '-1' }, 'RESEND_WAIT');
+});

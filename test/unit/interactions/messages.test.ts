@@ -11,7 +11,7 @@ const notice: MessageTemplate = (lang, params) => ({
   sms: `Kode ${params.code}`,
 });
 const emailOnly: MessageTemplate = () => ({ subject: 'Invitasjon', body: ['Velkommen'] });
-const render = createRenderer({ contactEmail: 'hjelp@hk.example', extraTemplates: { notice, 'email-only': emailOnly } });
+const render = createRenderer({ contactEmail: 'hjelp@hk.example', brandName: 'Handel og Kontor', extraTemplates: { notice, 'email-only': emailOnly } });
 const request = (kind: string, channel: 'sms' | 'email', params: Record<string, string> = {}, language: 'nb' | 'en' = 'nb'): MessageRequest => ({ channel, to: 'x', kind, language, params });
 const permanent = (error: unknown) => error instanceof DeliveryError && error.failure === 'permanent';
 
@@ -57,7 +57,7 @@ test('what cannot be rendered fails permanently: unknown kind, no SMS text, a no
 });
 
 // The real kinds, through the same renderer.
-const real = createRenderer({ contactEmail: 'post@hk.no' });
+const real = createRenderer({ contactEmail: 'post@hk.no', brandName: 'Handel og Kontor' });
 // GSM 03.38 basic character set: an SMS in it fits 160 characters per segment (else only 70).
 const GSM7 = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
 const ftp = { password: 'k7m2 p9xq 4rtw', validMinutes: '1440' };

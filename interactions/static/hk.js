@@ -1,0 +1,73 @@
+// Progressive enhancement for the sign-in pages. Every page works without this file; with it the
+// error summary gets focus, its links focus their field, password fields get a show-password
+// button, a channel choice shows only its own field, and a resend button waits visibly.
+// Focus moves to the error summary (where `autofocus` on a non-form element did not do it).
+const summary = document.querySelector('.error-summary');
+if (summary && document.activeElement !== summary) summary.focus();
+
+// A summary link focuses its field and scrolls its label (or its group's legend) into view.
+for (const link of document.querySelectorAll('.error-summary a[href^="#"]')) {
+  link.addEventListener('click', (event) => {
+    const target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!target) return;
+    event.preventDefault();
+    const legend = target.closest('fieldset')?.querySelector('legend');
+    const label = document.querySelector(`label[for="${CSS.escape(target.id)}"]`);
+    (legend ?? label ?? target).scrollIntoView();
+    target.focus({ preventScroll: true });
+  });
+}
+
+// One show-password button per form, after its first password field; it shows or hides them all.
+const showLabel = document.body.dataset.showPassword;
+for (const form of document.querySelectorAll('form')) {
+  const fields = [...form.querySelectorAll('input[type="password"]')];
+  if (!fields.length || !showLabel) continue;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'show-password';
+  button.textContent = showLabel;
+  button.setAttribute('aria-pressed', 'false');
+  button.setAttribute('aria-controls', fields.map((field) => field.id).join(' '));
+  const show = (visible) => {
+    for (const field of fields) field.type = visible ? 'text' : 'password';
+    button.setAttribute('aria-pressed', String(visible));
+  };
+  button.addEventListener('click', () => show(button.getAttribute('aria-pressed') !== 'true'));
+  // Hidden again before sending, so no browser keeps a shown password in its form history.
+  form.addEventListener('submit', () => show(false));
+  fields[0].insertAdjacentElement('afterend', button);
+}
+
+// A choice of channel shows only the chosen channel's field (without script, both are shown).
+for (const group of document.querySelectorAll('[data-reveal]')) {
+  const radios = [...group.querySelectorAll('input[type="radio"]')];
+  const update = () => {
+    for (const radio of radios) {
+      const revealed = document.getElementById(radio.dataset.controls ?? '');
+      if (revealed) revealed.hidden = !radio.checked;
+    }
+  };
+  for (const radio of radios) radio.addEventListener('change', update);
+  update();
+}
+
+// "Send a new code": the button waits, counting down, until the server will accept it.
+for (const note of document.querySelectorAll('[data-wait]')) {
+  const button = document.getElementById(note.dataset.button ?? '');
+  let left = Number(note.dataset.wait);
+  if (!button || !(left > 0)) continue;
+  button.disabled = true;
+  const tick = () => {
+    if (left <= 0) {
+      clearInterval(timer);
+      button.disabled = false;
+      note.textContent = note.dataset.ready ?? '';
+      return;
+    }
+    note.textContent = (left === 1 ? note.dataset.one : note.dataset.many)?.replace('{seconds}', String(left)) ?? '';
+    left -= 1;
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+}
