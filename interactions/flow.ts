@@ -150,8 +150,5 @@ export function requestContext(ctx: Context, interaction: LoadedInteraction): { 
  */
 export async function loadMemberSignIn(ctx: Context, deps: FlowDeps): Promise<LoadedInteraction | undefined> {
   const interaction = await loadInteraction(ctx, deps);
-  if (interaction.prompt === 'login' && interaction.client.login === 'member') return interaction;
-  ctx.status = 303;
-  ctx.redirect(`/interaction/${interaction.uid}`);
-  return undefined;
+  return expectLogin(ctx, interaction, 'member') ? interaction : undefined;
 }

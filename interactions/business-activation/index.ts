@@ -16,7 +16,7 @@ import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/passwo
 import { audit } from '../../src/audit/audit.ts';
 import { normalizeCode } from '../../src/codes/one-time-codes.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { checkCsrf, csrfToken, expectLogin, finishInteraction, formField, loadInteraction, render, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext, saveFlowState } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { passwordErrors } from '../password-problems.ts';
@@ -91,7 +91,6 @@ function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInter
   });
 }
 
-const requestInfo = (ctx: Context, interaction: LoadedInteraction) => ({ clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
 
 export function registerBusinessActivation(router: Router, deps: FlowDeps): void {
   const { settings } = deps;
@@ -116,7 +115,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     await audit(deps.db, {
       event: 'code.requested',
       accountId: result.accountId,
-      ...requestInfo(ctx, interaction),
+      ...requestContext(ctx, interaction),
       detail: { purpose: BUSINESS_CODE_PURPOSES[purpose], channel, sent: result.sent, ...(result.reason ? { reason: result.reason } : {}) },
     }, now);
     await saveFlow(ctx, deps, interaction, { purpose, channel, address, sentAt: now, sends: request.sends });
@@ -191,7 +190,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     if (flow.done) return seeOther(ctx, `/interaction/${uid}/business/done`);
     const password = formField(ctx, 'password', PASSWORD_MAX_LENGTH);
     const confirmation = formField(ctx, 'confirm', PASSWORD_MAX_LENGTH);
-    const request = requestInfo(ctx, interaction);
+    const request = requestContext(ctx, interaction);
     const purpose = BUSINESS_CODE_PURPOSES[flow.purpose];
     const now = deps.now();
 
@@ -267,7 +266,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const account = done ? await findAccountById(deps.db, done.accountId) : undefined;
     // Disabled in the meantime: back to the sign-in page, which will refuse it.
     if (!account || !canSignIn(account)) return seeOther(ctx, `/interaction/${interaction.uid}`);
-    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...requestInfo(ctx, interaction), detail: { kind: 'business', via: 'one_time_code' } }, deps.now());
+    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...requestContext(ctx, interaction), detail: { kind: 'business', via: 'one_time_code' } }, deps.now());
     await finishInteraction(ctx, deps, { login: { accountId: account.id, amr: ['otp'] } });
   });
 }

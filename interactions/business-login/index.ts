@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { findBusinessUserByEmail } from '../../src/accounts/business-users.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
-import { checkCsrf, csrfToken, expectLogin, finishInteraction, formField, loadInteraction, render, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { businessLoginView } from './view.ts';
@@ -42,7 +42,7 @@ export function registerBusinessLogin(router: Router, deps: FlowDeps): void {
     }
     const found = await findBusinessUserByEmail(deps.db, email);
     const { account, throttled } = await signIn(deps.signIn, found, { identifier: email, password, ip: ctx.ip });
-    const request = { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
+    const request = requestContext(ctx, interaction);
     if (!account) {
       const event = throttled ? 'sign_in.throttled' : 'sign_in.failed';
       await audit(deps.db, { event, accountId: found?.id, ...request, detail: { kind: 'business' } }, deps.now());

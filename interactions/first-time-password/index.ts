@@ -2,6 +2,7 @@
 // passord/PIN" (first login with it). A redeemed first-time password only opens the step where the
 // member chooses a username and password (interactions/set-credentials); it never signs anyone in.
 import type Router from '@koa/router';
+import { MEMBER_NUMBER } from '../../src/accounts/accounts.ts';
 import type { Context } from 'koa';
 import { normalizeContact, orderFirstTimePassword, redeemFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
 import { throttledAttempt, typedKey } from '../../src/accounts/sign-in.ts';
@@ -14,7 +15,6 @@ import { validity } from '../messages.ts';
 import { secondsToWait, waitError } from '../resend.ts';
 import { firstLoginView, orderView, sentView } from './view.ts';
 
-const MEMBER_NUMBER = /^\d{1,20}$/;
 
 /** The last order in this sign-in: what was typed (normalised), when, and how many times. */
 type Order = { memberNumber: string; channel: Channel; contact: string; at: number; count: number };

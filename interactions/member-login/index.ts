@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { findMemberByIdentifier } from '../../src/accounts/accounts.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
-import { checkCsrf, csrfToken, finishInteraction, formField, loadInteraction, render, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext } from '../flow.ts';
 import { html } from '../html.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
@@ -45,17 +45,14 @@ export function registerMemberLogin(router: Router, deps: FlowDeps): void {
     const { lang } = interaction;
     const identifier = formField(ctx, 'identifier', 100);
     const password = formField(ctx, 'password', 256);
-    if (interaction.prompt !== 'login' || interaction.client.login !== 'member') {
-      ctx.status = 303;
-      return ctx.redirect(`/interaction/${interaction.uid}`);
-    }
+    if (!expectLogin(ctx, interaction, 'member')) return;
     if (!identifier?.trim() || !password) {
       const message = t(lang, identifier === null || password === null ? 'login.failed' : 'login.missing');
       return showMemberLogin(ctx, deps, interaction, { identifier: identifier ?? '', errors: [{ field: 'identifier', message }] });
     }
     const found = await findMemberByIdentifier(deps.db, identifier);
     const { account, throttled } = await signIn(deps.signIn, found, { identifier, password, ip: ctx.ip });
-    const request = { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
+    const request = requestContext(ctx, interaction);
     if (!account) {
       const event = throttled ? 'sign_in.throttled' : 'sign_in.failed';
       await audit(deps.db, { event, accountId: found?.id, ...request, detail: { kind: 'member' } }, deps.now());

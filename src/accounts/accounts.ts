@@ -62,6 +62,9 @@ export const usernameKey = (username: string) => username.normalize('NFKC').trim
 
 export const isMemberNumber = (identifier: string) => /^\d+$/.test(identifier);
 
+/** What a member number can look like: 1-20 digits. */
+export const MEMBER_NUMBER = /^\d{1,20}$/;
+
 /** "Medlemsnummer eller brukernavn": digits only is a member number, anything else a username. */
 export async function findMemberByIdentifier(db: Db, identifier: string): Promise<Account | undefined> {
   const trimmed = identifier.normalize('NFKC').trim();
@@ -108,7 +111,7 @@ type MemberFields = {
 export function validateMember(input: MemberInput): MemberFields {
   const problems: string[] = [];
   const memberNumber = (input.memberNumber ?? '').trim();
-  if (!/^\d{1,20}$/.test(memberNumber)) problems.push('member_number must be 1-20 digits');
+  if (!MEMBER_NUMBER.test(memberNumber)) problems.push('member_number must be 1-20 digits');
   const givenName = (input.givenName ?? '').trim();
   const familyName = (input.familyName ?? '').trim();
   if (!givenName || givenName.length > 200) problems.push('given_name is required (at most 200 characters)');

@@ -14,7 +14,7 @@ import { enqueue } from '../delivery/outbox.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
-import { canSignIn, findAccountById, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account } from './accounts.ts';
+import { canSignIn, findAccountById, MEMBER_NUMBER, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account } from './accounts.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -30,7 +30,6 @@ export const FIRST_TIME_PASSWORD_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
 export const FIRST_TIME_PASSWORD_LENGTH = 12;
 export const MESSAGE_KIND = 'first-time-password';
 
-const MEMBER_NUMBER = /^\d{1,20}$/;
 
 export function generateFirstTimePassword(): string {
   let password = '';

@@ -420,7 +420,9 @@ describe('without SMTP and Vonage (development)', () => {
       await enqueueTest(idp, clock, { channel: 'sms', to: '+4791234567', code });
       const refused = await enqueueTest(idp, clock, { channel: 'sms', to: '+46701234567', code });
       assert.equal(await idp.outbox.deliverDue(), 2);
-      const [sms, email] = idp.devOutbox!;
+      // Delivered in parallel: found by channel, not by order.
+      const sms = idp.devOutbox!.find((m) => m.channel === 'sms');
+      const email = idp.devOutbox!.find((m) => m.channel === 'email');
       assert.equal(email!.subject, 'Din testkode');
       assert.ok(email!.text.includes(`Kontakt oss på ${CONTACT}`));
       assert.ok(email!.html.includes(code));
