@@ -1,23 +1,16 @@
 // Bad input gets a clear 4xx page and changes nothing; no request can crash the server.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser, textOf, type Page } from '../support/browser.ts';
-import { startIdp, type TestIdp } from '../support/idp.ts';
-import { registerRp, type Rp } from '../support/rp.ts';
+import { serverWithApp } from '../support/rp.ts';
 
-let idp: TestIdp;
-let rp: Rp;
-before(async () => {
-  idp = await startIdp();
-  rp = await registerRp(idp);
-});
-after(() => idp.close());
+const server = serverWithApp();
 
 /** A fresh login page and the values a real form post would carry. */
 async function loginPage(): Promise<{ browser: Browser; page: Page; action: string; csrf: string }> {
   const browser = new Browser();
-  const { page } = await rp.start(browser);
+  const { page } = await server.rp.start(browser);
   const action = new URL(/action="([^"]+)"/.exec(page.html)![1]!, page.url).href;
   return { browser, page, action, csrf: /name="csrf" value="([^"]+)"/.exec(page.html)![1]! };
 }
@@ -41,7 +34,7 @@ test('a 1 MB password is refused before any hashing', async () => {
 });
 
 test('a password over 256 characters (inside the body limit) fails like a wrong one, without hashing', async () => {
-  const member = await createMember(idp, { password: 'fjordtur-til-lofoten' });
+  const member = await createMember(server.idp, { password: 'fjordtur-til-lofoten' });
   const { browser, page } = await loginPage();
   const result = await browser.submit(page, { identifier: member.memberNumber!, password: 'x'.repeat(300) });
   assert.equal(result.status, 400);
@@ -64,7 +57,7 @@ test('wrong content types and nested fields are refused', async () => {
 });
 
 test('a post without the CSRF token, or with another interaction’s, changes nothing', async () => {
-  const member = await createMember(idp, { password: 'fjordtur-til-lofoten' });
+  const member = await createMember(server.idp, { password: 'fjordtur-til-lofoten' });
   const first = await loginPage();
   const second = await loginPage();
   for (const csrf of ['', second.csrf]) {
@@ -73,7 +66,7 @@ test('a post without the CSRF token, or with another interaction’s, changes no
     assert.match(textOf(page.html), /Skjemaet kunne ikke sendes/);
     assert.equal(page.location, undefined);
   }
-  const audit = await idp.db('audit_log').where({ event: 'sign_in.succeeded' }).count({ n: '*' });
+  const audit = await server.idp.db('audit_log').where({ event: 'sign_in.succeeded' }).count({ n: '*' });
   assert.equal(Number(audit[0]!.n), 0);
 });
 
@@ -88,11 +81,11 @@ test('a post from a browser without the interaction cookie gets the expired page
 test('malformed protocol requests and unknown paths never get a 500', async () => {
   const browser = new Browser();
   for (const path of ['/auth?client_id=%FF', '/auth?client_id[]=x', '/interaction/%FF%FE', '/interaction/x/login', '/nope', '/token']) {
-    const page = await browser.request(`${idp.issuer}${path}`, path === '/token' ? { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } } : {});
+    const page = await browser.request(`${server.idp.issuer}${path}`, path === '/token' ? { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } } : {});
     assert.ok(page.status >= 400 && page.status < 500, `${path} gave ${page.status}`);
   }
-  const trace = await fetch(`${idp.issuer}/`, { method: 'TRACE' }).catch(() => undefined);
+  const trace = await fetch(`${server.idp.issuer}/`, { method: 'TRACE' }).catch(() => undefined);
   assert.ok(!trace || trace.status >= 400);
   // The server is still up.
-  assert.equal((await fetch(`${idp.issuer}/.well-known/openid-configuration`)).status, 200);
+  assert.equal((await fetch(`${server.idp.issuer}/.well-known/openid-configuration`)).status, 200);
 });

@@ -5,7 +5,7 @@ import { addClient } from '../../src/clients/clients.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+import { CALLBACK, serverWithApp } from '../support/rp.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
 
@@ -63,32 +63,26 @@ describe('behind a TLS-terminating proxy (https issuer)', () => {
 });
 
 describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
-  let idp: TestIdp;
-  let rp: Rp;
-  before(async () => {
-    idp = await startIdp();
-    rp = await registerRp(idp);
-  });
-  after(() => idp.close());
+  const server = serverWithApp();
   afterEach(() => mock.timers.reset());
 
   const HOUR = 3600 * 1000;
 
   async function signedInBrowser(member?: { memberNumber: string | null }): Promise<Browser> {
-    member ??= await createMember(idp, { password: PASSWORD });
+    member ??= await createMember(server.idp, { password: PASSWORD });
     const browser = new Browser();
-    const { page } = await rp.start(browser);
+    const { page } = await server.rp.start(browser);
     const back = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
     assert.match(back.location ?? '', /[?&]code=/);
     return browser;
   }
-  const silent = async (browser: Browser) => (await rp.start(browser, { prompt: 'none' })).page.location ?? '';
+  const silent = async (browser: Browser) => (await server.rp.start(browser, { prompt: 'none' })).page.location ?? '';
 
   test('signing in rotates the session id; the old id no longer signs anyone in', async () => {
-    const member = await createMember(idp, { password: PASSWORD });
+    const member = await createMember(server.idp, { password: PASSWORD });
     const browser = await signedInBrowser(member);
     const first = browser.cookies.get('hk_session')!.value;
-    const { page } = await rp.start(browser, { prompt: 'login' });
+    const { page } = await server.rp.start(browser, { prompt: 'login' });
     const back = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
     assert.match(back.location ?? '', /[?&]code=/);
     const second = browser.cookies.get('hk_session')!.value;
@@ -112,21 +106,21 @@ describe('session timeouts (defaults: 2 h idle, 12 h absolute)', () => {
   });
 
   test('a sign-in that ends the person’s own sessions (ordering a first-time password) still completes', async () => {
-    const member = await createMember(idp, { password: PASSWORD, mobile: '98763333' });
+    const member = await createMember(server.idp, { password: PASSWORD, mobile: '98763333' });
     const browser = await signedInBrowser(member);
     // The app asks for a fresh sign-in; the member orders a first-time password, which wipes the old.
-    const { page, verifier, state } = await rp.start(browser, { prompt: 'login' });
+    const { page, verifier, state } = await server.rp.start(browser, { prompt: 'login' });
     const form = await browser.go(new URL(/href="([^"]+first-time-password)"/.exec(page.html)![1]!, page.url));
     const sent = await browser.submit(form, { member_number: member.memberNumber!, channel: 'sms', mobile: '98763333' });
     assert.equal(sent.status, 200, 'the usual answer, not "expired"');
     assert.match(sent.url, /first-time-password\/sent$/);
-    await idp.outbox.deliverDue();
-    const password = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(idp.devOutbox!.find((m) => m.to === '+4798763333')!.text)![1]!;
+    await server.idp.outbox.deliverDue();
+    const password = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(server.idp.devOutbox!.find((m) => m.to === '+4798763333')!.text)![1]!;
     const login = await browser.go(new URL(/href="([^"]+first-login)"/.exec(sent.html)?.[1] ?? `${page.url}/first-login`, page.url));
     const credentials = await browser.submit(login, { member_number: member.memberNumber!, password });
     const back = await browser.submit(credentials, { username: `ny.${member.memberNumber}`, password: 'et helt nytt passord', confirmation: 'et helt nytt passord' }, { stopAt: CALLBACK });
     assert.match(back.location ?? '', /[?&]code=/);
-    assert.equal((await rp.finish(back.location!, verifier, state)).claims()!.sub, member.id);
+    assert.equal((await server.rp.finish(back.location!, verifier, state)).claims()!.sub, member.id);
   });
 
   test('a session unused for more than the idle timeout has ended', async () => {

@@ -2,19 +2,12 @@
 // configuration, cookie key rotation, and no secret on an error page.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser, textOf } from '../support/browser.ts';
-import { startIdp, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+import { CALLBACK, registerRp, serverWithApp } from '../support/rp.ts';
 
-let idp: TestIdp;
-let rp: Rp;
-before(async () => {
-  idp = await startIdp({ COOKIE_KEYS: 'old-cookie-key-0123456789abcdefghijklmn' });
-  rp = await registerRp(idp);
-});
-after(() => idp.close());
+const server = serverWithApp({ COOKIE_KEYS: 'old-cookie-key-0123456789abcdefghijklmn' });
 
 function assertHardened(headers: Headers, what: string) {
   const csp = headers.get('content-security-policy') ?? '';
@@ -30,27 +23,27 @@ function assertHardened(headers: Headers, what: string) {
 
 test('every kind of response carries the security headers; pages with forms are not cached', async () => {
   const browser = new Browser();
-  const { page } = await rp.start(browser);
+  const { page } = await server.rp.start(browser);
   assertHardened(page.headers, 'login page');
   assert.equal(page.headers.get('cache-control'), 'no-store');
   // Scripts only from files (/static/hk.js); no inline script, no style attributes.
   assert.doesNotMatch(page.html, /<script(?![^>]*\ssrc="\/static\/)|style=/, 'no inline script or style');
   assert.match(page.html, /<script type="module" src="\/static\/hk\.js\?v=[\w-]+"><\/script>/);
   for (const path of ['/.well-known/openid-configuration', '/jwks', '/static/hk.css', '/static/hk.js', '/static/brand.css', '/nope', '/auth?client_id=x']) {
-    const response = await browser.request(`${idp.issuer}${path}`);
+    const response = await browser.request(`${server.idp.issuer}${path}`);
     assertHardened(response.headers, path);
   }
-  const error = await browser.request(`${idp.issuer}/nope`);
+  const error = await browser.request(`${server.idp.issuer}/nope`);
   assert.equal(error.headers.get('cache-control'), 'no-store');
-  const token = await fetch(`${idp.issuer}/token`, { method: 'POST', body: 'grant_type=authorization_code&code=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const token = await fetch(`${server.idp.issuer}/token`, { method: 'POST', body: 'grant_type=authorization_code&code=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   assert.equal(token.headers.get('cache-control'), 'no-store');
 });
 
 test('every page of every flow carries the headers and is not cached', async () => {
-  const portal = await registerRp(idp, { name: 'Bedriftsportalen', login: 'business' });
+  const portal = await registerRp(server.idp, { name: 'Bedriftsportalen', login: 'business' });
   const pages: string[] = [];
   for (const [app, paths] of [
-    [rp, ['', '/first-time-password', '/first-login', '/credentials']],
+    [server.rp, ['', '/first-time-password', '/first-login', '/credentials']],
     [portal, ['', '/business/activate', '/business/reset', '/business/password']],
   ] as const) {
     const browser = new Browser();
@@ -68,7 +61,7 @@ test('every page of every flow carries the headers and is not cached', async () 
 });
 
 test('a forged Host or X-Forwarded-Host never reaches the URLs the provider publishes', async () => {
-  const port = new URL(idp.issuer).port;
+  const port = new URL(server.idp.issuer).port;
   const body: string = await new Promise((resolve, reject) =>
     request({ host: '127.0.0.1', port, path: '/.well-known/openid-configuration', headers: { host: 'evil.example', 'x-forwarded-host': 'evil2.example' } }, (res) => {
       let data = '';
@@ -77,28 +70,28 @@ test('a forged Host or X-Forwarded-Host never reaches the URLs the provider publ
     }).on('error', reject).end(),
   );
   assert.doesNotMatch(body, /evil/);
-  assert.equal(JSON.parse(body).authorization_endpoint, `${idp.issuer}/auth`);
+  assert.equal(JSON.parse(body).authorization_endpoint, `${server.idp.issuer}/auth`);
 });
 
 test('cookie keys rotate: a cookie signed with the previous key still works, the newest key signs', async () => {
-  const member = await createMember(idp, { password: 'fjordtur-til-lofoten' });
+  const member = await createMember(server.idp, { password: 'fjordtur-til-lofoten' });
   const browser = new Browser();
-  const { page, verifier, state } = await rp.start(browser);
+  const { page, verifier, state } = await server.rp.start(browser);
   const oldSignature = browser.cookies.get('hk_interaction.sig')?.value;
   assert.ok(oldSignature);
 
   // Rotation: a new key is prepended, the old one kept for cookies already out there.
-  idp = await idp.restart({ cookieKeys: ['new-cookie-key-0123456789abcdefghijklmn', 'old-cookie-key-0123456789abcdefghijklmn'] });
+  server.idp = await server.idp.restart({ cookieKeys: ['new-cookie-key-0123456789abcdefghijklmn', 'old-cookie-key-0123456789abcdefghijklmn'] });
   const back = await browser.submit(page, { identifier: member.memberNumber!, password: 'fjordtur-til-lofoten' }, { stopAt: CALLBACK });
   assert.ok(back.location?.startsWith(CALLBACK), 'the interaction begun under the old key completes');
-  await rp.finish(back.location!, verifier, state);
+  await server.rp.finish(back.location!, verifier, state);
   const sessionSignature = browser.cookies.get('hk_session.sig')?.value;
   assert.ok(sessionSignature, 'the session cookie is signed');
 
   // Once the old key is dropped, the cookie it signed is no longer accepted.
   const late = new Browser();
-  const started = await rp.start(late);
-  idp = await idp.restart({ cookieKeys: ['newest-cookie-key-0123456789abcdefghijkl'] });
+  const started = await server.rp.start(late);
+  server.idp = await server.idp.restart({ cookieKeys: ['newest-cookie-key-0123456789abcdefghijkl'] });
   const expired = await late.submit(started.page, { identifier: member.memberNumber!, password: 'fjordtur-til-lofoten' }, { stopAt: CALLBACK });
   assert.equal(expired.location, undefined);
   assert.match(textOf(expired.html), /Innloggingen er utløpt|Skjemaet kunne ikke sendes/);
@@ -106,7 +99,7 @@ test('cookie keys rotate: a cookie signed with the previous key still works, the
 
 test('error pages never show what was typed', async () => {
   const browser = new Browser();
-  const { page } = await rp.start(browser);
+  const { page } = await server.rp.start(browser);
   const action = new URL(/action="([^"]+)"/.exec(page.html)![1]!, page.url).href;
   const refused = await browser.request(action, { form: { csrf: 'forged', identifier: '12345678', password: 'Sentinel-PW-7f3a9' } });
   assert.equal(refused.status, 403);
@@ -114,6 +107,6 @@ test('error pages never show what was typed', async () => {
   const failed = await browser.submit(page, { identifier: '12345678', password: 'Sentinel-PW-7f3a9' });
   assert.doesNotMatch(failed.html, /Sentinel-PW/);
   assert.match(textOf(failed.html), /Feil medlemsnummer/);
-  const rows = JSON.stringify(await idp.db('audit_log').select());
+  const rows = JSON.stringify(await server.idp.db('audit_log').select());
   assert.doesNotMatch(rows, /Sentinel-PW/);
 });

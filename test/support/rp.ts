@@ -2,7 +2,8 @@
 import * as oidc from 'openid-client';
 import { addClient, type ClientInput } from '../../src/clients/clients.ts';
 import { Browser, type Page } from './browser.ts';
-import type { TestIdp } from './idp.ts';
+import { startIdp, type TestIdp } from './idp.ts';
+import { after, before } from 'node:test';
 
 export const CALLBACK = 'https://rp.example/cb';
 
@@ -45,4 +46,18 @@ export async function registerRp(idp: TestIdp, input: Partial<ClientInput> = {})
       return oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state });
     },
   };
+}
+
+/**
+ * A test server and a first-party member app for the enclosing suite: started before its tests and
+ * closed after them. Tests that restart the server assign `server.idp` anew.
+ */
+export function serverWithApp(env: Record<string, string> = {}): { idp: TestIdp; rp: Rp } {
+  const server = {} as { idp: TestIdp; rp: Rp };
+  before(async () => {
+    server.idp = await startIdp(env);
+    server.rp = await registerRp(server.idp);
+  });
+  after(() => server.idp.close());
+  return server;
 }
