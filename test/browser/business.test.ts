@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { t, type TextKey } from '../../interactions/i18n.ts';
 import { inviteBusinessUser } from '../../src/accounts/business-users.ts';
 import { createBusinessUser } from '../support/accounts.ts';
-import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, messageTo, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, textsIn, messageTo, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 
 const PASSWORD = 'blåbærsyltetøy til frokost';
@@ -33,11 +32,9 @@ describe('business portal in Chromium', () => {
     await idp?.close();
   });
 
-  const texts = (lang: Lang) => (key: TextKey, params?: Record<string, string | number>) => t(lang, key, params);
-
   /** E-mail + password on the sign-in page; returns the ID token's claims at the app. */
   async function signIn(lang: Lang, device: Device, email: string, password: string) {
-    const T = texts(lang);
+    const T = textsIn(lang);
     const { context, page } = await openWindow(browser, { lang, device });
     const flow = await startSignIn(page, portal, { scope: SCOPE });
     await page.getByLabel(T('business.login.email')).fill(email);
@@ -50,7 +47,7 @@ describe('business portal in Chromium', () => {
 
   /** On the code request page: sends a code by e-mail or SMS; returns the code that arrived. */
   async function sendCode(page: Page, lang: Lang, channel: 'email' | 'sms', address: string, to: string): Promise<string> {
-    const T = texts(lang);
+    const T = textsIn(lang);
     if (channel === 'email') {
       await page.getByLabel(T('business.code.email'), { exact: true }).fill(address);
       await page.getByRole('button', { name: T('business.code.send_email') }).click();
@@ -64,7 +61,7 @@ describe('business portal in Chromium', () => {
 
   for (const [lang, device, channel] of [['nb', 'desktop', 'email'], ['en', 'phone', 'sms']] as const) {
     test(`${lang}, ${device}: activation by ${channel} code, then sign-in with e-mail and password`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const user = await createBusinessUser(idp);
       const { context, page } = await openWindow(browser, { lang, device });
       const flow = await startSignIn(page, portal, { scope: SCOPE });
@@ -133,7 +130,7 @@ describe('business portal in Chromium', () => {
 
   for (const [lang, device, channel] of [['nb', 'phone', 'sms'], ['en', 'desktop', 'email']] as const) {
     test(`${lang}, ${device}: forgot password, a new one by ${channel} code`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const user = await createBusinessUser(idp, { password: PASSWORD });
       const { context, page } = await openWindow(browser, { lang, device });
       const flow = await startSignIn(page, portal, { scope: SCOPE });
@@ -157,7 +154,7 @@ describe('business portal in Chromium', () => {
 
   for (const lang of ['nb', 'en'] as const) {
     test(`${lang}: "send a new code" waits visibly and is refused early; then the new code works`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const user = await createBusinessUser(idp);
       const { context, page } = await openWindow(browser, { lang, device: 'desktop' });
       await context.clock.install();
@@ -201,7 +198,7 @@ describe('business portal in Chromium', () => {
 
   for (const [lang, device] of [['nb', 'desktop'], ['en', 'phone']] as const) {
     test(`${lang}, ${device}: the invitation link activates the user once; used again it says what to do`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const user = await createBusinessUser(idp);
       await inviteBusinessUser(idp.db, { issuer: idp.issuer, ttlMs: idp.settings.invitationTtl * 1000, createdBy: 'admin:test' }, user.email!);
       const link = /(https?:\/\/\S+)/.exec((await messageTo(idp, user.email!)).text)![1]!;

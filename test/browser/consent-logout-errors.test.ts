@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { t, type TextKey } from '../../interactions/i18n.ts';
+import { t } from '../../interactions/i18n.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
-import { type BrowserApp, checkPage, finishSignIn, type Lang, launchChromium, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, finishSignIn, type Lang, launchChromium, textsIn, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 
 const PASSWORD = 'kaffe og kanelboller på fredag';
@@ -29,10 +29,8 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
     await idp?.close();
   });
 
-  const texts = (lang: Lang) => (key: TextKey, params?: Record<string, string | number>) => t(lang, key, params);
-
   async function memberSignsIn(page: Page, lang: Lang, member: { memberNumber: string | null }) {
-    const T = texts(lang);
+    const T = textsIn(lang);
     await page.getByLabel(T('login.identifier')).fill(member.memberNumber!);
     await page.getByLabel(T('login.password'), { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: T('login.submit') }).click();
@@ -40,7 +38,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
   for (const [lang, device, decision] of [['nb', 'desktop', 'allow'], ['en', 'phone', 'deny']] as const) {
     test(`${lang}, ${device}: an app that is not HK's own asks first; the person chooses "${decision}"`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const member = await createMember(idp, { password: PASSWORD });
       const { context, page } = await openWindow(browser, { lang, device });
       const flow = await startSignIn(page, thirdParty, { scope: 'openid profile email' });
@@ -62,7 +60,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
   for (const [lang, device] of [['nb', 'desktop'], ['en', 'phone']] as const) {
     test(`${lang}, ${device}: logout asks, signs out and says so; a second logout says there is nothing to sign out of`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const member = await createMember(idp, { password: PASSWORD });
       const { context, page } = await openWindow(browser, { lang, device });
       const flow = await startSignIn(page, memberApp);
@@ -95,7 +93,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
   for (const [lang, device] of [['nb', 'desktop'], ['en', 'phone']] as const) {
     test(`${lang}, ${device}: a member signed in, then a business user signs in to the portal in the same browser`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const member = await createMember(idp, { password: PASSWORD });
       const user = await createBusinessUser(idp, { password: PASSWORD });
       const { context, page } = await openWindow(browser, { lang, device });
@@ -129,7 +127,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
   for (const [lang, device] of [['nb', 'phone'], ['en', 'desktop']] as const) {
     test(`${lang}, ${device}: error pages say what happened and what to do, in the person's language`, async () => {
-      const T = texts(lang);
+      const T = textsIn(lang);
       const other: Lang = lang === 'nb' ? 'en' : 'nb';
       const { context, page } = await openWindow(browser, { lang, device });
 

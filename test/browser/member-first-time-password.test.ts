@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { t, type TextKey } from '../../interactions/i18n.ts';
 import { createMember } from '../support/accounts.ts';
-import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, messageTo, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
+import { type BrowserApp, checkPage, type Device, finishSignIn, type Lang, launchChromium, messageTo, openWindow, registerBrowserApp, startSignIn, textsIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 
 const NEW_PASSWORD = 'sommerferie på Senja med kajakk';
@@ -45,7 +45,7 @@ describe('member first-time password in Chromium', () => {
 
   for (const [lang, device, channel] of [['nb', 'desktop', 'sms'], ['en', 'phone', 'email']] as const) {
     test(`${lang}, ${device}, by ${channel}: order → first login → choose username and password → app; then the username signs in`, async () => {
-      const T = (key: TextKey, params?: Record<string, string | number>) => t(lang, key, params);
+      const T = textsIn(lang);
       const member = await createMember(idp);
       const { context, page } = await openWindow(browser, { lang, device });
       const signIn = await startSignIn(page, rp);
@@ -131,7 +131,7 @@ describe('member first-time password in Chromium', () => {
 
   for (const lang of ['nb', 'en'] as const) {
     test(`${lang}: "send again" waits visibly, counting down; then a new first-time password is sent`, async () => {
-      const T = (key: TextKey, params?: Record<string, string | number>) => t(lang, key, params);
+      const T = textsIn(lang);
       const member = await createMember(idp);
       const { context, page } = await openWindow(browser, { lang, device: 'desktop' });
       await context.clock.install();

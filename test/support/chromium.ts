@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as oidc from 'openid-client';
+import { t, type TextKey } from '../../interactions/i18n.ts';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { TestIdp } from './idp.ts';
 import { registerRp, type Rp } from './rp.ts';
@@ -134,3 +135,6 @@ export async function messageTo(idp: TestIdp, to: string): Promise<{ text: strin
   assert.ok(message, `no message to ${to}`);
   return message;
 }
+
+/** The catalogue's words in one language, as the person reads them (fields found by label, buttons by name). */
+export const textsIn = (lang: Lang) => (key: TextKey, params?: Record<string, string | number>) => t(lang, key, params);
