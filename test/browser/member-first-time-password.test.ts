@@ -149,10 +149,17 @@ describe('member first-time password in Chromium', () => {
       await page.locator('form.resend').evaluate((form) => (form as unknown as { submit(): void }).submit());
       await page.getByRole('alert').filter({ hasText: withNumber(T('ftp.resend.too_soon', { seconds: '#' })) }).waitFor();
       await checkPage(page, `ftp-resend-too-soon-${lang}`);
-      await page.getByText(T('ftp.resend.wait', { seconds: 60 })).waitFor();
+      // The page counts down from what the server said is left; a busy machine may have moved both
+      // clocks on by a second or two, so the numbers are read, not assumed.
+      const note = page.locator('#resend-note');
+      const shown = async () => Number(/\d+/.exec((await note.textContent()) ?? '')?.[0]);
+      const left = Number(await note.getAttribute('data-wait'));
+      assert.ok(left > 50 && left <= idp.settings.resendWait, `the page waits the rest of ${idp.settings.resendWait} s (${left})`);
+      assert.ok((await shown()) <= left && (await shown()) > 50, 'the wait is shown');
       await page.clock.runFor(30_000);
-      await page.getByText(T('ftp.resend.wait', { seconds: 30 })).waitFor();
-      await page.clock.runFor(31_000);
+      const later = await shown();
+      assert.ok(later <= left - 30 && later > 0, `counted down (${left} → ${later})`);
+      await page.clock.runFor(left * 1000);
       offset += idp.settings.resendWait * 1000;
       await page.getByText(T('ftp.resend.ready')).waitFor();
       assert.equal(await resend.isEnabled(), true);
