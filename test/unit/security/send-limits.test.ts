@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createDbCounterStore, type CounterStore } from '../../../src/security/counters.ts';
 import { claimSend, type SendLimits } from '../../../src/security/send-limits.ts';
+import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
 
 const limits: SendLimits = { perRecipientQuarter: 3, perRecipientDay: 10, perIpHour: 20, smsPerHour: 5, smsPerDay: 8 };
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 let counters: CounterStore;
+let db: Db;
 let close: () => Promise<void>;
 before(async () => {
   const t = await testDb();
+  db = t.db;
   counters = createDbCounterStore(t.db);
   close = t.close;
 });
@@ -96,4 +99,17 @@ test('IPv6: one /64 is one requester; an IPv4-mapped address is its IPv4 address
   assert.equal((await send('v6-y@example.org', '2001:db8:1:3::1', t)).allowed, true, 'another /64');
   for (let i = 0; i < 20; i++) await send(`v4-${i}@example.org`, '198.51.100.77', t);
   assert.deepEqual(await send('v4-x@example.org', '::ffff:198.51.100.77', t), { allowed: false, reason: 'ip' });
+});
+
+test('hot keys are spread: a crowd of orders does not queue on one counter row', async () => {
+  const t = Date.UTC(2026, 10, 30, 8, 0);
+  const bounds = { ...limits, perIpHour: 1000, smsPerHour: 1000, smsPerDay: 1000 };
+  // 64 orders at once that match nobody, and 64 real SMS to 64 members.
+  await Promise.all(Array.from({ length: 64 }, (_, i) => send(`+4793${String(i).padStart(6, '0')}`, `10.5.${i}.1`, t, 'sms', false, bounds)));
+  await Promise.all(Array.from({ length: 64 }, (_, i) => send(`+4794${String(i).padStart(6, '0')}`, `10.6.${i}.1`, t, 'sms', true, bounds)));
+  for (const [key, windowMs] of [['send:none', 15 * MINUTE], ['sms-none', HOUR], ['sms-budget', HOUR]] as const) {
+    const rows = await db('counter_slices').where({ key }).select('slice', 'shard', 'count');
+    assert.ok(rows.length >= 4, `${key}: spread over ${rows.length} rows`);
+    assert.equal(await counters.peek(key, windowMs, t), 64, `${key}: the rows add up`);
+  }
 });
