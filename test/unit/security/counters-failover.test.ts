@@ -36,7 +36,7 @@ describe('Redis outage: the database stands in', { skip: noBinary }, () => {
     cleanups.push(close);
     const port = await freePort();
     let redis = await startRedis(port);
-    cleanups.push(() => redis.kill('SIGKILL'));
+    cleanups.push(() => void redis.kill('SIGKILL'));
     const logged: string[] = [];
     let backAgain: () => void = () => {};
     const back = new Promise<void>((resolve) => (backAgain = resolve));
