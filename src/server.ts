@@ -77,7 +77,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
 
-  const counters = createCounterStore(db, settings);
+  const counters = createCounterStore(db, settings, log);
   // An operator must hear when the SMS budget is spent: an error line a log alert can match, and an
   // audit event that /metrics counts.
   const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => {

@@ -45,9 +45,14 @@ export const typedKey = (deps: Pick<SignInDeps, 'pepper'>, prefix: string, typed
 
 /**
  * Any guess at a secret (password, first-time password), throttled. Failures are counted per
- * `subject` and per IP. The attempt is claimed (and counted) before the secret is checked, so parallel
- * guesses cannot slip past the limit. The check runs even when throttled, so the answer takes the
- * same time either way; it is told whether the attempt is allowed, and must have no effect when not.
+ * `subject` and per IP, and only once the guess is known to fail, so a crowd of right passwords for
+ * one account never throttles itself. The claim at the start only reads whether the subject or the IP
+ * is locked; the settling write after the check evaluates the lock again, atomically, and a right
+ * secret wins only if nothing is locked by then — so of a crowd of parallel wrong guesses no more
+ * count than one at a time would. The check runs even when throttled, and every outcome makes the
+ * same two writes, so the answer takes the same time either way; `check` is told whether the attempt
+ * is allowed, and must have no effect when not. (Its effects for a right secret happen before the
+ * settling write: a right secret refused there has had them, which only a holder of the secret can cause.)
  */
 export async function throttledAttempt<T>(
   deps: SignInDeps,
@@ -57,15 +62,17 @@ export async function throttledAttempt<T>(
 ): Promise<{ result?: T; throttled: boolean }> {
   const now = deps.now();
   const ipKey = `signin-ip:${limitKey(ip)}`;
-  const ipBlocked = (await deps.counters.peek(ipKey, HOUR, now)) >= deps.ipFailuresPerHour;
-  const claim = ipBlocked ? { allowed: false } : await deps.counters.claimAttempt(subject, now, deps.lock);
-  const result = await check(claim.allowed);
-  if (claim.allowed && result !== undefined) {
-    await deps.counters.clearFailures(subject);
-    return { result, throttled: false };
-  }
-  await deps.counters.increment(ipKey, HOUR, now);
-  return { throttled: !claim.allowed };
+  const [ipFailures, claim] = await Promise.all([deps.counters.peek(ipKey, HOUR, now), deps.counters.claimAttempt(subject, now, deps.lock)]);
+  const allowed = claim.allowed && ipFailures < deps.ipFailuresPerHour;
+  const result = await check(allowed);
+  const right = allowed && result !== undefined;
+  // The IP's count grows by 0 on a right secret: the same statements whatever the outcome (timing).
+  const [settled, ipTotal] = await Promise.all([
+    deps.counters.settleAttempt(subject, now, deps.lock, right),
+    deps.counters.increment(ipKey, HOUR, now, right ? 0 : 1),
+  ]);
+  if (right && settled.won && ipTotal < deps.ipFailuresPerHour) return { result, throttled: false };
+  return { throttled: !allowed || right };
 }
 
 /**

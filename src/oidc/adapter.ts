@@ -5,6 +5,7 @@
 // usable token. (A session's payload keeps its id, which the provider needs when it finds a session
 // by uid; the session cookie is signed with COOKIE_KEYS, which are not in the database.)
 import { createHash } from 'node:crypto';
+import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 
@@ -75,8 +76,19 @@ export class KnexAdapter {
     return this.findBy('user_code', userCode);
   }
 
+  /**
+   * Marks a code or rotated refresh token used, once. The library checks `consumed` on its read, but
+   * parallel requests all read it unset; so the conditional UPDATE is the claim and its row count
+   * says whether this request won. The loser gets what a sequential reuse gets (the library's
+   * `consumeGrantSource` / refresh token grant): the whole grant revoked and invalid_grant.
+   */
   async consume(id: string): Promise<void> {
-    await this.db('oidc_store').where({ model: this.model, id: storedId(id) }).update({ consumed_at: this.now() });
+    const key = { model: this.model, id: storedId(id) };
+    const won = await this.db('oidc_store').where(key).whereNull('consumed_at').update({ consumed_at: this.now() });
+    if (won === 1) return;
+    const row = await this.db('oidc_store').where(key).first('grant_id');
+    if (row?.grant_id) await revokeGrant(this.db, row.grant_id);
+    throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
   }
 
   async destroy(id: string): Promise<void> {
@@ -97,6 +109,20 @@ export class KnexAdapter {
     const payload = JSON.parse(row.payload) as Payload;
     return row.consumed_at === null ? payload : { ...payload, consumed: Number(row.consumed_at) };
   }
+}
+
+/**
+ * Revokes a grant as the library's own revoke does after a reuse: every token and code of it, and
+ * the grant itself (one table, so one DELETE finds them all; sessions and sign-ins in progress stay), then the `grant.revoked` event for
+ * whoever listens. Tokens the race's winner saves after this are useless: the grant they need is gone.
+ */
+async function revokeGrant(db: Db, grantId: string): Promise<void> {
+  await db('oidc_store')
+    .where((q) => q.where({ grant_id: grantId }).whereNotIn('model', ['Session', 'Interaction']))
+    .orWhere({ model: 'Grant', id: storedId(grantId) })
+    .delete();
+  const ctx = Provider.ctx;
+  ctx?.oidc?.provider.emit('grant.revoked', ctx, grantId);
 }
 
 /** Clients are registered by admins in our own table; the provider only ever reads them. */

@@ -40,8 +40,13 @@ const recipientKey = (channel: Channel, recipient: string) => `${channel}:${crea
  * Claims one send. Every request counts against its requester (so a flood from one place stays
  * refused); only a send that would really go out counts against its recipient and the SMS budget, so
  * requests that match nobody can neither block a member's way back in nor spend the budget. A request
- * that would send nothing does the same counting on a key no limit reads, so timing does not tell.
- * `alert` is told when the SMS budget is spent.
+ * that would send nothing does the same counting on keys no limit reads, so timing does not tell.
+ *
+ * Windows slide (see counters.ts): nobody gets more than the limit in any 15 minutes, hour or day,
+ * whatever the clock says. Each limit is claimed by adding first and reading the total after (so of
+ * a crowd, at most the limit see a total within it); a refused send gives back what it added to
+ * its recipient and the budget, so only sends that go out are counted there. `alert` is told once an
+ * hour (across instances) when the SMS budget refuses a send.
  */
 export async function claimSend(
   counters: CounterStore,
@@ -54,21 +59,32 @@ export async function claimSend(
   if ((await counters.increment(`send-ip:${requester}`, HOUR, now)) > limits.perIpHour) return { allowed: false, reason: 'ip' };
 
   const target = matched ? recipientKey(channel, request.recipient) : 'none';
-  const [quarter, day] = await Promise.all([counters.increment(`send:${target}`, 15 * MINUTE, now), counters.increment(`send-day:${target}`, DAY, now)]);
-  if (matched && (quarter > limits.perRecipientQuarter || day > limits.perRecipientDay)) return { allowed: false, reason: 'recipient' };
+  const claimed: [key: string, windowMs: number][] = [
+    [`send:${target}`, 15 * MINUTE],
+    [`send-day:${target}`, DAY],
+  ];
+  const claim = (windows: typeof claimed) => Promise.all(windows.map(([key, windowMs]) => counters.increment(key, windowMs, now)));
+  const [quarter, day] = await claim(claimed);
+  let refusal: SendRefusal | undefined = matched && (quarter! > limits.perRecipientQuarter || day! > limits.perRecipientDay) ? 'recipient' : undefined;
 
-  if (channel === 'sms') {
+  if (!refusal && channel === 'sms') {
     const budget = matched ? 'sms-budget' : 'sms-none';
-    const [hour, total] = await Promise.all([counters.increment(budget, HOUR, now), counters.increment(`${budget}-day`, DAY, now)]);
-    if (matched && (hour > limits.smsPerHour || total > limits.smsPerDay)) {
-      // Once per window crossing is enough for an operator; later refusals stay quiet.
-      if (hour === limits.smsPerHour + 1 || total === limits.smsPerDay + 1) {
-        alert(`SMS budget spent (${hour} this hour, ${total} today; limits ${limits.smsPerHour}/h, ${limits.smsPerDay}/day): SMS stopped`);
+    const spending: typeof claimed = [
+      [budget, HOUR],
+      [`${budget}-day`, DAY],
+    ];
+    claimed.push(...spending);
+    const [hour, total] = await claim(spending);
+    if (matched && (hour! > limits.smsPerHour || total! > limits.smsPerDay)) {
+      refusal = 'sms_budget';
+      if (await counters.once(`alert:sms-budget@${Math.floor(now / HOUR)}`, now, HOUR)) {
+        alert(`SMS budget spent (${hour! - 1} in the last hour, ${total! - 1} in the last day; limits ${limits.smsPerHour}/h, ${limits.smsPerDay}/day): SMS stopped`);
       }
-      return { allowed: false, reason: 'sms_budget' };
     }
   }
-  return { allowed: true };
+  if (!refusal) return { allowed: true };
+  await Promise.all(claimed.map(([key, windowMs]) => counters.increment(key, windowMs, now, -1)));
+  return { allowed: false, reason: refusal };
 }
 
 export type SendGuard = (request: SendRequest) => Promise<{ allowed: true } | { allowed: false; reason: SendRefusal }>;

@@ -4,10 +4,23 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser, textOf, type Page } from '../support/browser.ts';
-import { startIdp, type TestIdp } from '../support/idp.ts';
+import { freePort, startIdp, type TestIdp } from '../support/idp.ts';
+import { REDIS_URL, redisSkip } from '../support/redis.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
+const noRedis = await redisSkip();
+
+/** `n` browsers that each opened the sign-in page, then all post the same identifier and password at once. */
+async function crowd(rp: Rp, n: number, identifier: string, password: string): Promise<Page[]> {
+  const started = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const browser = new Browser();
+      return { browser, page: (await rp.start(browser)).page };
+    }),
+  );
+  return Promise.all(started.map(({ browser, page }) => browser.submit(page, { identifier, password }, { stopAt: CALLBACK })));
+}
 
 describe('sign-in throttling', () => {
   let idp: TestIdp;
@@ -133,15 +146,35 @@ describe('per-IP limit (spraying) and trusted proxy hops', () => {
 });
 
 for (const store of ['database', 'redis'] as const) {
-  describe(`two instances share the counters (${store})`, () => {
+  describe(`crowds and two instances share the counters (${store})`, { skip: store === 'redis' && noRedis }, () => {
     let first: TestIdp;
     let rp: Rp;
     before(async () => {
-      const redis: Record<string, string> = store === 'redis' ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `hk-idp-test:${randomUUID()}:` } : {};
+      const redis: Record<string, string> = store === 'redis' ? { REDIS_URL, REDIS_PREFIX: `hk-idp-test:${randomUUID()}:` } : {};
       first = await startIdp(redis);
       rp = await registerRp(first);
     });
     after(() => first.close());
+
+    test('a crowd of 32 right sign-ins of one account: all signed in, none throttled, no error', async () => {
+      const member = await createMember(first, { password: PASSWORD });
+      // Four earlier failures: the next attempt is still free, and the crowd has a count to clear.
+      for (let i = 0; i < 4; i++) assert.equal((await crowd(rp, 1, member.memberNumber!, 'wrong-password-x'))[0]!.status, 400);
+      const pages = await crowd(rp, 32, member.memberNumber!, PASSWORD);
+      assert.deepEqual(pages.filter((page) => !page.location?.startsWith(CALLBACK)).map((page) => page.status), [], 'every one reaches the app');
+      assert.equal((await first.db('audit_log').where({ account_id: member.id, event: 'sign_in.throttled' })).length, 0);
+      assert.equal(await first.counters.failures(`signin:${member.id}`), 0, 'the earlier failures are cleared, nothing new counted');
+    });
+
+    test('a crowd of 32 wrong passwords for one account: all refused and all counted', async () => {
+      const member = await createMember(first, { password: PASSWORD });
+      const pages = await crowd(rp, 32, member.memberNumber!, 'wrong-password-x');
+      assert.deepEqual([...new Set(pages.map((page) => page.status))], [400]);
+      assert.equal(await first.counters.failures(`signin:${member.id}`), 32);
+      const refused = await first.db('audit_log').where({ account_id: member.id }).whereIn('event', ['sign_in.failed', 'sign_in.throttled']);
+      assert.equal(refused.length, 32);
+      assert.equal((await crowd(rp, 1, member.memberNumber!, PASSWORD))[0]!.location, undefined, 'and the account waits');
+    });
 
     test('failures on one instance lock the account on the other', async () => {
       const second = await first.another();
@@ -161,3 +194,26 @@ for (const store of ['database', 'redis'] as const) {
     });
   });
 }
+
+describe('Redis down: sign-ins go on with the counters in the database', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  const logged: string[] = [];
+  before(async () => {
+    // Nothing listens on a port just freed: every Redis connection is refused.
+    idp = await startIdp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, { log: (message) => logged.push(message) });
+    rp = await registerRp(idp);
+  });
+  after(() => idp.close());
+
+  test('right and wrong passwords are answered (never a 500), throttling holds, one log line, degraded() says so', async () => {
+    const member = await createMember(idp, { password: PASSWORD });
+    assert.ok((await crowd(rp, 1, member.memberNumber!, PASSWORD))[0]!.location?.startsWith(CALLBACK), 'a right password signs in');
+    const wrong = await crowd(rp, 5, member.memberNumber!, 'wrong-password-x');
+    assert.deepEqual([...new Set(wrong.map((page) => page.status))], [400]);
+    assert.equal((await crowd(rp, 1, member.memberNumber!, PASSWORD))[0]!.location, undefined, 'after 5 failures the account waits');
+    assert.equal(idp.counters.degraded(), true);
+    assert.equal(await idp.db('counters').where({ key: `signin:${member.id}` }).first('count').then((row) => Number(row.count)), 6, 'counted in the database');
+    assert.equal(logged.filter((line) => /Redis is not answering/.test(line)).length, 1, 'one line per outage, not one per sign-in');
+  });
+});

@@ -51,6 +51,19 @@ test('consume marks the row consumed without deleting it', async () => {
   assert.ok(found.consumed, 'consumed is truthy');
 });
 
+test('parallel consumes: one wins, the others get invalid_grant and the grant is revoked', async () => {
+  await adapter('Grant').upsert('g-race', { accountId: 'acc-R' }, 60);
+  await adapter('AuthorizationCode').upsert('c-race', { grantId: 'g-race' }, 60);
+  await adapter('AccessToken').upsert('t-race', { grantId: 'g-race' }, 60);
+  await adapter('Session').upsert('s-race', { accountId: 'acc-R', grantId: 'g-race' }, 60);
+  const results = await Promise.allSettled(Array.from({ length: 8 }, () => adapter('AuthorizationCode').consume('c-race')));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one consume wins');
+  for (const r of results.filter((r) => r.status === 'rejected')) assert.equal((r as PromiseRejectedResult).reason.error, 'invalid_grant');
+  assert.equal(await adapter('Grant').find('g-race'), undefined, 'the grant is revoked');
+  assert.equal(await adapter('AccessToken').find('t-race'), undefined, 'its tokens too');
+  assert.ok(await adapter('Session').find('s-race'), 'the session is not a token of the grant');
+});
+
 test('destroy deletes; revokeByGrantId deletes every row of that grant in that model', async () => {
   const tokens = adapter('AccessToken');
   await tokens.upsert('t1', { grantId: 'g9' }, 60);

@@ -1,0 +1,114 @@
+// An authorization code is redeemed once and a rotated refresh token is used once, also when the
+// same value arrives many times at once (a client retrying, an attacker racing it): exactly one
+// request wins, the others get invalid_grant, and the grant is revoked as for a sequential reuse,
+// so no token of it works afterwards. Raw HTTP to the token endpoint, so nothing serialises the race.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { createMember } from '../support/accounts.ts';
+import { Browser } from '../support/browser.ts';
+import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+
+const PASSWORD = 'fjordtur-til-lofoten';
+const RACERS = 8;
+
+type TokenAnswer = { status: number; body: Record<string, string> };
+
+/** One token request straight to an instance's token endpoint. */
+async function tokenRequest(base: string, rp: Rp, form: Record<string, string>): Promise<TokenAnswer> {
+  const response = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.secret!)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+/** Signs a member in through the pages and returns the code and its PKCE verifier, not yet redeemed. */
+async function freshCode(idp: TestIdp, rp: Rp): Promise<{ code: string; verifier: string }> {
+  const member = await createMember(idp, { password: PASSWORD });
+  const browser = new Browser();
+  const { page, verifier } = await rp.start(browser);
+  const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+  const code = new URL(callback.location!).searchParams.get('code')!;
+  assert.ok(code, 'the sign-in returned a code');
+  return { code, verifier };
+}
+
+const redeem = (base: string, rp: Rp, code: { code: string; verifier: string }) =>
+  tokenRequest(base, rp, { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, redirect_uri: CALLBACK });
+
+const refresh = (base: string, rp: Rp, refreshToken: string) => tokenRequest(base, rp, { grant_type: 'refresh_token', refresh_token: refreshToken });
+
+async function userinfoStatus(base: string, accessToken: string): Promise<number> {
+  const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Exactly one winner, every other answer invalid_grant, and afterwards no token of the grant works. */
+async function assertOneWinnerAndGrantRevoked(idp: TestIdp, rp: Rp, answers: TokenAnswer[], label: string) {
+  const winners = answers.filter((a) => a.status === 200);
+  const losers = answers.filter((a) => a.status !== 200);
+  assert.equal(winners.length, 1, `${label}: exactly one of ${answers.length} parallel requests gets tokens (got ${winners.length})`);
+  for (const loser of losers) assert.deepEqual([loser.status, loser.body.error], [400, 'invalid_grant'], `${label}: the others get invalid_grant`);
+  const won = winners[0]!.body;
+  assert.equal(await userinfoStatus(idp.base, won.access_token!), 401, `${label}: the winner's access token is dead after the race`);
+  const again = await refresh(idp.base, rp, won.refresh_token!);
+  assert.deepEqual([again.status, again.body.error], [400, 'invalid_grant'], `${label}: the winner's refresh token is dead after the race`);
+}
+
+function suite(title: string, twoInstances: boolean) {
+  describe(title, () => {
+    let idp: TestIdp;
+    let other: TestIdp;
+    let rp: Rp;
+    before(async () => {
+      idp = await startIdp();
+      other = twoInstances ? await idp.another() : idp;
+      rp = await registerRp(idp);
+    });
+    after(() => idp.close());
+    // Alternate instances, so with two of them the racers really are on different processes' pools.
+    const base = (i: number) => (i % 2 ? other : idp).base;
+
+    test('a sequential second redemption is refused and revokes the grant (the library behaviour we match)', async () => {
+      const code = await freshCode(idp, rp);
+      const first = await redeem(idp.base, rp, code);
+      assert.equal(first.status, 200);
+      const second = await redeem(other.base, rp, code);
+      assert.deepEqual([second.status, second.body.error], [400, 'invalid_grant']);
+      assert.equal(await userinfoStatus(idp.base, first.body.access_token!), 401);
+    });
+
+    test(`${RACERS} parallel redemptions of one code: one wins, the grant is revoked`, async () => {
+      const code = await freshCode(idp, rp);
+      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => redeem(base(i), rp, code)));
+      await assertOneWinnerAndGrantRevoked(idp, rp, answers, 'code');
+    });
+
+    test(`${RACERS} parallel uses of one refresh token: one wins, the grant is revoked`, async () => {
+      const tokens = await redeem(idp.base, rp, await freshCode(idp, rp));
+      assert.equal(tokens.status, 200);
+      assert.equal(await userinfoStatus(idp.base, tokens.body.access_token!), 200, 'the access token works before the race');
+      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refresh(base(i), rp, tokens.body.refresh_token!)));
+      await assertOneWinnerAndGrantRevoked(idp, rp, answers, 'refresh token');
+      assert.equal(await userinfoStatus(idp.base, tokens.body.access_token!), 401, 'the first access token of the grant is dead too');
+    });
+
+    test('an unraced refresh still rotates (the fix does not refuse the honest client)', async () => {
+      const tokens = await redeem(idp.base, rp, await freshCode(idp, rp));
+      const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.body.refresh_token!);
+      assert.notEqual(refreshed.refresh_token, tokens.body.refresh_token);
+      assert.equal(await userinfoStatus(other.base, refreshed.access_token), 200);
+    });
+  });
+}
+
+suite('single use under a crowd (one instance)', false);
+// Two processes' worth of connection pools on one PostgreSQL: the row lock, not a process, decides.
+describe('two instances on one PostgreSQL', { skip: usingPostgres() ? false : 'TEST_DATABASE_URL is not set' }, () => suite('single use under a crowd (two instances)', true));
