@@ -1,14 +1,53 @@
 // Logout pages for oidc-provider's RP-initiated logout: a confirmation (so no other site can sign a
-// person out with a bare link) and a "you are signed out" page.
+// person out with a bare link) and a "you are signed out" page. A first-party app that proves whose
+// session it ends (a valid id_token_hint for this very session) is not asked about again: the
+// session ends at once and the browser goes back to the app.
 import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { cookieOptions } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
 import type { Language } from '../../src/accounts/accounts.ts';
+import { endSession } from '../../src/oidc/backchannel.ts';
+import type { Db } from '../../src/storage/db.ts';
 import { switchUrlFor } from '../errors/index.ts';
 import { html, trusted, type Html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
 import { homeLink, page, sendPage } from '../layout.ts';
 
-export function logoutPages(settings: Settings) {
+/** The session this logout request may end without asking, or undefined when a person must confirm. */
+function endsWithoutAsking(ctx: KoaContextWithOIDC): { uid: string } | undefined {
+  const { session, client, entities } = ctx.oidc;
+  // The provider has validated the hint's signature and audience (this client) before we get here.
+  const hint = entities.IdTokenHint?.payload as { sub?: unknown; sid?: unknown } | undefined;
+  if (!session?.accountId || !client || !hint || !(client as unknown as { first_party?: boolean }).first_party) return undefined;
+  // An old ID token (another account, an earlier session) proves nothing about this one.
+  if (hint.sub !== session.accountId) return undefined;
+  if (hint.sid !== undefined && hint.sid !== session.sidFor(client.clientId)) return undefined;
+  return { uid: session.uid };
+}
+
+export function logoutPages(settings: Settings, deps: { db: Db; now: () => number }) {
+  const https = settings.issuer.startsWith('https:');
+
+  /** What the provider's confirmation does on "Logg ut", without the question. */
+  async function endNow(ctx: KoaContextWithOIDC, uid: string) {
+    const { provider } = ctx.oidc;
+    const session = ctx.oidc.session!;
+    const state = session.state as { postLogoutRedirectUri?: string; state?: string } | undefined;
+    await endSession(deps.db, uid, { reason: 'logout', keepOffline: true }, deps.now());
+    // Already deleted; this tells the provider not to save it again at the end of the request.
+    await session.destroy();
+    ctx.cookies.set(provider.cookieName('session'), null, cookieOptions(https));
+    let target = ctx.oidc.urlFor('end_session_success');
+    if (state?.postLogoutRedirectUri) {
+      const url = new URL(state.postLogoutRedirectUri);
+      if (state.state != null) url.searchParams.set('state', state.state);
+      target = url.href;
+    }
+    ctx.status = 303;
+    ctx.redirect(target);
+  }
+
   // Both pages answer the provider's own routes; the language switch repeats the same request.
   const show = (ctx: Context, title: TextKey, body: (lang: Language) => Html) => {
     const lang = pickLanguage(ctx);
@@ -21,6 +60,8 @@ export function logoutPages(settings: Settings) {
   return {
     /** `form` is the provider's own hidden form (with its anti-CSRF xsrf field); our buttons submit it. */
     async logoutSource(ctx: Context, form: string) {
+      const known = endsWithoutAsking(ctx as KoaContextWithOIDC);
+      if (known) return endNow(ctx as KoaContextWithOIDC, known.uid);
       show(
         ctx,
         'logout.title',

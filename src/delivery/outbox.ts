@@ -47,7 +47,7 @@ export async function enqueue(db: Db, message: QueuedMessage, now: number): Prom
 }
 
 /** Due: pending and its time has come (or its secret expired, to be closed), or 'sending' with a lapsed lease. */
-function due(query: Knex.QueryBuilder, now: number): Knex.QueryBuilder {
+export function due(query: Knex.QueryBuilder, now: number): Knex.QueryBuilder {
   return query.where((q) =>
     q
       .where((p) => p.where('status', 'pending').andWhere((t) => t.where('next_attempt_at', '<=', now).orWhere('expires_at', '<=', now)))

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import { findClientMetadata } from '../clients/clients.ts';
+import { parseSession, queueLogouts } from './backchannel-queue.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -122,17 +123,23 @@ class ClientAdapter {
   }
 }
 
-/** Deletes expired rows; runs periodically in every instance (the delete is idempotent). */
+/**
+ * Deletes expired rows; runs periodically in every instance (the delete is idempotent). Sessions are
+ * left to endExpiredSessions (backchannel-queue.ts), which tells their apps as it deletes them.
+ */
 export async function purgeExpired(db: Db, now: number): Promise<number> {
-  return db('oidc_store').where('expires_at', '<', now).delete();
+  return db('oidc_store').where('expires_at', '<', now).whereNot({ model: 'Session' }).delete();
 }
 
 /**
  * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
  * started in one of those sessions is detached from it (as the provider itself does when a session
- * is replaced), so it can still finish — with a new session.
+ * is replaced), so it can still finish — with a new session. Every app of those sessions that listens
+ * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
-export async function endEverythingOf(db: Db, accountId: string): Promise<number> {
+export async function endEverythingOf(db: Db, accountId: string, now: number = Date.now()): Promise<number> {
+  const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).pluck('payload');
+  await queueLogouts(db, sessions.map(parseSession), 'account', now);
   const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
   for (const row of interactions) {
     const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;

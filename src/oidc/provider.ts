@@ -7,6 +7,7 @@ import { accountClaims, canSignIn, findAccountById, type AccountKind } from '../
 import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { outgoingFetch } from './backchannel.ts';
 import type { SigningKey } from './keys.ts';
 
 /** The pages the provider itself renders (errors, logout); they come from interactions/. */
@@ -39,6 +40,7 @@ export function createProvider(
     adapter: createAdapterFactory(db, deps.now) as never,
     jwks: { keys: deps.keys as never },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy() },
+    fetch: outgoingFetch(settings.backchannelAllowLoopback),
     extraClientMetadata: {
       properties: ['login', 'first_party'],
       validator(_ctx, key, value) {
