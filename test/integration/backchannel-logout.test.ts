@@ -441,3 +441,20 @@ describe('back-channel logout when a session runs out (at purge time)', () => {
     assert.equal(tokens.find((t) => t.path === '/voting')!.payload.sid, voting.claims.sid);
   });
 });
+
+describe('back-channel logout with the SSRF guard on (BACKCHANNEL_ALLOW_LOOPBACK=false, as in production)', () => {
+  const s = serverWithApps({ BACKCHANNEL_ALLOW_LOOPBACK: 'false' });
+
+  test('a loopback endpoint is refused once, audited, and never reached', async () => {
+    const member = await createMember(s.idp, { password: PASSWORD });
+    const { browser } = await signIn(s.voting, member.memberNumber!, PASSWORD);
+    const ask = await browser.go(`${s.idp.issuer}/session/end?client_id=${s.voting.clientId}`);
+    await browser.submit(ask, { logout: 'yes' });
+    const posts = s.endpoints.posts;
+    await s.idp.backchannel.deliverDue();
+    assert.equal(s.endpoints.posts, posts, 'no request reached the app');
+    assert.deepEqual((await notifications(s.idp, member.id)).map((n) => n.status), ['failed']);
+    const [failed] = await latestAudit(s.idp.db, 1, { accountId: member.id, event: 'backchannel_logout.failed' });
+    assert.match(String(failed!.detail.error), /special-use IP address/);
+  });
+});
