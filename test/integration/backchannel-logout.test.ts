@@ -188,6 +188,9 @@ describe('back-channel logout: every way a session ends', () => {
     assert.match(textOf(ask.html), /Vil du logge ut\?/);
     const done = await browser.submit(ask, { logout: 'yes' });
     assert.match(textOf(done.html), /Du er logget ut/);
+    const [ended] = await latestAudit(s.idp.db, 1, { accountId: member.id, event: 'session.ended' });
+    assert.deepEqual(ended!.detail, { reason: 'logout', everywhere: true });
+    assert.equal(ended!.clientId, s.quiet.clientId);
     await assertBothAppsTold(member, voting, 'logout');
   });
 
