@@ -138,12 +138,19 @@ export async function purgeExpired(db: Db, now: number): Promise<number> {
  * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
 export async function endEverythingOf(db: Db, accountId: string, now: number = Date.now()): Promise<number> {
-  const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).pluck('payload');
-  await queueLogouts(db, sessions.map(parseSession), 'account', now);
+  // The session end and its notifications commit together.
+  if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now));
+  // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.
+  const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).select('id', 'payload');
+  const ended = [];
+  for (const session of sessions) {
+    if (await db('oidc_store').where({ model: 'Session', id: session.id }).delete()) ended.push(parseSession(session.payload));
+  }
+  await queueLogouts(db, ended, 'account', now);
   const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
   for (const row of interactions) {
     const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;
     await db('oidc_store').where({ model: 'Interaction', id: row.id }).update({ payload: JSON.stringify(payload), account_id: null });
   }
-  return db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete();
+  return ended.length + (await db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete());
 }

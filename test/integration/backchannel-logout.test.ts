@@ -220,6 +220,19 @@ describe('back-channel logout: every way a session ends', () => {
     await assertBothAppsTold(member, voting, 'logout');
   });
 
+  test('a first-party app’s logout from a browser already signed out goes straight back', async () => {
+    const member = await createMember(s.idp, { password: PASSWORD });
+    const { tokens } = await signIn(s.voting, member.memberNumber!, PASSWORD);
+    const elsewhere = new Browser();
+    const answer = await elsewhere.request(oidc.buildEndSessionUrl(s.voting.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example/bye', state: 'x1' }));
+    assert.equal(answer.status, 303);
+    assert.equal(answer.location, 'https://rp.example/bye?state=x1');
+    // Without a hint the page says so and offers to go on (nothing to confirm, nothing ended).
+    const bare = await elsewhere.request(`${s.idp.issuer}/session/end?client_id=${s.voting.clientId}`);
+    assert.equal(bare.status, 200);
+    assert.match(textOf(bare.html), /Du er allerede logget ut/);
+  });
+
   test('id_token_hint of another session, or from a third-party app, still asks', async () => {
     const member = await createMember(s.idp, { password: PASSWORD });
     const old = await signIn(s.voting, member.memberNumber!, PASSWORD);
