@@ -2,13 +2,12 @@
 // backchannelLogout: iss, aud, iat, jti, sub, events, sid when the app requires it, no nonce) and
 // POSTs it; but on its own it does so inside the logout request, once, with no retry. So the
 // provider's call is turned into a queued notification (backchannel-queue.ts), and this worker makes
-// the provider's call later: claimed by one instance, retried with the outbox's back-off on network
-// errors and 5xx, every attempt audited.
-import { randomUUID } from 'node:crypto';
+// the provider's call later through the outbox's queue loop (claimed by one instance, retried with
+// its back-off on network errors and 5xx), every attempt audited.
 import type Provider from 'oidc-provider';
 import { audit } from '../audit/audit.ts';
 import { isLoopbackHost } from '../clients/clients.ts';
-import { due, retryDelay } from '../delivery/outbox.ts';
+import { queueWorker, type Claimed, type OutboxWorker } from '../delivery/outbox.ts';
 import type { Db } from '../storage/db.ts';
 import { storedId } from './adapter.ts';
 import { parseSession, queueLogout, queueLogouts, type EndReason } from './backchannel-queue.ts';
@@ -68,12 +67,8 @@ function classify(error: unknown): Outcome {
   return { failure: 'temporary', reason };
 }
 
-export type BackchannelWorker = {
-  /** Delivers every notification that is due now; resolves when done (tests call it instead of waiting). */
-  deliverDue(): Promise<number>;
-  start(intervalMs: number): void;
-  stop(): Promise<void>;
-};
+/** deliverDue() delivers every notification due now (tests call it instead of waiting); start/stop the timer. */
+export type BackchannelWorker = OutboxWorker;
 
 export function createBackchannelWorker(deps: {
   db: Db;
@@ -83,29 +78,12 @@ export function createBackchannelWorker(deps: {
   log: (message: string, error?: unknown) => void;
 }): BackchannelWorker {
   const { db, provider, deliver, now, log } = deps;
-  const instance = randomUUID();
-  const BATCH = 10;
-  let running: Promise<number> = Promise.resolve(0);
-  let timer: NodeJS.Timeout | undefined;
 
-  /** Tries one: true when delivered by this call, false when tried or closed, undefined when another instance had it. */
-  async function deliverOne(id: number): Promise<boolean | undefined> {
-    const claimedAt = now();
-    // The conditional update is the claim: of several instances, exactly one changes the row.
-    const claimed = await due(db('backchannel_logouts').where({ id }), claimedAt).update({
-      status: 'sending',
-      claimed_by: instance,
-      claimed_at: claimedAt,
-      attempts: db.raw('?? + 1', ['attempts']),
-    });
-    if (!claimed) return undefined;
-    const row = await db('backchannel_logouts').where({ id }).first();
-    const attempt = Number(row.attempts);
+  /** Tries one claimed notification: true when delivered by this call, false when tried or closed. */
+  async function deliverOne(claim: Claimed): Promise<boolean> {
+    const { id, row, attempt, finish } = claim;
     const record = (event: string, detail: Record<string, unknown> = {}) =>
       audit(db, { event, accountId: row.account_id, clientId: row.client_id, actor: 'backchannel', detail: { notificationId: id, reason: row.reason, ...detail } }, now());
-    // Only the holder of the claim may write a final state.
-    const finish = (status: string, fields: Record<string, unknown> = {}) =>
-      db('backchannel_logouts').where({ id, status: 'sending', claimed_by: instance }).update({ status, ...fields });
 
     if (Number(row.expires_at) <= now()) {
       if (await finish('expired', { attempts: attempt - 1 })) await record('backchannel_logout.expired', { attempts: attempt - 1 });
@@ -125,17 +103,12 @@ export function createBackchannelWorker(deps: {
     }
 
     if (!outcome) {
-      const done = await finish('sent', { sent_at: now(), last_error: null });
-      if (done) await record('backchannel_logout.sent', { attempts: attempt });
+      if (await finish('sent', { sent_at: now(), last_error: null })) await record('backchannel_logout.sent', { attempts: attempt });
       return true;
     }
     log(`backchannel logout ${id} to ${row.client_id}, attempt ${attempt}: ${outcome.failure} failure: ${outcome.reason}`);
     if (outcome.failure === 'temporary') {
-      // The outbox's back-off, never past the window.
-      const next = Math.min(now() + retryDelay(attempt), Number(row.expires_at));
-      await db('backchannel_logouts')
-        .where({ id, status: 'sending', claimed_by: instance })
-        .update({ status: 'pending', next_attempt_at: next, last_error: outcome.reason, claimed_by: null, claimed_at: null });
+      const next = await claim.retryLater(outcome.reason);
       await record('backchannel_logout.attempt', { attempt, outcome: 'temporary', error: outcome.reason, retryAt: next });
       return false;
     }
@@ -143,35 +116,7 @@ export function createBackchannelWorker(deps: {
     return false;
   }
 
-  async function run(): Promise<number> {
-    let delivered = 0;
-    for (;;) {
-      const ids = await due(db('backchannel_logouts'), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
-      if (!ids.length) return delivered;
-      const results = await Promise.all(ids.map((id) => deliverOne(Number(id))));
-      delivered += results.filter((r) => r === true).length;
-      // Every one taken by other instances meanwhile: leave the rest to them until the next tick.
-      if (results.every((r) => r === undefined)) return delivered;
-    }
-  }
-
-  // One run at a time per instance; a caller waits for the current run and then runs again.
-  const deliverDue = () => {
-    running = running.catch(() => 0).then(run);
-    return running;
-  };
-
-  return {
-    deliverDue,
-    start(intervalMs) {
-      timer = setInterval(() => deliverDue().catch((error) => log('backchannel logout run failed', error)), intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      await running.catch(() => 0);
-    },
-  };
+  return queueWorker({ db, table: 'backchannel_logouts', now, log, attempt: deliverOne });
 }
 
 export type SessionSummary = { uid: string; accountId: string; signedInAt: number | null; expiresAt: number | null; clients: string[] };
