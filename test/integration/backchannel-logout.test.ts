@@ -343,9 +343,35 @@ describe('back-channel logout: every way a session ends', () => {
     assert.match(String(failed!.detail.error), /400/);
   });
 
+  test('an app removed meanwhile is not called; an app down for more than 24 hours is given up on, audited', async () => {
+    const gone = await registerRp(s.idp, { name: 'Nedlagt', backchannelLogoutUri: s.endpoints.uri('/gone') });
+    const member = await createMember(s.idp, { password: PASSWORD });
+    const { browser } = await signIn(gone, member.memberNumber!, PASSWORD);
+    await signIn(s.voting, member.memberNumber!, PASSWORD, browser);
+    await s.endpoints.down();
+    try {
+      const ask = await browser.go(`${s.idp.issuer}/session/end?client_id=${s.voting.clientId}`);
+      await browser.submit(ask, { logout: 'yes' });
+      await runCli(['clients', 'remove', gone.clientId], { db: s.idp.db, settings: s.idp.settings, out: () => {}, err: () => {} });
+      await s.idp.backchannel.deliverDue();
+      const byApp = Object.fromEntries((await notifications(s.idp, member.id)).map((n) => [n.client_id, n.status]));
+      assert.deepEqual(byApp, { [gone.clientId]: 'failed', [s.voting.clientId]: 'pending' });
+      s.offset += 24 * 3600_000;
+      await s.idp.backchannel.deliverDue();
+    } finally {
+      await s.endpoints.up();
+    }
+    const voting = (await notifications(s.idp, member.id)).find((n) => n.client_id === s.voting.clientId)!;
+    assert.equal(voting.status, 'expired');
+    const [expired] = await latestAudit(s.idp.db, 1, { accountId: member.id, event: 'backchannel_logout.expired' });
+    assert.equal(expired!.clientId, s.voting.clientId);
+    await s.idp.backchannel.deliverDue();
+    assert.equal((await s.endpoints.tokensFor(s.idp, member.id)).length, 0);
+  });
+
   test('two instances deliver many notifications, each exactly once', async () => {
     const members = await Promise.all(Array.from({ length: 6 }, () => memberInBothApps()));
-    for (const { member } of members) await endEverythingOf(s.idp.db, member.id);
+    for (const { member } of members) await endEverythingOf(s.idp.db, member.id, Date.now() + s.offset);
     const posts = s.endpoints.posts;
     const second = await s.idp.another();
     await Promise.all([s.idp.backchannel.deliverDue(), second.backchannel.deliverDue(), s.idp.backchannel.deliverDue(), second.backchannel.deliverDue()]);
