@@ -61,7 +61,8 @@ export function logoutPages(settings: Settings, deps: { db: Db; now: () => numbe
   async function endNow(ctx: KoaContextWithOIDC, uid: string) {
     const { provider } = ctx.oidc;
     const target = returnTo(ctx);
-    await endSession(deps.db, uid, { reason: 'logout', keepOffline: true }, deps.now());
+    const context = { clientId: ctx.oidc.client?.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined };
+    await endSession(deps.db, uid, { reason: 'logout', keepOffline: true, ...context }, deps.now());
     // Already deleted; this tells the provider not to save it again at the end of the request.
     await ctx.oidc.session!.destroy();
     ctx.cookies.set(provider.cookieName('session'), null, cookieOptions(https));

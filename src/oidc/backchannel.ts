@@ -149,7 +149,7 @@ export async function listSessions(db: Db, accountId: string, now: number): Prom
 export async function endSession(
   db: Db,
   sessionUid: string,
-  options: { reason: EndReason; actor?: string | null; keepOffline?: boolean },
+  options: { reason: EndReason; actor?: string | null; keepOffline?: boolean; clientId?: string; ip?: string; userAgent?: string },
   now: number,
 ): Promise<boolean> {
   if (typeof sessionUid !== 'string' || sessionUid.length > 255) return false;
@@ -173,6 +173,9 @@ export async function endSession(
         event: 'session.ended',
         accountId: row.account_id,
         actor: options.actor ?? null,
+        clientId: options.clientId ?? null,
+        ip: options.ip ?? null,
+        userAgent: options.userAgent ?? null,
         detail: { reason: options.reason, sessionUid, clients: Object.keys(session.authorizations ?? {}), notified },
       },
       now,

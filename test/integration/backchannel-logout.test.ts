@@ -217,6 +217,8 @@ describe('back-channel logout: every way a session ends', () => {
     await assert.rejects(oidc.refreshTokenGrant(s.voting.config, voting.tokens.refresh_token!), (error: Error & { error?: string }) => error.error === 'invalid_grant');
     const [ended] = await latestAudit(s.idp.db, 1, { accountId: member.id, event: 'session.ended' });
     assert.equal(ended!.detail.reason, 'logout');
+    assert.equal(ended!.clientId, s.voting.clientId);
+    assert.equal(ended!.ip, '127.0.0.1');
     await assertBothAppsTold(member, voting, 'logout');
   });
 

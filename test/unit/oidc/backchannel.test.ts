@@ -1,9 +1,13 @@
 // The provider's outgoing requests (back-channel logout tokens): the SSRF guard stays on for every
 // address except a literal loopback host, and that exception only with BACKCHANNEL_ALLOW_LOOPBACK.
+// And the purge of finished notifications.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { loadSettings } from '../../../config/settings.ts';
+import { RETENTION_MS } from '../../../src/delivery/outbox.ts';
 import { outgoingFetch } from '../../../src/oidc/backchannel.ts';
+import { purgeLogoutNotifications, queueLogout } from '../../../src/oidc/backchannel-queue.ts';
+import { testDb } from '../../support/db.ts';
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -46,4 +50,21 @@ test('BACKCHANNEL_ALLOW_LOOPBACK: off by default in production, on in developmen
   assert.equal(loadSettings({ ...production, BACKCHANNEL_ALLOW_LOOPBACK: 'true' }).backchannelAllowLoopback, true);
   assert.equal(loadSettings({ NODE_ENV: 'test', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY }).backchannelAllowLoopback, true);
   assert.throws(() => loadSettings({ ...production, BACKCHANNEL_ALLOW_LOOPBACK: 'yes' }), /BACKCHANNEL_ALLOW_LOOPBACK/);
+});
+
+test('finished notifications are purged after the retention period; waiting ones never', async () => {
+  const { db, close } = await testDb();
+  try {
+    const old = Date.now() - RETENTION_MS - 1000;
+    for (const status of ['sent', 'failed', 'expired', 'pending']) {
+      await queueLogout(db, { clientId: `app-${status}`, accountId: 'acc', sid: 's' }, 'logout', old);
+      await db('backchannel_logouts').where({ client_id: `app-${status}` }).update({ status });
+    }
+    await queueLogout(db, { clientId: 'app-recent', accountId: 'acc' }, 'logout', Date.now());
+    await db('backchannel_logouts').where({ client_id: 'app-recent' }).update({ status: 'sent' });
+    assert.equal(await purgeLogoutNotifications(db, Date.now()), 3);
+    assert.deepEqual((await db('backchannel_logouts').orderBy('client_id').pluck('client_id')), ['app-pending', 'app-recent']);
+  } finally {
+    await close();
+  }
 });
