@@ -80,6 +80,8 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
   const backchannel = createBackchannelWorker({ db, provider, deliver: queueProviderLogouts(provider, db, now), now, log });
+  // The provider's logout goes on if a notification could not be queued; the operator must hear of it.
+  provider.on('backchannel.error', (_ctx, error) => log('back-channel logout could not be queued', error));
 
   const counters = createCounterStore(db, settings);
   // An operator must hear when the SMS budget is spent: an error line a log alert can match, and an

@@ -162,8 +162,9 @@ export async function endSession(
     const authorizations = Object.values(session.authorizations ?? {});
     const grantIds = authorizations.filter((a) => a.grantId && !(options.keepOffline && a.persistsLogout)).map((a) => a.grantId!);
     if (grantIds.length) {
-      // Tokens and codes carry their grant's id; the grant itself is stored under it.
-      await trx('oidc_store').whereIn('grant_id', grantIds).delete();
+      // Tokens and codes carry their grant's id (a sign-in in progress may too: it is left to finish);
+      // the grant itself is stored under it.
+      await trx('oidc_store').whereIn('grant_id', grantIds).whereNotIn('model', ['Session', 'Interaction']).delete();
       await trx('oidc_store').where({ model: 'Grant' }).whereIn('id', grantIds.map(storedId)).delete();
     }
     const notified = await queueLogouts(trx, [session], options.reason, now);
