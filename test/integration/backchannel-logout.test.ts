@@ -212,6 +212,7 @@ describe('back-channel logout: every way a session ends', () => {
     assert.equal(answer.status, 303);
     assert.equal(answer.location, 'https://rp.example/bye?state=st8');
     assert.doesNotMatch(answer.html, /Vil du logge ut/);
+    assert.deepEqual([...browser.cookies.keys()].filter((name) => name.startsWith('hk_session')), [], 'the session cookie is cleared');
     // The session and the app's tokens are gone.
     assert.match((await s.voting.start(browser, { prompt: 'none' })).page.location ?? '', /error=login_required/);
     await assert.rejects(oidc.refreshTokenGrant(s.voting.config, voting.tokens.refresh_token!), (error: Error & { error?: string }) => error.error === 'invalid_grant');
