@@ -13,6 +13,7 @@ export type ProviderHooks = Pick<
   | 'interactions'
   | 'extraClientMetadata'
   | 'clientBasedCORS'
+  | 'fetch'
 > & {
   logoutSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
   postLogoutSuccessSource: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource'];
@@ -49,11 +50,14 @@ export const signedTokenLifetime = Math.max(lifetimes.IdToken, lifetimes.AccessT
  * Path=/, no Domain) for the session; `__Secure-` for the interaction cookies, which the provider
  * scopes to the interaction's own path (two sign-ins in two tabs must not overwrite each other).
  */
-function cookieNames(https: boolean) {
+export function cookieNames(https: boolean) {
   return https
     ? { session: '__Host-hk_session', interaction: '__Secure-hk_interaction', resume: '__Secure-hk_resume' }
     : { session: 'hk_session', interaction: 'hk_interaction', resume: 'hk_resume' };
 }
+
+/** The session (long) and interaction (short) cookies' options; hk-idp's own logout clears the session cookie with them. */
+export const cookieOptions = (https: boolean) => ({ httpOnly: true, sameSite: 'lax' as const, secure: https });
 
 export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Configuration {
   const https = settings.issuer.startsWith('https:');
@@ -83,14 +87,17 @@ export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Con
     cookies: {
       names: cookieNames(https),
       keys: settings.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax', secure: https },
-      short: { httpOnly: true, sameSite: 'lax', secure: https },
+      long: cookieOptions(https),
+      short: cookieOptions(https),
     },
     features: {
       // The built-in dev login accepts any username and password: never on.
       devInteractions: { enabled: false },
       // Apps end the sign-in with /session/end; our own pages ask and confirm.
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Apps that register a back-channel logout URI hear of every session end (see src/oidc/backchannel.ts:
+      // the provider's immediate POST is replaced by a durable queue). Discovery advertises it.
+      backchannelLogout: { enabled: true },
       // A client may revoke only tokens issued to itself.
       revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId },
       // A client may introspect only tokens issued to itself (there are no separate resource servers).

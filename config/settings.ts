@@ -84,6 +84,11 @@ export type Settings = {
   businessPortalUrl: string;
   /** How e-mail and SMS leave the building; a channel without a real connector uses the dev outbox. */
   delivery: DeliverySettings;
+  /**
+   * Back-channel logout tokens may go to an app on a loopback address (127.0.0.0/8, [::1], localhost).
+   * Every other private or special-use address stays refused whatever this says (SSRF guard).
+   */
+  backchannelAllowLoopback: boolean;
 };
 
 export type SmtpSettings = {
@@ -331,6 +336,7 @@ export function loadSettings(env: Env = process.env): Settings {
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
     delivery,
+    backchannelAllowLoopback: oneOf(env, 'BACKCHANNEL_ALLOW_LOOPBACK', ['true', 'false'] as const, production ? 'false' : 'true') === 'true',
   };
 }
 

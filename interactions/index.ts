@@ -15,6 +15,7 @@ import { registerDevOutbox } from './dev-outbox/index.ts';
 import { registerFirstTimePassword } from './first-time-password/index.ts';
 import { handleErrors } from './errors/index.ts';
 import { loadInteraction, type FlowDeps } from './flow.ts';
+import { returnWhenSignedOut } from './logout/index.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
 import { registerSetCredentials } from './set-credentials/index.ts';
 import { staticFiles } from './static.ts';
@@ -65,6 +66,7 @@ export function mountInteractions(
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
   provider.use(handleErrors(deps.settings, options.log));
   provider.use(ownProviderForms(deps));
+  provider.use(returnWhenSignedOut);
   provider.use(router.routes());
   provider.use(router.allowedMethods());
 }

@@ -21,6 +21,8 @@ import { metricsRoute } from './http/metrics.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
 import { purgeExpired } from './oidc/adapter.ts';
+import { endExpiredSessions, purgeLogoutNotifications } from './oidc/backchannel-queue.ts';
+import { createBackchannelWorker, queueProviderLogouts, type BackchannelWorker } from './oidc/backchannel.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { migrate, openDatabase, type Db } from './storage/db.ts';
@@ -31,6 +33,8 @@ export type Idp = {
   provider: Provider;
   hasher: PasswordHasher;
   outbox: OutboxWorker;
+  /** Delivers queued back-channel logout notifications to the apps. */
+  backchannel: BackchannelWorker;
   counters: CounterStore;
   devOutbox?: DevOutboxEntry[];
   /** Lines worth printing at start (demo credentials, where to go). */
@@ -47,7 +51,7 @@ export type IdpOptions = {
   connector?: Connector;
   /** Message kinds only this instance knows (tests register neutral kinds here). */
   messageTemplates?: Record<string, MessageTemplate>;
-  /** How often the outbox worker looks for due messages; 0 = never by itself (tests call deliverDue()). */
+  /** How often the outbox and back-channel logout workers look for due work; 0 = never by itself (tests call deliverDue()). */
   outboxIntervalMs?: number;
   log?: (message: string, error?: unknown) => void;
   /** Print dev-outbox messages (the console outbox); tests turn it off. */
@@ -73,9 +77,12 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     db,
     keys,
     now,
-    pages: { ...logoutPages(settings), renderError: renderProviderError(settings) },
+    pages: { ...logoutPages(settings, { db, now }), renderError: renderProviderError(settings) },
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
+  const backchannel = createBackchannelWorker({ db, provider, deliver: queueProviderLogouts(provider, db, now), now, log });
+  // The provider's logout goes on if a notification could not be queued; the operator must hear of it.
+  provider.on('backchannel.error', (_ctx, error) => log('back-channel logout could not be queued', error));
 
   const counters = createCounterStore(db, settings, log);
   // An operator must hear when the SMS budget is spent: an error line a log alert can match, and an
@@ -106,6 +113,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
 
   const interval = options.outboxIntervalMs ?? OUTBOX_INTERVAL_MS;
   if (interval > 0) worker.start(interval);
+  if (interval > 0) backchannel.start(interval);
   const purge = setInterval(
     () =>
       Promise.all([
@@ -115,6 +123,8 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
         purgeExpiredFirstTimePasswords(db, now()),
         purgeOneTimeCodes(db, now()),
         purgeInvitations(db, now()),
+        endExpiredSessions(db, now()),
+        purgeLogoutNotifications(db, now()),
       ]).catch((error) => log('purge failed', error)),
     PURGE_INTERVAL_MS,
   );
@@ -127,6 +137,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     provider,
     hasher,
     outbox: worker,
+    backchannel,
     counters,
     devOutbox: outbox?.entries,
     notices,
@@ -141,6 +152,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     async close() {
       clearInterval(purge);
       await worker.stop();
+      await backchannel.stop();
       await counters.close();
       delivery.close();
       if (server) {

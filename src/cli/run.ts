@@ -33,9 +33,11 @@ export const USAGE = `Usage: hk-idp <command>
   migrate                                   apply database migrations
   clients add --name N --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               --login member|business [--first-party] [--public] [--logo-uri URI] [--id-token-alg RS256|ES256]
+              [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
   clients list | show ID | remove ID | rotate-secret ID
   clients update ID [--name N] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
+              [--backchannel-logout-uri URI|""] [--backchannel-logout-session-required | --no-backchannel-logout-session-required]
   members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
   members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
@@ -71,6 +73,7 @@ function describeClient(client: ClientRecord): string[] {
     `ID token algorithm: ${client.idTokenAlg}`,
     `redirect URIs: ${client.redirectUris.join(' ')}`,
     `post-logout redirect URIs: ${client.postLogoutRedirectUris.join(' ') || '-'}`,
+    `back-channel logout URI: ${client.backchannelLogoutUri ?? '-'}${client.backchannelLogoutUri && client.backchannelLogoutSessionRequired ? ' (session required: sid in every logout token)' : ''}`,
   ];
 }
 
@@ -84,6 +87,9 @@ const clientOptions = {
   public: { type: 'boolean' },
   'logo-uri': { type: 'string' },
   'id-token-alg': { type: 'string' },
+  'backchannel-logout-uri': { type: 'string' },
+  'backchannel-logout-session-required': { type: 'boolean' },
+  'no-backchannel-logout-session-required': { type: 'boolean' },
 } as const;
 
 const production = (cli: CliContext) => cli.settings.mode === 'production';
@@ -102,6 +108,8 @@ const clientCommands: Record<string, Command> = {
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         logoUri: values['logo-uri'],
         idTokenAlg: values['id-token-alg'] as IdTokenAlg | undefined,
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       },
       { production: production(cli) },
     );
@@ -124,6 +132,10 @@ const clientCommands: Record<string, Command> = {
     const [id] = positionals;
     if (!id) throw new InputError('which client? hk-idp clients update ID ...');
     if (values['first-party'] && values['third-party']) throw new InputError('choose --first-party or --third-party');
+    const sessionRequired = values['backchannel-logout-session-required'];
+    if (sessionRequired && values['no-backchannel-logout-session-required']) {
+      throw new InputError('choose --backchannel-logout-session-required or --no-backchannel-logout-session-required');
+    }
     const changes = Object.fromEntries(
       Object.entries({
         name: values.name,
@@ -134,6 +146,9 @@ const clientCommands: Record<string, Command> = {
         idTokenAlg: values['id-token-alg'] as IdTokenAlg | undefined,
         firstParty: values['first-party'] ? true : values['third-party'] ? false : undefined,
         public: values.public,
+        // An empty URI removes it.
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: sessionRequired ? true : values['no-backchannel-logout-session-required'] ? false : undefined,
       }).filter(([, v]) => v !== undefined),
     );
     const client = await updateClient(cli.db, id, changes, { production: production(cli) });

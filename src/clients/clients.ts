@@ -18,6 +18,10 @@ export type ClientRecord = {
   postLogoutRedirectUris: string[];
   logoUri: string | null;
   idTokenAlg: IdTokenAlg;
+  /** Where hk-idp POSTs a logout token when a session with this app ends (OIDC Back-Channel Logout). */
+  backchannelLogoutUri: string | null;
+  /** The logout token then carries the session's `sid`, and only that session is to end at the app. */
+  backchannelLogoutSessionRequired: boolean;
   createdAt: number;
   updatedAt: number;
 };
@@ -31,9 +35,12 @@ export type ClientInput = {
   postLogoutRedirectUris?: string[];
   logoUri?: string | null;
   idTokenAlg?: IdTokenAlg;
+  backchannelLogoutUri?: string | null;
+  backchannelLogoutSessionRequired?: boolean;
 };
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+export const isLoopbackHost = (hostname: string) => LOOPBACK.test(hostname);
 
 /** Redirect URIs must be absolute, fragment-free, https in production (loopback excepted). */
 export function validateUri(raw: string, what: string, production: boolean): string {
@@ -68,7 +75,11 @@ function validate(input: ClientInput, production: boolean): ClientInput {
     validateUri(uri, 'post-logout redirect URI', production),
   );
   const logoUri = input.logoUri ? validateUri(input.logoUri, 'logo URI', production) : null;
-  return { ...input, name, redirectUris, postLogoutRedirectUris, logoUri };
+  const backchannelLogoutUri = input.backchannelLogoutUri ? validateUri(input.backchannelLogoutUri, 'back-channel logout URI', production) : null;
+  if (input.backchannelLogoutSessionRequired && !backchannelLogoutUri) {
+    throw new InputError('backchannel logout session required needs a back-channel logout URI');
+  }
+  return { ...input, name, redirectUris, postLogoutRedirectUris, logoUri, backchannelLogoutUri };
 }
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
@@ -85,6 +96,8 @@ function fromRow(row: Record<string, any>): ClientRecord {
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris),
     logoUri: row.logo_uri,
     idTokenAlg: row.id_token_alg === 'ES256' ? 'ES256' : 'RS256',
+    backchannelLogoutUri: row.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: Boolean(row.backchannel_logout_session_required),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -111,6 +124,8 @@ export async function addClient(
     post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
     logo_uri: valid.logoUri,
     id_token_alg: valid.idTokenAlg ?? 'RS256',
+    backchannel_logout_uri: valid.backchannelLogoutUri,
+    backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
     created_at: now,
     updated_at: now,
   });
@@ -148,6 +163,8 @@ export async function updateClient(
       post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
       logo_uri: valid.logoUri,
       id_token_alg: valid.idTokenAlg ?? 'RS256',
+      backchannel_logout_uri: valid.backchannelLogoutUri,
+      backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
       updated_at: Date.now(),
     });
   return (await getClient(db, clientId))!;
@@ -190,6 +207,11 @@ export async function findClientMetadata(db: Db, clientId: string) {
     response_types: ['code'],
     id_token_signed_response_alg: client.idTokenAlg,
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+    ...(client.backchannelLogoutUri
+      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired }
+      : {}),
+    // Every ID token says when the person last typed a password, so an app can demand a fresh one.
+    require_auth_time: true,
     login: client.login,
     first_party: client.firstParty,
   };

@@ -89,29 +89,15 @@ export function createOutboxWorker(deps: {
   log: (message: string, error?: unknown) => void;
 }): OutboxWorker {
   const { db, connector, now, log } = deps;
-  const instance = randomUUID();
-  let running: Promise<number> = Promise.resolve(0);
-  let timer: NodeJS.Timeout | undefined;
 
-  /** Tries one message: true when delivered by this call, false when tried or closed, undefined when another instance had it. */
-  async function deliverOne(id: number): Promise<boolean | undefined> {
-    const claimedAt = now();
-    // The conditional update is the claim: of several instances, exactly one changes the row.
-    const claimed = await due(db('outbox').where({ id }), claimedAt).update({
-      status: 'sending',
-      claimed_by: instance,
-      claimed_at: claimedAt,
-      attempts: db.raw('?? + 1', ['attempts']),
-    });
-    if (!claimed) return undefined;
-    const row = await db('outbox').where({ id }).first();
-    const attempt = Number(row.attempts);
+  /** Tries one claimed message: true when delivered by this call, false when tried or closed. */
+  async function deliverOne(claim: Claimed): Promise<boolean> {
+    const { id, row, attempt } = claim;
     const facts = { outboxId: id, channel: row.channel, kind: row.kind, to: maskRecipient(row.channel, row.recipient) };
     const record = (event: string, detail: Record<string, unknown> = {}) =>
       audit(db, { event, accountId: row.account_id, actor: 'outbox', detail: { ...facts, ...detail } }, now());
-    // Every final state forgets the params; only the holder of the claim may write one.
-    const finish = (status: OutboxStatus, fields: Record<string, unknown> = {}) =>
-      db('outbox').where({ id, status: 'sending', claimed_by: instance }).update({ status, params: null, ...fields });
+    // Every final state forgets the params.
+    const finish = (status: OutboxStatus, fields: Record<string, unknown> = {}) => claim.finish(status, { params: null, ...fields });
 
     if (Number(row.expires_at) <= now()) {
       // Not an attempt: the claim is handed back as it was counted.
@@ -140,11 +126,8 @@ export function createOutboxWorker(deps: {
     }
     log(`outbox: message ${id} (${row.kind} by ${row.channel}), attempt ${attempt}: ${outcome.failure} failure: ${outcome.reason}`);
     if (outcome.failure === 'temporary') {
-      // Back off, but never past the expiry: a message that cannot go out in time is closed as expired.
-      const next = Math.min(now() + retryDelay(attempt), Number(row.expires_at));
-      await db('outbox')
-        .where({ id, status: 'sending', claimed_by: instance })
-        .update({ status: 'pending', next_attempt_at: next, last_error: outcome.reason, claimed_by: null, claimed_at: null });
+      // A message that cannot go out in time is closed as expired.
+      const next = await claim.retryLater(outcome.reason);
       await record('message.attempt', { attempt, outcome: 'temporary', reason: outcome.reason, retryAt: next });
       return false;
     }
@@ -154,10 +137,70 @@ export function createOutboxWorker(deps: {
     return false;
   }
 
+  return queueWorker({ db, table: 'outbox', now, log, attempt: deliverOne });
+}
+
+/** A row this instance has claimed, and the only ways to let go of it. */
+export type Claimed = {
+  id: number;
+  row: Record<string, any>;
+  /** This attempt's number (counted by the claim). */
+  attempt: number;
+  /** Writes a final state; false when the claim was lost meanwhile (a lapsed lease). */
+  finish(status: string, fields?: Record<string, unknown>): Promise<boolean>;
+  /** Hands the row back for another try after the back-off, never past its expires_at; returns when. */
+  retryLater(lastError: string): Promise<number>;
+};
+
+/**
+ * The loop of a claiming queue (this outbox; the back-channel logouts in src/oidc/backchannel.ts):
+ * due rows of `table` in batches; each is claimed (one conditional UPDATE: of several instances,
+ * exactly one changes the row) and handed to `attempt` (true when delivered, false when tried or
+ * closed). One run at a time per instance.
+ */
+export function queueWorker(deps: {
+  db: Db;
+  table: string;
+  now: () => number;
+  log: (message: string, error?: unknown) => void;
+  attempt: (claim: Claimed) => Promise<boolean>;
+}): OutboxWorker {
+  const { db, table, now, log } = deps;
+  const instance = randomUUID();
+  let running: Promise<number> = Promise.resolve(0);
+  let timer: NodeJS.Timeout | undefined;
+
+  /** True when delivered by this call, false when tried or closed, undefined when another instance had it. */
+  async function deliverOne(id: number): Promise<boolean | undefined> {
+    const claimedAt = now();
+    const claimed = await due(db(table).where({ id }), claimedAt).update({
+      status: 'sending',
+      claimed_by: instance,
+      claimed_at: claimedAt,
+      attempts: db.raw('?? + 1', ['attempts']),
+    });
+    if (!claimed) return undefined;
+    const row = await db(table).where({ id }).first();
+    const attempt = Number(row.attempts);
+    // Only the holder of the claim may let go of it.
+    const mine = () => db(table).where({ id, status: 'sending', claimed_by: instance });
+    return deps.attempt({
+      id,
+      row,
+      attempt,
+      finish: async (status, fields = {}) => (await mine().update({ status, ...fields })) > 0,
+      async retryLater(lastError) {
+        const next = Math.min(now() + retryDelay(attempt), Number(row.expires_at));
+        await mine().update({ status: 'pending', next_attempt_at: next, last_error: lastError, claimed_by: null, claimed_at: null });
+        return next;
+      },
+    });
+  }
+
   async function run(): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const ids = await due(db('outbox'), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
+      const ids = await due(db(table), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
       if (!ids.length) return delivered;
       const results = await Promise.all(ids.map((id) => deliverOne(Number(id))));
       delivered += results.filter((r) => r === true).length;
@@ -175,7 +218,7 @@ export function createOutboxWorker(deps: {
   return {
     deliverDue,
     start(intervalMs) {
-      timer = setInterval(() => deliverDue().catch((error) => log('outbox run failed', error)), intervalMs);
+      timer = setInterval(() => deliverDue().catch((error) => log(`${table} run failed`, error)), intervalMs);
       timer.unref();
     },
     async stop() {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
 import { findClientMetadata } from '../clients/clients.ts';
+import { parseSession, queueLogouts } from './backchannel-queue.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -112,17 +113,22 @@ export class KnexAdapter {
 }
 
 /**
- * Revokes a grant as the library's own revoke does after a reuse: every token and code of it, and
- * the grant itself (one table, so one DELETE finds them all; sessions and sign-ins in progress stay), then the `grant.revoked` event for
- * whoever listens. Tokens the race's winner saves after this are useless: the grant they need is gone.
+ * Revokes a grant as the library's own revoke does after a reuse (`deleteGrants`), then emits the
+ * `grant.revoked` event for whoever listens. Tokens the race's winner saves after this are useless: the grant they need is gone.
  */
 async function revokeGrant(db: Db, grantId: string): Promise<void> {
-  await db('oidc_store')
-    .where((q) => q.where({ grant_id: grantId }).whereNotIn('model', ['Session', 'Interaction']))
-    .orWhere({ model: 'Grant', id: storedId(grantId) })
-    .delete();
+  await deleteGrants(db, [grantId]);
   const ctx = Provider.ctx;
   ctx?.oidc?.provider.emit('grant.revoked', ctx, grantId);
+}
+
+/** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
+export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
+  if (!grantIds.length) return 0;
+  return db('oidc_store')
+    .where((q) => q.whereIn('grant_id', grantIds).whereNotIn('model', ['Session', 'Interaction']))
+    .orWhere((q) => q.where({ model: 'Grant' }).whereIn('id', grantIds.map(storedId)))
+    .delete();
 }
 
 /** Clients are registered by admins in our own table; the provider only ever reads them. */
@@ -148,21 +154,34 @@ class ClientAdapter {
   }
 }
 
-/** Deletes expired rows; runs periodically in every instance (the delete is idempotent). */
+/**
+ * Deletes expired rows; runs periodically in every instance (the delete is idempotent). Sessions are
+ * left to endExpiredSessions (backchannel-queue.ts), which tells their apps as it deletes them.
+ */
 export async function purgeExpired(db: Db, now: number): Promise<number> {
-  return db('oidc_store').where('expires_at', '<', now).delete();
+  return db('oidc_store').where('expires_at', '<', now).whereNot({ model: 'Session' }).delete();
 }
 
 /**
  * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
  * started in one of those sessions is detached from it (as the provider itself does when a session
- * is replaced), so it can still finish — with a new session.
+ * is replaced), so it can still finish — with a new session. Every app of those sessions that listens
+ * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
-export async function endEverythingOf(db: Db, accountId: string): Promise<number> {
+export async function endEverythingOf(db: Db, accountId: string, now: number = Date.now()): Promise<number> {
+  // The session end and its notifications commit together.
+  if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now));
+  // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.
+  const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).select('id', 'payload');
+  const ended = [];
+  for (const session of sessions) {
+    if (await db('oidc_store').where({ model: 'Session', id: session.id }).delete()) ended.push(parseSession(session.payload));
+  }
+  await queueLogouts(db, ended, 'account', now);
   const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
   for (const row of interactions) {
     const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;
     await db('oidc_store').where({ model: 'Interaction', id: row.id }).update({ payload: JSON.stringify(payload), account_id: null });
   }
-  return db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete();
+  return ended.length + (await db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete());
 }

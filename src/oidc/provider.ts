@@ -4,9 +4,11 @@ import Provider, { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provi
 import { oidcConfiguration, type ProviderHooks } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
 import { accountClaims, canSignIn, findAccountById, type AccountKind } from '../accounts/accounts.ts';
+import { audit } from '../audit/audit.ts';
 import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { outgoingFetch } from './backchannel.ts';
 import type { SigningKey } from './keys.ts';
 
 /** The pages the provider itself renders (errors, logout); they come from interactions/. */
@@ -39,6 +41,7 @@ export function createProvider(
     adapter: createAdapterFactory(db, deps.now) as never,
     jwks: { keys: deps.keys as never },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: policy() },
+    fetch: outgoingFetch(settings.backchannelAllowLoopback),
     extraClientMetadata: {
       properties: ['login', 'first_party'],
       validator(_ctx, key, value) {
@@ -74,6 +77,19 @@ export function createProvider(
   // Koa trusts X-Forwarded-* only from the configured number of proxy hops.
   provider.proxy = settings.trustProxyHops > 0;
   provider.maxIpsCount = settings.trustProxyHops;
+  // The provider's own logout (confirmed on our page) is audited like every other session end.
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const { session, client, params } = ctx.oidc;
+    const entry = {
+      event: 'session.ended',
+      accountId: session?.accountId ?? null,
+      clientId: client?.clientId ?? null,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      detail: { reason: 'logout', everywhere: params?.logout !== undefined },
+    };
+    audit(db, entry, (deps.now ?? Date.now)()).catch((error) => provider.emit('server_error', ctx, error));
+  });
   // Client secrets are stored hashed: compare the hash of what the client presents (see clients.ts).
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && secretMatches(this.clientSecret, actual);

@@ -67,3 +67,21 @@ test('members import reports added, updated and rejected lines; members add adds
   const tail = await cli('audit', 'tail', '--limit', '3');
   assert.match(tail.out, /member\.updated/);
 });
+
+test('clients add/update --backchannel-logout-uri and --backchannel-logout-session-required', async () => {
+  const added = await cli('clients', 'add', '--name', 'Valg', '--login', 'member', '--redirect-uri', 'https://valg.hk.no/cb', '--backchannel-logout-uri', 'https://valg.hk.no/bc');
+  assert.equal(added.code, 0, added.err);
+  assert.match(added.out, /back-channel logout URI: https:\/\/valg\.hk\.no\/bc$/m);
+  const id = /client_id: (\S+)/.exec(added.out)![1]!;
+  const required = await cli('clients', 'update', id, '--backchannel-logout-session-required');
+  assert.match(required.out, /back-channel logout URI: https:\/\/valg\.hk\.no\/bc \(session required/);
+  const both = await cli('clients', 'update', id, '--backchannel-logout-session-required', '--no-backchannel-logout-session-required');
+  assert.equal(both.code, 65);
+  const bad = await cli('clients', 'update', id, '--backchannel-logout-uri', 'https://valg.hk.no/bc#frag');
+  assert.equal(bad.code, 65);
+  assert.match(bad.err, /fragment/);
+  const cleared = await cli('clients', 'update', id, '--backchannel-logout-uri', '', '--no-backchannel-logout-session-required');
+  assert.match(cleared.out, /back-channel logout URI: -$/m);
+  const [updated] = await latestAudit(db, 1, { event: 'client.updated' });
+  assert.deepEqual(updated!.detail.fields, ['backchannelLogoutUri', 'backchannelLogoutSessionRequired']);
+});

@@ -64,3 +64,25 @@ test('update validates like add and changes nothing on bad input; remove deletes
   assert.equal(await getClient(db, client.clientId), undefined);
   await assert.rejects(removeClient(db, client.clientId), InputError);
 });
+
+test('back-channel logout URI: validated like redirect URIs; session-required needs one; offered to the provider', async () => {
+  const bad = ['logout', 'https://app.hk.no/logout#x', 'https://*.hk.no/logout', 'ftp://app.hk.no/logout'];
+  for (const uri of bad) {
+    await assert.rejects(addClient(db, { ...base, backchannelLogoutUri: uri }, { production: false }), InputError, uri);
+  }
+  await assert.rejects(addClient(db, { ...base, backchannelLogoutUri: 'http://app.hk.no/logout' }, { production: true }), /https/);
+  await assert.rejects(addClient(db, { ...base, backchannelLogoutSessionRequired: true }, { production: false }), /back-channel logout URI/);
+  const loopback = await addClient(db, { ...base, backchannelLogoutUri: 'http://127.0.0.1:9000/logout' }, { production: true });
+  assert.equal(loopback.client.backchannelLogoutUri, 'http://127.0.0.1:9000/logout');
+  assert.equal(loopback.client.backchannelLogoutSessionRequired, false);
+
+  const { client } = await addClient(db, { ...base, backchannelLogoutUri: 'https://valg.hk.no/backchannel', backchannelLogoutSessionRequired: true }, { production: true });
+  const metadata = (await findClientMetadata(db, client.clientId)) as Record<string, unknown>;
+  assert.equal(metadata.backchannel_logout_uri, 'https://valg.hk.no/backchannel');
+  assert.equal(metadata.backchannel_logout_session_required, true);
+  assert.equal(metadata.require_auth_time, true, 'auth_time in every ID token');
+  // An empty URI removes it (and session-required with it).
+  const cleared = await updateClient(db, client.clientId, { backchannelLogoutUri: '', backchannelLogoutSessionRequired: false }, { production: true });
+  assert.equal(cleared.backchannelLogoutUri, null);
+  assert.equal(((await findClientMetadata(db, client.clientId)) as Record<string, unknown>).backchannel_logout_uri, undefined);
+});
