@@ -84,6 +84,21 @@ export type Settings = {
   businessPortalUrl: string;
   /** How e-mail and SMS leave the building; a channel without a real connector uses the dev outbox. */
   delivery: DeliverySettings;
+  /** Operating the service (src/observability, src/maintenance, the shutdown in src/server.ts). */
+  operations: OperationsSettings;
+};
+
+export type OperationsSettings = {
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Seconds between SIGTERM (/readyz answers 503 at once) and refusing new connections, so the load balancer can notice. */
+  shutdownGrace: number;
+  /** Seconds requests in flight may take to finish after that before their connections are cut. */
+  shutdownTimeout: number;
+  /** Days the audit log is kept before the purge deletes a row. */
+  auditRetentionDays: number;
+  /** Apply migrations at start (false: the runtime user needs no schema rights; `hk-idp migrate` is the deploy step). */
+  migrateOnStart: boolean;
 };
 
 export type SmtpSettings = {
@@ -331,6 +346,13 @@ export function loadSettings(env: Env = process.env): Settings {
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
     delivery,
+    operations: {
+      logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+      shutdownGrace: integer(env, 'SHUTDOWN_GRACE', production ? 5 : 0, 0, 300),
+      shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 25, 1, 600),
+      auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 10 * 365),
+      migrateOnStart: oneOf(env, 'MIGRATE_ON_START', ['true', 'false'] as const, 'true') === 'true',
+    },
   };
 }
 

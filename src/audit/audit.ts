@@ -18,6 +18,14 @@ export type AuditRow = Required<Omit<AuditEvent, 'detail'>> & { id: number; at: 
 const clean = (value: string | null | undefined, max: number) =>
   value == null ? null : JSON.stringify(value).slice(1, -1).slice(0, max);
 
+type AuditListener = (entry: AuditEvent) => void;
+const listeners = new WeakMap<Db, AuditListener[]>();
+
+/** Tells `listener` of every event written through `db` (one instance's metrics count them in process). */
+export function onAudit(db: Db, listener: AuditListener): void {
+  listeners.set(db, [...(listeners.get(db) ?? []), listener]);
+}
+
 export async function audit(db: Db, entry: AuditEvent, now: number = Date.now()): Promise<void> {
   await db('audit_log').insert({
     at: now,
@@ -29,6 +37,7 @@ export async function audit(db: Db, entry: AuditEvent, now: number = Date.now())
     user_agent: clean(entry.userAgent, 300),
     detail: entry.detail ? JSON.stringify(entry.detail) : null,
   });
+  for (const listener of listeners.get(db) ?? []) listener(entry);
 }
 
 export async function latestAudit(db: Db, limit = 50, filter: { accountId?: string; event?: string } = {}): Promise<AuditRow[]> {

@@ -39,3 +39,9 @@ export async function migrate(db: Db): Promise<string[]> {
   const [, applied] = await db.migrate.latest({ migrationSource });
   return applied as string[];
 }
+
+/** Migrations this code knows that the database has not applied (the schema is behind). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const [, pending] = await db.migrate.list({ migrationSource });
+  return (pending as unknown[]).map((migration) => (typeof migration === 'string' ? migration : String((migration as { file?: string }).file ?? migration)));
+}
