@@ -23,7 +23,7 @@ import { createCounterStore, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
-import { migrate, openDatabase, type Db } from './storage/db.ts';
+import { FIRST_MIGRATION, migrate, openDatabase, pendingMigrations, type Db } from './storage/db.ts';
 
 export type Idp = {
   settings: Settings;
@@ -81,6 +81,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   // Without it the runtime user needs no schema rights: `hk-idp migrate` is the deploy step, and
   // /readyz answers 503 while the schema is behind.
   if (settings.operations.migrateOnStart) await migrate(db);
+  else if ((await pendingMigrations(db)).includes(FIRST_MIGRATION)) {
+    await db.destroy();
+    throw new Error('the database has no schema yet: run `hk-idp migrate` first (MIGRATE_ON_START=false)');
+  }
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, extraTemplates: options.messageTemplates });

@@ -23,6 +23,7 @@ import { InputError } from '../errors.ts';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createCounterStore } from '../security/counters.ts';
 import { createSendGuard } from '../security/send-limits.ts';
+import { runPurge } from '../maintenance/purge.ts';
 import { migrate, type Db } from '../storage/db.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
@@ -30,7 +31,8 @@ type Command = (args: string[], cli: CliContext) => Promise<void>;
 
 export const USAGE = `Usage: hk-idp <command>
 
-  migrate                                   apply database migrations
+  migrate                                   apply database migrations (the deploy step; see MIGRATE_ON_START)
+  purge                                     delete expired rows now (waits for no one: skipped if another instance is purging)
   clients add --name N --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               --login member|business [--first-party] [--public] [--logo-uri URI] [--id-token-alg RS256|ES256]
   clients list | show ID | remove ID | rotate-secret ID
@@ -364,6 +366,16 @@ export async function runCli(argv: string[], cli: CliContext & { err: (line: str
     if (group === 'migrate') {
       const applied = await migrate(cli.db);
       cli.out(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+      return 0;
+    }
+    if (group === 'purge') {
+      const report = await runPurge(cli.db, { now: Date.now(), auditRetentionDays: cli.settings.operations.auditRetentionDays });
+      if (!report.ran) {
+        cli.out('another instance is purging right now; nothing done');
+        return 0;
+      }
+      for (const [name, count] of Object.entries(report.purged)) cli.out(`${name}: ${count} deleted`);
+      await audit(cli.db, { event: 'maintenance.purged', actor: actorOf(cli), detail: report.purged });
       return 0;
     }
     const command = group ? groups[group]?.[name ?? ''] : undefined;
