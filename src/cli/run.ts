@@ -1,6 +1,7 @@
 // The hk-idp command line: one function per command, all given the database and the settings.
-import { readFileSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { Readable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
 import { upsertMember } from '../accounts/accounts.ts';
@@ -15,7 +16,7 @@ import {
   upsertBusinessUser,
 } from '../accounts/business-users.ts';
 import type { Account } from '../accounts/accounts.ts';
-import type { ImportReport } from '../accounts/csv-import.ts';
+import { progressBar, type ImportOptions, type ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
 import { listOutbox, type OutboxStatus } from '../delivery/outbox.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
@@ -38,14 +39,16 @@ export const USAGE = `Usage: hk-idp <command>
   clients list | show ID | remove ID | rotate-secret ID
   clients update ID [--name N] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
-  members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
+  members import FILE.csv [--dry-run]       header: member_number,given_name,family_name,email,mobile,status
+                                            (optional: language, password_hash; separated by ; or , ; --dry-run changes nothing)
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
   members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
                                             caseworker help: SMS a first-time password to the registered mobile
   keys list | rotate                        signing keys (rotate twice, restarting in between: add, then promote)
   business-users add --email E --given-name G --family-name F --organization-number N --organization-name O
               [--mobile M] [--language nb|en] [--invite]
-  business-users import FILE.csv [--invite]  header: email,mobile,given_name,family_name,organization_number,organization_name
+  business-users import FILE.csv [--invite] [--dry-run]
+                                            header: email,mobile,given_name,family_name,organization_number,organization_name
               (--invite e-mails a link to every user in the file who has not activated yet)
   business-users list [--status invited|active|disabled] [--organization-number N]
   business-users invite EMAIL | disable EMAIL | enable EMAIL
@@ -157,15 +160,39 @@ const clientCommands: Record<string, Command> = {
 };
 
 export function printReport(report: ImportReport, out: (line: string) => void): void {
-  out(`added ${report.added}, updated ${report.updated}, rejected ${report.rejected.length}`);
-  for (const { line, reason } of report.rejected) out(`  line ${line}: ${reason}`);
+  const counts = `added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`;
+  if (report.dryRun) {
+    out(`dry run, nothing saved: would have ${counts}`);
+    for (const change of report.changes) out(`  line ${change.line}: ${change.action} ${change.key}${change.fields.length ? ` (${change.fields.join(', ')})` : ''}`);
+    if (report.changesOmitted) out(`  ... and ${report.changesOmitted} more changes`);
+  } else {
+    out(counts);
+  }
+  // A value from the file is printed escaped: a crafted line cannot forge another.
+  for (const { line, reason } of report.rejected) out(`  line ${line}: ${JSON.stringify(reason).slice(1, -1)}`);
 }
 
+/** Opens the import file (a clear error if it cannot be read) and draws progress on a terminal. */
+function importSource(file: string | undefined, usage: string): { stream: Readable; options: ImportOptions; done(): void } {
+  if (!file) throw new InputError(`which file? ${usage}`);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new InputError(`cannot read ${file}`);
+  }
+  const bar = progressBar(process.stderr, size);
+  return { stream: createReadStream(file), options: { onProgress: bar.update }, done: bar.done };
+}
+
+const importAudit = (report: ImportReport) => ({ added: report.added, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length });
+
 const memberCommands: Record<string, Command> = {
-  async import([file], cli) {
-    if (!file) throw new InputError('which file? hk-idp members import FILE.csv');
-    const report = await importMembers(cli.db, readFileSync(file, 'utf8'));
-    await audit(cli.db, { event: 'members.imported', actor: actorOf(cli), detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+  async import(args, cli) {
+    const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
+    const source = importSource(positionals[0], 'hk-idp members import FILE.csv [--dry-run]');
+    const report = await importMembers(cli.db, source.stream, { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
+    if (!report.dryRun) await audit(cli.db, { event: 'members.imported', actor: actorOf(cli), detail: importAudit(report) });
     printReport(report, cli.out);
   },
   async add(args, cli) {
@@ -254,16 +281,13 @@ const businessUserCommands: Record<string, Command> = {
     if (values.invite) await invite(cli, account.email!);
   },
   async import(args, cli) {
-    const { values, positionals } = parse(args, { invite: { type: 'boolean' } });
-    const [file] = positionals;
-    if (!file) throw new InputError('which file? hk-idp business-users import FILE.csv [--invite]');
-    const report = await importBusinessUsers(cli.db, readFileSync(file, 'utf8'));
-    await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+    const { values, positionals } = parse(args, { invite: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
+    if (values.invite && values['dry-run']) throw new InputError('--invite sends e-mail: not with --dry-run');
+    const source = importSource(positionals[0], 'hk-idp business-users import FILE.csv [--invite] [--dry-run]');
+    const report = await importBusinessUsers(cli.db, source.stream, Date.now(), { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
+    if (!report.dryRun) await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: importAudit(report) });
     printReport(report, cli.out);
-    if (values.invite) {
-      const waiting = new Map(report.accounts.filter((a) => a.status === 'invited').map((a) => [a.id, a.email!]));
-      for (const email of waiting.values()) await invite(cli, email);
-    }
+    if (values.invite) for (const email of report.invited) await invite(cli, email);
   },
   async list(args, cli) {
     const { values } = parse(args, { status: { type: 'string' }, 'organization-number': { type: 'string' } });
