@@ -160,7 +160,8 @@ const businessImport: ImportSpec<BusinessFields> = {
       language: r.language,
     }),
   keyColumn: 'email',
-  kind: 'business',
+  // The partial unique index on e-mail needs the kind in the query.
+  existing: (query, keys) => query.where({ kind: 'business' }).whereIn('email', keys),
   // Status and password are left as they are.
   updatable: ['mobile', 'given_name', 'family_name', 'organization_number', 'organization_name', 'language'],
   newRow: (_fields, now) => ({ id: randomUUID(), kind: 'business', status: 'invited', created_at: now, updated_at: now }),

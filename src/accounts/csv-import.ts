@@ -40,8 +40,11 @@ export type ImportSpec<F extends Record<string, unknown>> = {
   validate(record: Record<string, string>): F;
   /** The column that identifies an existing account (member_number, email). */
   keyColumn: keyof F & string;
-  /** Restricts a query on `accounts` to this kind. */
-  kind: string;
+  /**
+   * Narrows a query on `accounts` to this kind's accounts with these keys. (Members: by member_number
+   * alone, which is unique; with `kind` too SQLite's planner picks the wrong index for a long IN list.)
+   */
+  existing(query: Knex.QueryBuilder, keys: string[]): Knex.QueryBuilder;
   /** Columns compared with, and written to, an existing account. */
   updatable: (keyof F & string)[];
   /** Columns a new account gets besides the validated fields (id, status, timestamps). */
@@ -116,7 +119,7 @@ async function applyBatch<F extends Record<string, unknown>>(
   try {
     await db.transaction(async (trx: Knex.Transaction) => {
       const keys = [...new Set(batch.map((v) => String(v.fields[spec.keyColumn])))];
-      const rows = await trx('accounts').where({ kind: spec.kind }).whereIn(spec.keyColumn, keys).select('id', spec.keyColumn, ...spec.updatable);
+      const rows = await spec.existing(trx('accounts'), keys).select('id', spec.keyColumn, ...spec.updatable);
       const existing = new Map<string, Record<string, unknown>>(rows.map((row: Record<string, unknown>) => [String(row[spec.keyColumn]), row]));
       // New accounts in this batch, by key: a key twice in the file updates the first line's row.
       const inserts = new Map<string, Record<string, unknown>>();

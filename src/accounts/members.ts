@@ -26,7 +26,7 @@ const memberImport: ImportSpec<MemberFields> = {
       passwordHash: r.password_hash,
     }),
   keyColumn: 'member_number',
-  kind: 'member',
+  existing: (query, keys) => query.whereIn('member_number', keys),
   // Credentials are never changed by an import: a legacy hash is taken only for a new member.
   updatable: ['given_name', 'family_name', 'email', 'mobile', 'status', 'language'],
   newRow: (_fields, now) => ({ id: randomUUID(), kind: 'member', created_at: now, updated_at: now }),
