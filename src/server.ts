@@ -179,7 +179,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
         logger.info({ graceSeconds: shutdownGrace }, 'shutdown: readiness off, refusing new connections after the grace period');
         clearInterval(purge);
         // Started at once: nothing new is claimed, and another instance takes over what this one held.
-        const outboxStopped = worker.stop({ waitMs: shutdownTimeout * 1000 });
+        // Sends under way get a few seconds (a connector has its own timeouts); handing back a send that
+        // then succeeds means one message twice, which is better than one lost for the 5-minute lease.
+        const outboxStopped = worker.stop({ waitMs: Math.min(shutdownTimeout, Math.max(shutdownGrace, 5)) * 1000 });
         if (shutdownGrace) await new Promise((resolve) => setTimeout(resolve, shutdownGrace * 1000));
         if (server) {
           const closed = new Promise((resolve) => server!.close(resolve));
