@@ -65,7 +65,7 @@ export function createLogger(options: { mode: Mode; level: OperationsSettings['l
     },
   };
   if (options.destination) return pino(config, options.destination);
-  if (options.mode === 'development') return pino(config, pretty({ colorize: process.stdout.isTTY, sync: true }));
+  if (options.mode === 'development') return pino(config, pretty({ colorize: process.stdout.isTTY, sync: true, ignore: 'service' }));
   return pino(config, pino.destination({ dest: 1, sync: true }));
 }
 
