@@ -14,7 +14,7 @@ import { upsertMember, setPasswordHash } from '../../src/accounts/accounts.ts';
 import { migrate, openDatabase } from '../../src/storage/db.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode } from '../support/browser.ts';
-import { enqueueTest, newCode, outboxRow, testTemplates } from '../support/delivery.ts';
+import { enqueueTest, hangingConnector, newCode, outboxRow, testTemplates } from '../support/delivery.ts';
 import { freePort, freshDatabase, startIdpOn, testSettings } from '../support/idp.ts';
 import { CALLBACK, registerRp } from '../support/rp.ts';
 
@@ -49,14 +49,7 @@ async function redeem(base: string, rp: { clientId: string; secret: string | nul
 test('shutdown: the sign-in in flight completes, readiness drops at once, the claimed message goes out from the other instance', async () => {
   const database = await freshDatabase();
   const sent: Array<MessageRequest & { by: string }> = [];
-  let claimed!: () => void;
-  const claimedNow = new Promise<void>((resolve) => (claimed = resolve));
-  const hangs: Connector = {
-    send: () => {
-      claimed();
-      return new Promise(() => {});
-    },
-  };
+  const { connector: hangs, claimed: claimedNow } = hangingConnector();
   const records: Connector = { send: async (message) => void sent.push({ ...message, by: 'b' }) };
   const env = { SHUTDOWN_GRACE: '1', SHUTDOWN_TIMEOUT: '2' };
   const a = await startIdpOn(database, env, { connector: hangs, messageTemplates: testTemplates, outboxIntervalMs: 0 });
