@@ -51,7 +51,8 @@ test('shutdown: the sign-in in flight completes, readiness drops at once, the cl
   const sent: Array<MessageRequest & { by: string }> = [];
   const { connector: hangs, claimed: claimedNow } = hangingConnector();
   const records: Connector = { send: async (message) => void sent.push({ ...message, by: 'b' }) };
-  const env = { SHUTDOWN_GRACE: '1', SHUTDOWN_TIMEOUT: '2' };
+  // A grace period long enough that the probe below lands inside it even on a loaded machine.
+  const env = { SHUTDOWN_GRACE: '2', SHUTDOWN_TIMEOUT: '2' };
   const a = await startIdpOn(database, env, { connector: hangs, messageTemplates: testTemplates, outboxIntervalMs: 0 });
   // The second instance behind the same load balancer: same issuer, its own port.
   const b = await startIdpOn(database, { ...env, ISSUER: a.issuer }, { connector: records, messageTemplates: testTemplates, outboxIntervalMs: 0 });
