@@ -19,11 +19,13 @@ const clean = (value: string | null | undefined, max: number) =>
   value == null ? null : JSON.stringify(value).slice(1, -1).slice(0, max);
 
 type AuditListener = (entry: AuditEvent) => void;
-const listeners = new WeakMap<Db, AuditListener[]>();
+// Keyed by the connection's configuration, which a transaction shares with the database it runs on.
+const listeners = new WeakMap<object, AuditListener[]>();
+const keyOf = (db: Db): object => db.client.config;
 
-/** Tells `listener` of every event written through `db` (one instance's metrics count them in process). */
+/** Tells `listener` of every event written through `db` or its transactions (one instance's metrics count them in process). */
 export function onAudit(db: Db, listener: AuditListener): void {
-  listeners.set(db, [...(listeners.get(db) ?? []), listener]);
+  listeners.set(keyOf(db), [...(listeners.get(keyOf(db)) ?? []), listener]);
 }
 
 export async function audit(db: Db, entry: AuditEvent, now: number = Date.now()): Promise<void> {
@@ -37,7 +39,7 @@ export async function audit(db: Db, entry: AuditEvent, now: number = Date.now())
     user_agent: clean(entry.userAgent, 300),
     detail: entry.detail ? JSON.stringify(entry.detail) : null,
   });
-  for (const listener of listeners.get(db) ?? []) listener(entry);
+  for (const listener of listeners.get(keyOf(db)) ?? []) listener(entry);
 }
 
 export async function latestAudit(db: Db, limit = 50, filter: { accountId?: string; event?: string } = {}): Promise<AuditRow[]> {
