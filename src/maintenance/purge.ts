@@ -2,7 +2,8 @@
 // batches (no long lock on a busy table) by one instance at a time (a PostgreSQL advisory lock, a
 // lease row on SQLite). Every instance runs it on a timer; `hk-idp purge` runs it on demand.
 //
-// To purge another table, add one line to PURGES.
+// To purge another table, add one line to PURGES: a table with its expiry rule (deleted in batches
+// here), or a step of its own (`run`) for rows whose end must do more than a delete.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RETENTION_MS as OUTBOX_RETENTION_MS } from '../delivery/outbox.ts';
@@ -22,7 +23,11 @@ export type PurgeTarget = {
   expired(query: Knex.QueryBuilder, context: PurgeContext): Knex.QueryBuilder;
 };
 
-export const PURGES: PurgeTarget[] = [
+/** A purge that must do more than delete (e.g. end sessions and queue their logouts); returns rows handled. */
+export type PurgeStep = { name: string; run(db: Db, context: PurgeContext): Promise<number> };
+
+// In order: a step that ends rows with side effects goes before the plain delete of the same table.
+export const PURGES: Array<PurgeTarget | PurgeStep> = [
   { name: 'oidc', table: 'oidc_store', key: ['model', 'id'], expired: (q, { now }) => q.where('expires_at', '<', now) },
   { name: 'outbox', table: 'outbox', key: ['id'], expired: (q, { now }) => q.whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - OUTBOX_RETENTION_MS) },
   { name: 'counters', table: 'counters', key: ['key'], expired: (q, { now }) => q.where('expires_at', '<', now) },
@@ -35,7 +40,7 @@ export const PURGES: PurgeTarget[] = [
 
 export type PurgeOptions = PurgeContext & {
   batchSize?: number;
-  targets?: PurgeTarget[];
+  targets?: Array<PurgeTarget | PurgeStep>;
   /** Called after each batch (progress in logs; tests hold a purge here). */
   onBatch?: (name: string, deleted: number) => void | Promise<void>;
 };
@@ -57,6 +62,10 @@ async function purgeAll(db: Db, options: PurgeOptions): Promise<Record<string, n
   const purged: Record<string, number> = {};
   for (const target of options.targets ?? PURGES) {
     purged[target.name] = 0;
+    if ('run' in target) {
+      purged[target.name] = await target.run(db, options);
+      continue;
+    }
     for (;;) {
       const deleted = await deleteBatch(db, target, options, batchSize);
       purged[target.name] += deleted;

@@ -109,3 +109,25 @@ test('AUDIT_RETENTION_DAYS decides how long the audit log is kept', async () => 
     await idp.close();
   }
 });
+
+test('a purge step of its own runs in its place in the list, under the same lock', async () => {
+  const database = await freshDatabase();
+  const idp = await startIdpOn(database);
+  try {
+    const now = Date.now();
+    await seed(idp.db, now);
+    const seen: string[] = [];
+    const step = {
+      name: 'custom',
+      // Sees the expired sessions before the plain delete of oidc_store removes them.
+      run: async (db: Db) => (seen.push(...(await db('oidc_store').where('expires_at', '<', now).pluck('id'))), seen.length),
+    };
+    const report = await runPurge(idp.db, { now, auditRetentionDays: 400, targets: [step, ...PURGES] });
+    assert.equal(report.ran && report.purged.custom, 2);
+    assert.deepEqual(seen.sort(), ['gone', 'gone']);
+    assert.equal(report.ran && report.purged.oidc, 2);
+  } finally {
+    await idp.close();
+    await database.drop();
+  }
+});
