@@ -89,6 +89,21 @@ export type Settings = {
    * Every other private or special-use address stays refused whatever this says (SSRF guard).
    */
   backchannelAllowLoopback: boolean;
+  /** Operating the service (src/observability, src/maintenance, the shutdown in src/server.ts). */
+  operations: OperationsSettings;
+};
+
+export type OperationsSettings = {
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Seconds between SIGTERM (/readyz answers 503 at once) and refusing new connections, so the load balancer can notice. */
+  shutdownGrace: number;
+  /** Seconds requests in flight may take to finish after that before their connections are cut. */
+  shutdownTimeout: number;
+  /** Days the audit log is kept before the purge deletes a row. */
+  auditRetentionDays: number;
+  /** Apply migrations at start (false: the runtime user needs no schema rights; `hk-idp migrate` is the deploy step). */
+  migrateOnStart: boolean;
 };
 
 export type SmtpSettings = {
@@ -337,6 +352,13 @@ export function loadSettings(env: Env = process.env): Settings {
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
     delivery,
     backchannelAllowLoopback: oneOf(env, 'BACKCHANNEL_ALLOW_LOOPBACK', ['true', 'false'] as const, production ? 'false' : 'true') === 'true',
+    operations: {
+      logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+      shutdownGrace: integer(env, 'SHUTDOWN_GRACE', production ? 5 : 0, 0, 300),
+      shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 25, 1, 600),
+      auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 1, 10 * 365),
+      migrateOnStart: oneOf(env, 'MIGRATE_ON_START', ['true', 'false'] as const, 'true') === 'true',
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import * as business from './004_business.ts';
 import * as counters from './006_counters.ts';
 import * as crowd from './007_crowd.ts';
 import * as backchannel from './010_backchannel.ts';
+import * as ops from './013_ops.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '006_counters': counters,
   '007_crowd': crowd,
   '010_backchannel': backchannel,
+  '013_ops': ops,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

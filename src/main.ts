@@ -1,4 +1,4 @@
-// `npm start`: read the settings, start the provider, say where to go.
+// `npm start`: read the settings, start the provider, say where to go; stop gracefully on SIGTERM.
 import { ConfigError, loadSettings } from '../config/settings.ts';
 import { createIdp } from './server.ts';
 
@@ -6,11 +6,20 @@ try {
   const settings = loadSettings();
   const idp = await createIdp(settings);
   await idp.listen();
-  console.log(`hk-idp (${settings.mode}) listening on port ${settings.port}; issuer ${settings.issuer}`);
-  for (const line of idp.notices) console.log(`  ${line}`);
-  const stop = async () => {
-    await idp.close();
-    process.exit(0);
+  idp.logger.info({ mode: settings.mode, port: settings.port, issuer: settings.issuer }, `hk-idp (${settings.mode}) listening on port ${settings.port}; issuer ${settings.issuer}`);
+  for (const line of idp.notices) idp.logger.info(line);
+  let signals = 0;
+  const stop = (signal: string) => {
+    // A second signal means "now": the operator (or the orchestrator's kill timeout) will not wait.
+    if (++signals > 1) process.exit(1);
+    idp.logger.info({ signal }, 'stopping');
+    idp.shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        idp.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -6,26 +6,25 @@ import type Provider from 'oidc-provider';
 import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
-import { purgeExpiredFirstTimePasswords } from './accounts/first-time-passwords.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
-import { createOutboxWorker, purgeOutbox, type OutboxWorker } from './delivery/outbox.ts';
+import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import { createDelivery } from './delivery/router.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
-import { purgeInvitations } from './accounts/business-users.ts';
-import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
-import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
+import { runPurge, type PurgeReport } from './maintenance/purge.ts';
+import { accessLog } from './observability/access-log.ts';
+import { createLogger, logFunction, type Logger } from './observability/logger.ts';
+import { createMetrics, type HashQueueState, type Metrics } from './observability/metrics.ts';
+import { createCounterStore, type CounterStore } from './security/counters.ts';
 import { createSendGuard } from './security/send-limits.ts';
-import { purgeExpired } from './oidc/adapter.ts';
-import { endExpiredSessions, purgeLogoutNotifications } from './oidc/backchannel-queue.ts';
 import { createBackchannelWorker, queueProviderLogouts, type BackchannelWorker } from './oidc/backchannel.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
-import { migrate, openDatabase, type Db } from './storage/db.ts';
+import { FIRST_MIGRATION, migrate, openDatabase, pendingMigrations, type Db } from './storage/db.ts';
 
 export type Idp = {
   settings: Settings;
@@ -36,10 +35,21 @@ export type Idp = {
   /** Delivers queued back-channel logout notifications to the apps. */
   backchannel: BackchannelWorker;
   counters: CounterStore;
+  logger: Logger;
+  metrics: Metrics;
   devOutbox?: DevOutboxEntry[];
   /** Lines worth printing at start (demo credentials, where to go). */
   notices: string[];
   listen(port?: number, host?: string): Promise<Server>;
+  /** Runs the purge now (unless another instance is purging). */
+  purge(): Promise<PurgeReport>;
+  /**
+   * The graceful stop (SIGTERM): /readyz answers 503 at once; after SHUTDOWN_GRACE new connections
+   * are refused; requests in flight finish (cut after SHUTDOWN_TIMEOUT); the outbox worker hands
+   * back what it claimed; then everything is closed.
+   */
+  shutdown(): Promise<void>;
+  /** Stops at once (tests). */
   close(): Promise<void>;
 };
 
@@ -53,7 +63,12 @@ export type IdpOptions = {
   messageTemplates?: Record<string, MessageTemplate>;
   /** How often the outbox and back-channel logout workers look for due work; 0 = never by itself (tests call deliverDue()). */
   outboxIntervalMs?: number;
-  log?: (message: string, error?: unknown) => void;
+  /** Where log lines go (tests pass a silent or capturing logger); default: from the settings. */
+  logger?: Logger;
+  /** The password-hash queue's state, for the metrics. */
+  hashQueue?: () => HashQueueState;
+  /** Whether the shared counters run degraded (Redis down), for the metrics; default: the counter store says. */
+  countersDegraded?: () => boolean;
   /** Print dev-outbox messages (the console outbox); tests turn it off. */
   print?: (line: string) => void;
 };
@@ -63,9 +78,16 @@ const OUTBOX_INTERVAL_MS = 1000;
 
 export async function createIdp(settings: Settings, options: IdpOptions = {}): Promise<Idp> {
   const now = options.now ?? Date.now;
-  const log = options.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
+  const logger = options.logger ?? createLogger({ mode: settings.mode, level: settings.operations.logLevel });
+  const log = logFunction(logger);
   const db = openDatabase(settings.databaseUrl, { schema: options.schema });
-  await migrate(db);
+  // Without it the runtime user needs no schema rights: `hk-idp migrate` is the deploy step, and
+  // /readyz answers 503 while the schema is behind.
+  if (settings.operations.migrateOnStart) await migrate(db);
+  else if ((await pendingMigrations(db)).includes(FIRST_MIGRATION)) {
+    await db.destroy();
+    throw new Error('the database has no schema yet: run `hk-idp migrate` first (MIGRATE_ON_START=false)');
+  }
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, extraTemplates: options.messageTemplates });
@@ -83,12 +105,13 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const backchannel = createBackchannelWorker({ db, provider, deliver: queueProviderLogouts(provider, db, now), now, log });
   // The provider's logout goes on if a notification could not be queued; the operator must hear of it.
   provider.on('backchannel.error', (_ctx, error) => log('back-channel logout could not be queued', error));
+  let draining = false;
 
   const counters = createCounterStore(db, settings, log);
   // An operator must hear when the SMS budget is spent: an error line a log alert can match, and an
   // audit event that /metrics counts.
   const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => {
-    log(`ALERT ${message}`);
+    logger.error({ alert: 'sms_budget_spent' }, `ALERT ${message}`);
     audit(db, { event: 'alert.sms_budget_spent', detail: { message } }, now()).catch((error) => log('audit failed', error));
   });
   const signIn: SignInDeps = {
@@ -101,11 +124,18 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     ipFailuresPerHour: settings.signInIpFailuresPerHour,
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
+  const metrics = createMetrics({ db, counters, limits: settings.sendLimits, now, hashQueue: options.hashQueue, countersDegraded: options.countersDegraded ?? (() => counters.degraded()) });
+  provider.use(accessLog(logger, metrics.observeRequest));
+  provider.use(async (ctx, next) => {
+    // While draining, kept-alive connections are closed after each answer so clients reconnect elsewhere.
+    if (draining) ctx.set('Connection', 'close');
+    await next();
+  });
   // The page that shows what was "sent" (codes included) never exists in production.
   const devOutboxPage = settings.mode === 'production' ? undefined : outbox?.entries;
   mountInteractions(provider, deps, { devOutbox: devOutboxPage, demo: settings.demo, log });
-  provider.use(healthRoutes({ db, now, log }));
-  provider.use(metricsRoute({ db, counters, limits: settings.sendLimits, now, token: settings.metricsToken, production: settings.mode === 'production' }));
+  provider.use(healthRoutes({ db, now, log, draining: () => draining }));
+  provider.use(metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }));
 
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
@@ -114,22 +144,20 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const interval = options.outboxIntervalMs ?? OUTBOX_INTERVAL_MS;
   if (interval > 0) worker.start(interval);
   if (interval > 0) backchannel.start(interval);
-  const purge = setInterval(
-    () =>
-      Promise.all([
-        purgeExpired(db, now()),
-        purgeOutbox(db, now()),
-        purgeCounters(db, now()),
-        purgeExpiredFirstTimePasswords(db, now()),
-        purgeOneTimeCodes(db, now()),
-        purgeInvitations(db, now()),
-        endExpiredSessions(db, now()),
-        purgeLogoutNotifications(db, now()),
-      ]).catch((error) => log('purge failed', error)),
-    PURGE_INTERVAL_MS,
-  );
+  const purgeNow = async () => {
+    const report = await runPurge(db, { now: now(), auditRetentionDays: settings.operations.auditRetentionDays });
+    if (report.ran) logger.info({ purged: report.purged }, 'purge done');
+    return report;
+  };
+  const purge = setInterval(() => purgeNow().catch((error) => log('purge failed', error)), PURGE_INTERVAL_MS);
   purge.unref();
   let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+  const closeResources = async () => {
+    await counters.close();
+    delivery.close();
+    await db.destroy();
+  };
 
   return {
     settings,
@@ -139,6 +167,8 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     outbox: worker,
     backchannel,
     counters,
+    logger,
+    metrics,
     devOutbox: outbox?.entries,
     notices,
     async listen(port = settings.port, host?: string) {
@@ -149,17 +179,46 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       await new Promise<void>((resolve) => server!.listen(port, host, resolve));
       return server;
     },
+    purge: purgeNow,
+    shutdown() {
+      stopping ??= (async () => {
+        const { shutdownGrace, shutdownTimeout } = settings.operations;
+        draining = true;
+        logger.info({ graceSeconds: shutdownGrace }, 'shutdown: readiness off, refusing new connections after the grace period');
+        clearInterval(purge);
+        // Started at once: nothing new is claimed, and another instance takes over what this one held.
+        // Sends under way get a few seconds (a connector has its own timeouts); handing back a send that
+        // then succeeds means one message twice, which is better than one lost for the 5-minute lease.
+        const handBackAfter = { waitMs: Math.min(shutdownTimeout, Math.max(shutdownGrace, 5)) * 1000 };
+        const outboxStopped = Promise.all([worker.stop(handBackAfter), backchannel.stop(handBackAfter)]);
+        if (shutdownGrace) await new Promise((resolve) => setTimeout(resolve, shutdownGrace * 1000));
+        if (server) {
+          const closed = new Promise((resolve) => server!.close(resolve));
+          server.closeIdleConnections();
+          const cut = setTimeout(() => {
+            logger.warn('shutdown: requests still in flight after SHUTDOWN_TIMEOUT; closing their connections');
+            server!.closeAllConnections();
+          }, shutdownTimeout * 1000);
+          await closed;
+          clearTimeout(cut);
+        }
+        await outboxStopped;
+        await closeResources();
+        logger.info('shutdown: done');
+      })();
+      return stopping;
+    },
     async close() {
+      if (stopping) return stopping;
+      draining = true;
       clearInterval(purge);
       await worker.stop();
       await backchannel.stop();
-      await counters.close();
-      delivery.close();
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));
       }
-      await db.destroy();
+      await closeResources();
     },
   };
 }

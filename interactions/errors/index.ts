@@ -9,6 +9,7 @@ import { html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
 import { homeLink, page, sendPage } from '../layout.ts';
 import { CsrfError } from '../flow.ts';
+import { requestIdOf } from '../../src/observability/access-log.ts';
 
 type Kind = 'error' | 'not_found' | 'expired' | 'csrf' | 'bad_request';
 
@@ -41,6 +42,8 @@ export function switchUrlFor(ctx: Context, lang: Language): string | null {
 export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string): void {
   const lang = pickLanguage(ctx);
   const [title, heading, body] = keys[kind];
+  // The request's id, for a member to read to a caseworker who finds it in the logs.
+  const reference = requestIdOf(ctx);
   sendPage(
     ctx,
     status,
@@ -50,7 +53,7 @@ export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, stat
       brand: settings.brand,
       contactEmail: settings.contactEmail,
       switchUrl: switchUrlFor(ctx, lang),
-      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}
+      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}${reference ? html`<p class="hint">${t(lang, 'error.reference', { reference })}</p>` : ''}
 <div class="actions">${homeLink(lang, settings.brand)}</div>`,
     }),
   );

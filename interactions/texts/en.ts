@@ -137,6 +137,7 @@ export const en: Record<TextKey, string> = {
   'error.heading': 'Something went wrong',
   'error.body': 'The sign-in could not be completed. Go back to the app you came from and try again.',
   'error.code': 'Error code: {code}',
+  'error.reference': 'Reference: {reference}. Quote it if you contact us.',
   'error.not_found.title': 'Page not found',
   'error.not_found.heading': 'Page not found',
   'error.not_found.body': 'This page does not exist. Check the address, or go back to the app you came from.',

@@ -135,6 +135,7 @@ export const nb = {
   'error.heading': 'Noe gikk galt',
   'error.body': 'Innloggingen kunne ikke fullføres. Gå tilbake til appen du kom fra og prøv igjen.',
   'error.code': 'Feilkode: {code}',
+  'error.reference': 'Referanse: {reference}. Oppgi den hvis du kontakter oss.',
   'error.not_found.title': 'Fant ikke siden',
   'error.not_found.heading': 'Fant ikke siden',
   'error.not_found.body': 'Siden finnes ikke. Sjekk adressen, eller gå tilbake til appen du kom fra.',

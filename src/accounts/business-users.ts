@@ -10,7 +10,8 @@ import { endEverythingOf } from '../oidc/adapter.ts';
 import { cancelOneTimeCodes } from '../codes/one-time-codes.ts';
 import { findAccountById, fromRow, type Account, type Language } from './accounts.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
-import { importCsv, type ImportReport } from './csv-import.ts';
+import type { Readable } from 'node:stream';
+import { importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
 export type BusinessStatus = 'invited' | 'active' | 'disabled';
 
@@ -146,27 +147,40 @@ export const BUSINESS_COLUMNS = {
   optional: ['language'],
 };
 
-/** `hk-idp business-users import`: upserts every valid line; bad lines are reported by number. */
-export async function importBusinessUsers(db: Db, csv: string, now = Date.now()): Promise<ImportReport & { accounts: Account[] }> {
-  const accounts: Account[] = [];
-  const report = await importCsv(csv, BUSINESS_COLUMNS, async (r) => {
-    const { account, added } = await upsertBusinessUser(
-      db,
-      {
-        email: r.email!,
-        mobile: r.mobile,
-        givenName: r.given_name!,
-        familyName: r.family_name!,
-        organizationNumber: r.organization_number!,
-        organizationName: r.organization_name!,
-        language: r.language,
-      },
-      now,
-    );
-    accounts.push(account);
-    return added ? 'added' : 'updated';
-  });
-  return { ...report, accounts };
+const businessImport: ImportSpec<BusinessFields> = {
+  columns: BUSINESS_COLUMNS,
+  validate: (r) =>
+    validateBusinessUser({
+      email: r.email!,
+      mobile: r.mobile,
+      givenName: r.given_name!,
+      familyName: r.family_name!,
+      organizationNumber: r.organization_number!,
+      organizationName: r.organization_name!,
+      language: r.language,
+    }),
+  keyColumn: 'email',
+  // The partial unique index on e-mail needs the kind in the query.
+  existing: (query, keys) => query.where({ kind: 'business' }).whereIn('email', keys),
+  // Status and password are left as they are.
+  updatable: ['mobile', 'given_name', 'family_name', 'organization_number', 'organization_name', 'language'],
+  newRow: (_fields, now) => ({ id: randomUUID(), kind: 'business', status: 'invited', created_at: now, updated_at: now }),
+};
+
+/**
+ * `hk-idp business-users import`: adds new users (invited), updates changed ones; bad lines are
+ * reported by number. `invited` lists the file's users who have not activated yet (for --invite).
+ */
+export async function importBusinessUsers(db: Db, csv: Readable | string, now = Date.now(), options: ImportOptions = {}): Promise<ImportReport & { invited: string[] }> {
+  const keys = new Set<string>();
+  const report = await importCsv(db, csv, businessImport, { ...options, now, onKeys: (batch) => batch.forEach((key) => keys.add(key)) });
+  const emails: string[] = [];
+  const all = [...keys];
+  // Looked up in chunks: a statement has a limit on bound values.
+  for (let i = 0; i < all.length; i += 500) {
+    emails.push(...(await db('accounts').where({ kind: 'business', status: 'invited' }).whereIn('email', all.slice(i, i + 500)).pluck('email')));
+  }
+  return { ...report, invited: emails };
 }
 
 // ---- Passwords ---------------------------------------------------------------------------------

@@ -1,17 +1,21 @@
 // Member-specific operations on the account store.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Db } from '../storage/db.ts';
-import { upsertMember } from './accounts.ts';
-import { importCsv, type ImportReport } from './csv-import.ts';
+import { validateMember } from './accounts.ts';
+import { importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
 export const MEMBER_COLUMNS = {
   required: ['member_number', 'given_name', 'family_name', 'email', 'mobile', 'status'],
   optional: ['language', 'password_hash'],
 };
 
-/** `hk-idp members import`: upserts every valid line; bad lines are reported by number. */
-export function importMembers(db: Db, csv: string): Promise<ImportReport> {
-  return importCsv(csv, MEMBER_COLUMNS, async (r) => {
-    const { added } = await upsertMember(db, {
+type MemberFields = ReturnType<typeof validateMember>;
+
+const memberImport: ImportSpec<MemberFields> = {
+  columns: MEMBER_COLUMNS,
+  validate: (r) =>
+    validateMember({
       memberNumber: r.member_number!,
       givenName: r.given_name!,
       familyName: r.family_name!,
@@ -20,7 +24,15 @@ export function importMembers(db: Db, csv: string): Promise<ImportReport> {
       status: r.status,
       language: r.language,
       passwordHash: r.password_hash,
-    });
-    return added ? 'added' : 'updated';
-  });
+    }),
+  keyColumn: 'member_number',
+  existing: (query, keys) => query.whereIn('member_number', keys),
+  // Credentials are never changed by an import: a legacy hash is taken only for a new member.
+  updatable: ['given_name', 'family_name', 'email', 'mobile', 'status', 'language'],
+  newRow: (_fields, now) => ({ id: randomUUID(), kind: 'member', created_at: now, updated_at: now }),
+};
+
+/** `hk-idp members import`: adds new members, updates changed ones; bad lines are reported by number. */
+export function importMembers(db: Db, csv: Readable | string, options: ImportOptions = {}): Promise<ImportReport> {
+  return importCsv(db, csv, memberImport, options);
 }

@@ -18,6 +18,16 @@ export type AuditRow = Required<Omit<AuditEvent, 'detail'>> & { id: number; at: 
 const clean = (value: string | null | undefined, max: number) =>
   value == null ? null : JSON.stringify(value).slice(1, -1).slice(0, max);
 
+type AuditListener = (entry: AuditEvent) => void;
+// Keyed by the connection's configuration, which a transaction shares with the database it runs on.
+const listeners = new WeakMap<object, AuditListener[]>();
+const keyOf = (db: Db): object => db.client.config;
+
+/** Tells `listener` of every event written through `db` or its transactions (one instance's metrics count them in process). */
+export function onAudit(db: Db, listener: AuditListener): void {
+  listeners.set(keyOf(db), [...(listeners.get(keyOf(db)) ?? []), listener]);
+}
+
 export async function audit(db: Db, entry: AuditEvent, now: number = Date.now()): Promise<void> {
   await db('audit_log').insert({
     at: now,
@@ -29,6 +39,7 @@ export async function audit(db: Db, entry: AuditEvent, now: number = Date.now())
     user_agent: clean(entry.userAgent, 300),
     detail: entry.detail ? JSON.stringify(entry.detail) : null,
   });
+  for (const listener of listeners.get(keyOf(db)) ?? []) listener(entry);
 }
 
 export async function latestAudit(db: Db, limit = 50, filter: { accountId?: string; event?: string } = {}): Promise<AuditRow[]> {

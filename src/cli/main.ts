@@ -9,7 +9,8 @@ try {
   const settings = loadSettings();
   const db = openDatabase(settings.databaseUrl);
   try {
-    if (process.argv[2] !== 'migrate') await migrate(db);
+    // With MIGRATE_ON_START=false the migrations are the deploy step's alone (`hk-idp migrate`).
+    if (process.argv[2] !== 'migrate' && settings.operations.migrateOnStart) await migrate(db);
     code = await runCli(process.argv.slice(2), { db, settings, out: console.log, err: console.error });
   } finally {
     await db.destroy();

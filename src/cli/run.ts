@@ -1,6 +1,7 @@
 // The hk-idp command line: one function per command, all given the database and the settings.
-import { readFileSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { Readable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Settings } from '../../config/settings.ts';
 import { upsertMember } from '../accounts/accounts.ts';
@@ -15,7 +16,7 @@ import {
   upsertBusinessUser,
 } from '../accounts/business-users.ts';
 import type { Account } from '../accounts/accounts.ts';
-import type { ImportReport } from '../accounts/csv-import.ts';
+import { progressBar, type ImportOptions, type ImportReport } from '../accounts/csv-import.ts';
 import { audit, latestAudit } from '../audit/audit.ts';
 import { listOutbox, type OutboxStatus } from '../delivery/outbox.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg, type LoginKind } from '../clients/clients.ts';
@@ -23,6 +24,7 @@ import { InputError } from '../errors.ts';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createCounterStore } from '../security/counters.ts';
 import { createSendGuard } from '../security/send-limits.ts';
+import { runPurge } from '../maintenance/purge.ts';
 import { migrate, type Db } from '../storage/db.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
@@ -30,7 +32,8 @@ type Command = (args: string[], cli: CliContext) => Promise<void>;
 
 export const USAGE = `Usage: hk-idp <command>
 
-  migrate                                   apply database migrations
+  migrate                                   apply database migrations (the deploy step; see MIGRATE_ON_START)
+  purge                                     delete expired rows now (waits for no one: skipped if another instance is purging)
   clients add --name N --redirect-uri URI [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               --login member|business [--first-party] [--public] [--logo-uri URI] [--id-token-alg RS256|ES256]
               [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
@@ -38,14 +41,16 @@ export const USAGE = `Usage: hk-idp <command>
   clients update ID [--name N] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...]
               [--login member|business] [--first-party | --third-party] [--logo-uri URI] [--id-token-alg RS256|ES256]
               [--backchannel-logout-uri URI|""] [--backchannel-logout-session-required | --no-backchannel-logout-session-required]
-  members import FILE.csv                   header: member_number,given_name,family_name,email,mobile,status
+  members import FILE.csv [--dry-run]       header: member_number,given_name,family_name,email,mobile,status
+                                            (optional: language, password_hash; separated by ; or , ; --dry-run changes nothing)
   members add --member-number N --given-name G --family-name F [--email E] [--mobile M] [--status active|inactive]
   members send-first-time-password MEMBER_NUMBER --sms --by CASEWORKER
                                             caseworker help: SMS a first-time password to the registered mobile
   keys list | rotate                        signing keys (rotate twice, restarting in between: add, then promote)
   business-users add --email E --given-name G --family-name F --organization-number N --organization-name O
               [--mobile M] [--language nb|en] [--invite]
-  business-users import FILE.csv [--invite]  header: email,mobile,given_name,family_name,organization_number,organization_name
+  business-users import FILE.csv [--invite] [--dry-run]
+                                            header: email,mobile,given_name,family_name,organization_number,organization_name
               (--invite e-mails a link to every user in the file who has not activated yet)
   business-users list [--status invited|active|disabled] [--organization-number N]
   business-users invite EMAIL | disable EMAIL | enable EMAIL
@@ -170,15 +175,39 @@ const clientCommands: Record<string, Command> = {
 };
 
 export function printReport(report: ImportReport, out: (line: string) => void): void {
-  out(`added ${report.added}, updated ${report.updated}, rejected ${report.rejected.length}`);
-  for (const { line, reason } of report.rejected) out(`  line ${line}: ${reason}`);
+  const counts = `added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`;
+  if (report.dryRun) {
+    out(`dry run, nothing saved: would have ${counts}`);
+    for (const change of report.changes) out(`  line ${change.line}: ${change.action} ${change.key}${change.fields.length ? ` (${change.fields.join(', ')})` : ''}`);
+    if (report.changesOmitted) out(`  ... and ${report.changesOmitted} more changes`);
+  } else {
+    out(counts);
+  }
+  // A value from the file is printed escaped: a crafted line cannot forge another.
+  for (const { line, reason } of report.rejected) out(`  line ${line}: ${JSON.stringify(reason).slice(1, -1)}`);
 }
 
+/** Opens the import file (a clear error if it cannot be read) and draws progress on a terminal. */
+function importSource(file: string | undefined, usage: string): { stream: Readable; options: ImportOptions; done(): void } {
+  if (!file) throw new InputError(`which file? ${usage}`);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new InputError(`cannot read ${file}`);
+  }
+  const bar = progressBar(process.stderr, size);
+  return { stream: createReadStream(file), options: { onProgress: bar.update }, done: bar.done };
+}
+
+const importAudit = (report: ImportReport) => ({ added: report.added, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length });
+
 const memberCommands: Record<string, Command> = {
-  async import([file], cli) {
-    if (!file) throw new InputError('which file? hk-idp members import FILE.csv');
-    const report = await importMembers(cli.db, readFileSync(file, 'utf8'));
-    await audit(cli.db, { event: 'members.imported', actor: actorOf(cli), detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+  async import(args, cli) {
+    const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
+    const source = importSource(positionals[0], 'hk-idp members import FILE.csv [--dry-run]');
+    const report = await importMembers(cli.db, source.stream, { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
+    if (!report.dryRun) await audit(cli.db, { event: 'members.imported', actor: actorOf(cli), detail: importAudit(report) });
     printReport(report, cli.out);
   },
   async add(args, cli) {
@@ -267,16 +296,13 @@ const businessUserCommands: Record<string, Command> = {
     if (values.invite) await invite(cli, account.email!);
   },
   async import(args, cli) {
-    const { values, positionals } = parse(args, { invite: { type: 'boolean' } });
-    const [file] = positionals;
-    if (!file) throw new InputError('which file? hk-idp business-users import FILE.csv [--invite]');
-    const report = await importBusinessUsers(cli.db, readFileSync(file, 'utf8'));
-    await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+    const { values, positionals } = parse(args, { invite: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
+    if (values.invite && values['dry-run']) throw new InputError('--invite sends e-mail: not with --dry-run');
+    const source = importSource(positionals[0], 'hk-idp business-users import FILE.csv [--invite] [--dry-run]');
+    const report = await importBusinessUsers(cli.db, source.stream, Date.now(), { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
+    if (!report.dryRun) await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: importAudit(report) });
     printReport(report, cli.out);
-    if (values.invite) {
-      const waiting = new Map(report.accounts.filter((a) => a.status === 'invited').map((a) => [a.id, a.email!]));
-      for (const email of waiting.values()) await invite(cli, email);
-    }
+    if (values.invite) for (const email of report.invited) await invite(cli, email);
   },
   async list(args, cli) {
     const { values } = parse(args, { status: { type: 'string' }, 'organization-number': { type: 'string' } });
@@ -379,6 +405,16 @@ export async function runCli(argv: string[], cli: CliContext & { err: (line: str
     if (group === 'migrate') {
       const applied = await migrate(cli.db);
       cli.out(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+      return 0;
+    }
+    if (group === 'purge') {
+      const report = await runPurge(cli.db, { now: Date.now(), auditRetentionDays: cli.settings.operations.auditRetentionDays });
+      if (!report.ran) {
+        cli.out('another instance is purging right now; nothing done');
+        return 0;
+      }
+      for (const [name, count] of Object.entries(report.purged)) cli.out(`${name}: ${count} deleted`);
+      await audit(cli.db, { event: 'maintenance.purged', actor: actorOf(cli), detail: report.purged });
       return 0;
     }
     const command = group ? groups[group]?.[name ?? ''] : undefined;

@@ -79,7 +79,11 @@ export type OutboxWorker = {
   /** Delivers every message that is due now; resolves when done (tests call it instead of waiting). */
   deliverDue(): Promise<number>;
   start(intervalMs: number): void;
-  stop(): Promise<void>;
+  /**
+   * Stops claiming; waits up to `waitMs` for the sends under way, then hands back whatever this
+   * instance still holds (a hung send) so another instance sends it at once, not after the lease.
+   */
+  stop(options?: { waitMs?: number }): Promise<void>;
 };
 
 export function createOutboxWorker(deps: {
@@ -169,6 +173,7 @@ export function queueWorker(deps: {
   const instance = randomUUID();
   let running: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
+  let stopping = false;
 
   /** True when delivered by this call, false when tried or closed, undefined when another instance had it. */
   async function deliverOne(id: number): Promise<boolean | undefined> {
@@ -199,7 +204,7 @@ export function queueWorker(deps: {
 
   async function run(): Promise<number> {
     let delivered = 0;
-    for (;;) {
+    while (!stopping) {
       const ids = await due(db(table), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
       if (!ids.length) return delivered;
       const results = await Promise.all(ids.map((id) => deliverOne(Number(id))));
@@ -207,6 +212,7 @@ export function queueWorker(deps: {
       // Every one taken by other instances meanwhile: leave the rest to them until the next tick.
       if (results.every((r) => r === undefined)) return delivered;
     }
+    return delivered;
   }
 
   // One run at a time per instance; a caller waits for the current run and then runs again.
@@ -221,9 +227,18 @@ export function queueWorker(deps: {
       timer = setInterval(() => deliverDue().catch((error) => log(`${table} run failed`, error)), intervalMs);
       timer.unref();
     },
-    async stop() {
+    async stop({ waitMs }: { waitMs?: number } = {}) {
       clearInterval(timer);
-      await running.catch(() => 0);
+      stopping = true;
+      if (waitMs === undefined) return void (await running.catch(() => 0));
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([running.catch(() => 0), new Promise((resolve) => (timeout = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timeout);
+      // Not an attempt that happened: the claim is handed back as it was counted.
+      const released = await db(table)
+        .where({ status: 'sending', claimed_by: instance })
+        .update({ status: 'pending', claimed_by: null, claimed_at: null, attempts: db.raw('?? - 1', ['attempts']) });
+      if (released) log(`${table}: released ${released} row(s) claimed by this instance at shutdown`);
     },
   };
 }

@@ -39,3 +39,12 @@ export async function migrate(db: Db): Promise<string[]> {
   const [, applied] = await db.migrate.latest({ migrationSource });
   return applied as string[];
 }
+
+/** Applied before anything else: without it there is no schema at all. */
+export const FIRST_MIGRATION = '001_initial';
+
+/** Migrations this code knows that the database has not applied (the schema is behind). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const [, pending] = await db.migrate.list({ migrationSource });
+  return (pending as unknown[]).map((migration) => (typeof migration === 'string' ? migration : String((migration as { file?: string }).file ?? migration)));
+}

@@ -1,4 +1,5 @@
 // Brute force and spraying: throttled per account and per IP, in storage every instance shares.
+import { captureLogs } from '../support/logs.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -198,10 +199,10 @@ for (const store of ['database', 'redis'] as const) {
 describe('Redis down: sign-ins go on with the counters in the database', () => {
   let idp: TestIdp;
   let rp: Rp;
-  const logged: string[] = [];
+  const logs = captureLogs();
   before(async () => {
     // Nothing listens on a port just freed: every Redis connection is refused.
-    idp = await startIdp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, { log: (message) => logged.push(message) });
+    idp = await startIdp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, { logger: logs.logger });
     rp = await registerRp(idp);
   });
   after(() => idp.close());
@@ -214,6 +215,6 @@ describe('Redis down: sign-ins go on with the counters in the database', () => {
     assert.equal((await crowd(rp, 1, member.memberNumber!, PASSWORD))[0]!.location, undefined, 'after 5 failures the account waits');
     assert.equal(idp.counters.degraded(), true);
     assert.equal(await idp.db('counters').where({ key: `signin:${member.id}` }).first('count').then((row) => Number(row.count)), 6, 'counted in the database');
-    assert.equal(logged.filter((line) => /Redis is not answering/.test(line)).length, 1, 'one line per outage, not one per sign-in');
+    assert.equal(logs.records().filter((record) => /Redis is not answering/.test(record.msg)).length, 1, 'one line per outage, not one per sign-in');
   });
 });

@@ -7,6 +7,7 @@ import type { AddressObject } from 'mailparser';
 import { LEASE_MS, retryDelay } from '../../src/delivery/outbox.ts';
 import { runCli } from '../../src/cli/run.ts';
 import { auditOf, enqueueTest, newCode, outboxRow, storedText, testTemplates } from '../support/delivery.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { createIdp, portOf } from '../../src/server.ts';
 import { freePort, freshDatabase, startIdp, testSettings, type TestIdp } from '../support/idp.ts';
 import { startFakeSmtp, type FakeSmtp } from '../support/smtp.ts';
@@ -365,7 +366,7 @@ describe('SMTP down when the request is made', () => {
     let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
     const database = await freshDatabase();
     const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir, SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM, CONTACT_EMAIL: CONTACT });
-    const created = await createIdp(settings, { schema: database.schema, now: () => clock, messageTemplates: testTemplates, outboxIntervalMs: 0, log: () => {} });
+    const created = await createIdp(settings, { schema: database.schema, now: () => clock, messageTemplates: testTemplates, outboxIntervalMs: 0, logger: silentLogger() });
     // A stand-in for a flow that sends something: it enqueues in its transaction and answers.
     const code = newCode();
     created.provider.use(async (ctx, next) => {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
 import { LEASE_MS } from '../../src/delivery/outbox.ts';
-import { auditOf, enqueueTest, newCode, outboxRow, testTemplates } from '../support/delivery.ts';
+import { auditOf, enqueueTest, hangingConnector, newCode, outboxRow, testTemplates } from '../support/delivery.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { createIdp } from '../../src/server.ts';
 import { freshDatabase, startIdpOn, testSettings, type TestIdp } from '../support/idp.ts';
 
@@ -52,16 +53,9 @@ test('an instance started after another was killed mid-delivery sends what it ha
   const sent: Array<MessageRequest & { by: string }> = [];
   let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
   // The first instance claims the message and dies before its connector returns.
-  let claimed!: () => void;
-  const claimedNow = new Promise<void>((resolve) => (claimed = resolve));
-  const hangs: Connector = {
-    send: () => {
-      claimed();
-      return new Promise(() => {});
-    },
-  };
+  const { connector: hangs, claimed: claimedNow } = hangingConnector();
   const settings = testSettings({ DATABASE_URL: database.databaseUrl, DATA_DIR: database.dataDir });
-  const first = await createIdp(settings, { schema: database.schema, now: () => clock, connector: hangs, messageTemplates: testTemplates, outboxIntervalMs: 0, log: () => {} });
+  const first = await createIdp(settings, { schema: database.schema, now: () => clock, connector: hangs, messageTemplates: testTemplates, outboxIntervalMs: 0, logger: silentLogger() });
   const code = newCode();
   const id = await enqueueTest(first, clock, { channel: 'sms', to: '+4791234567', code });
   void first.outbox.deliverDue();

@@ -1,11 +1,13 @@
 // Secrets never reach the logs, the database or the audit log: a run of the main flows with known
-// sentinel values, then every log line and every table is searched for them.
+// sentinel values (password sign-in, token and refresh, a first-time password ordered and used for a
+// first login), then every log line, at every level, and every table is searched for them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
+import { captureLogs } from '../support/logs.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
 const PASSWORD = 'Sentinel-PW-fjord-9f3a';
@@ -15,9 +17,10 @@ const KEK = 'Sentinel-KEK-0123456789abcdefghijklmnopqrstu';
 
 let idp: TestIdp;
 let rp: Rp;
-const logs: string[] = [];
+const NEW_PASSWORD = 'Sentinel-NEWPW-lofoten-4c1d';
+const logs = captureLogs();
 before(async () => {
-  idp = await startIdp({ PASSWORD_PEPPER: PEPPER, COOKIE_KEYS: COOKIE_KEY, KEY_ENCRYPTION_KEY: KEK }, { log: (message, error) => logs.push(`${message} ${error instanceof Error ? error.stack : String(error ?? '')}`) });
+  idp = await startIdp({ PASSWORD_PEPPER: PEPPER, COOKIE_KEYS: COOKIE_KEY, KEY_ENCRYPTION_KEY: KEK }, { logger: logs.logger });
   rp = await registerRp(idp);
 });
 after(() => idp.close());
@@ -25,7 +28,7 @@ after(() => idp.close());
 async function everything(): Promise<string> {
   const tables = ['accounts', 'audit_log', 'clients', 'oidc_store', 'outbox', 'signing_keys', 'first_time_passwords', 'one_time_codes', 'counters', 'counter_slices'];
   const dump = await Promise.all(tables.map(async (table) => JSON.stringify(await idp.db(table).select())));
-  return [...dump, ...logs].join('\n');
+  return [...dump, ...logs.lines].join('\n');
 }
 
 test('passwords, first-time passwords, tokens, client secrets, pepper and keys appear in no log or table', async () => {
@@ -51,6 +54,20 @@ test('passwords, first-time passwords, tokens, client secrets, pepper and keys a
   const sms = idp.devOutbox!.find((m) => m.to === '+4798761234')!;
   const firstTimePassword = /\b([a-z2-9]{4} [a-z2-9]{4} [a-z2-9]{4})\b/.exec(sms.text)![1]!;
 
+  // The first login with it: a username and a new password chosen, and the app gets its code.
+  const firstBrowser = new Browser();
+  const first = await rp.start(firstBrowser);
+  const firstForm = await firstBrowser.go(new URL(/href="([^"]+)"[^>]*>Jeg har fått nytt passord\/PIN/.exec(first.page.html)![1]!.replace(/&amp;/g, '&'), first.page.url));
+  const choose = await firstBrowser.submit(firstForm, { member_number: member.memberNumber!, password: firstTimePassword }, { stopAt: CALLBACK });
+  const done = await firstBrowser.submit(choose, { username: 'sentinel.user', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+  assert.ok(done.location?.startsWith(CALLBACK), 'the first login reached the app');
+  const firstTokens = await rp.finish(done.location!, first.verifier, first.state);
+  // The logs saw every request of it, each with its route and request id.
+  const access = logs.records().filter((line) => line.kind === 'access');
+  assert.ok(access.length > 20, `access lines: ${access.length}`);
+  assert.ok(access.every((line) => typeof line.requestId === 'string' && typeof line.route === 'string' && typeof line.durationMs === 'number'));
+  assert.ok(access.some((line) => line.route === '/token' && line.status === 200));
+
   const haystack = withTokens + (await everything());
   const secrets = {
     PASSWORD,
@@ -66,6 +83,12 @@ test('passwords, first-time passwords, tokens, client secrets, pepper and keys a
     sessionSignature: browser.cookies.get('hk_session.sig')!.value,
     firstTimePassword,
     firstTimePasswordCompact: firstTimePassword.replace(/ /g, ''),
+    NEW_PASSWORD,
+    authorizationCode: new URL(back.location!).searchParams.get('code')!,
+    firstLoginCode: new URL(done.location!).searchParams.get('code')!,
+    codeVerifier: again.verifier,
+    firstLoginAccessToken: firstTokens.access_token,
+    firstLoginRefreshToken: firstTokens.refresh_token!,
   };
   for (const [name, value] of Object.entries(secrets)) assert.ok(!haystack.includes(value), `${name} found in ${haystack.slice(Math.max(0, haystack.indexOf(value) - 300), haystack.indexOf(value) + 60)}`);
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
 import { Browser, textOf, type Page } from '../support/browser.ts';
+import { captureLogs } from '../support/logs.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 import { registerRp, type Rp } from '../support/rp.ts';
 
@@ -79,9 +80,9 @@ const METRICS_TOKEN = 'metrics-token-0123456789abcdefghijklmnop';
 describe('the global SMS budget', () => {
   let idp: TestIdp;
   let rp: Rp;
-  const logged: string[] = [];
+  const logs = captureLogs();
   before(async () => {
-    idp = await startIdp({ SMS_BUDGET_HOUR: '2', METRICS_TOKEN: METRICS_TOKEN }, { log: (message) => logged.push(message) });
+    idp = await startIdp({ SMS_BUDGET_HOUR: '2', METRICS_TOKEN: METRICS_TOKEN }, { logger: logs.logger });
     rp = await registerRp(idp, { login: 'business', name: 'Bedriftsportalen' });
   });
   after(() => idp.close());
@@ -91,7 +92,7 @@ describe('the global SMS budget', () => {
     const members = await Promise.all([0, 1, 2].map((i) => createMember(idp, { mobile: `4123450${i}` })));
     for (const member of members) await order(idp, rpMember, { member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
     assert.deepEqual(await Promise.all(members.map((m) => sentTo(idp, m.mobile!))), [1, 1, 0]);
-    assert.equal(logged.filter((line) => /ALERT SMS budget spent/.test(line)).length, 1);
+    assert.equal(logs.records().filter((line) => line.alert === 'sms_budget_spent' && /ALERT SMS budget spent/.test(line.msg)).length, 1);
 
     // A business code by SMS is refused too; by e-mail it goes.
     const user = await createBusinessUser(idp, { email: 'budsjett@firma.example', mobile: '41234599' });
@@ -114,7 +115,7 @@ describe('the global SMS budget', () => {
     // Monitoring sees it too: /metrics (behind its token) counts the alert and the SMS spent.
     assert.equal((await fetch(`${idp.issuer}/metrics`)).status, 404, 'no token, no metrics');
     const metrics = await (await fetch(`${idp.issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-    assert.match(metrics, /^hk_audit_events_last_hour\{event="alert.sms_budget_spent"\} 1$/m);
+    assert.match(metrics, /^hk_audit_events_total\{event="alert.sms_budget_spent"\} 1$/m);
     assert.match(metrics, /^hk_sms_budget_hour 2$/m);
     assert.equal(Number(/^hk_sms_sent_this_hour (\d+)$/m.exec(metrics)![1]), 2, 'the refused SMS are not counted as sent');
   });

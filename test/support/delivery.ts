@@ -1,7 +1,7 @@
 // Delivery tests' shared pieces: a neutral message kind that only test servers know (registered
 // through IdpOptions.messageTemplates), and helpers to enqueue and to read the outbox and its audit.
 import { latestAudit, type AuditRow } from '../../src/audit/audit.ts';
-import type { Channel } from '../../src/delivery/delivery.ts';
+import type { Channel, Connector } from '../../src/delivery/delivery.ts';
 import { enqueue } from '../../src/delivery/outbox.ts';
 import type { MessageTemplate } from '../../interactions/messages.ts';
 import type { Db } from '../../src/storage/db.ts';
@@ -66,3 +66,18 @@ export async function storedText(idp: WithDb): Promise<string> {
 
 /** A random 8-character code, so a test can search the database for it. */
 export const newCode = () => Math.random().toString(36).slice(2, 10).toUpperCase().padEnd(8, 'X');
+
+/** A connector whose send never returns (a hung SMS or SMTP server); `claimed` resolves at the first send. */
+export function hangingConnector(): { connector: Connector; claimed: Promise<void> } {
+  let sending!: () => void;
+  const claimed = new Promise<void>((resolve) => (sending = resolve));
+  return {
+    connector: {
+      send: () => {
+        sending();
+        return new Promise(() => {});
+      },
+    },
+    claimed,
+  };
+}

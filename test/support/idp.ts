@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex from 'knex';
 import { loadSettings, type Settings } from '../../config/settings.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { createIdp, type Idp, type IdpOptions } from '../../src/server.ts';
 
 export type TestIdp = Idp & {
@@ -96,7 +97,7 @@ export async function startIdpOn(
   const instances = new Set<Idp>();
 
   async function launch(listenPort: number, current: Settings): Promise<TestIdp> {
-    const idp = await createIdp(current, { schema: database.schema, print: () => {}, log: () => {}, ...options });
+    const idp = await createIdp(current, { schema: database.schema, print: () => {}, logger: silentLogger(), ...options });
     await idp.listen(listenPort, '127.0.0.1');
     instances.add(idp);
     return {

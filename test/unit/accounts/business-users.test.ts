@@ -84,6 +84,19 @@ describe('business users', () => {
     await assert.rejects(importBusinessUsers(db, 'email,given_name\nx@y.no,Z'), /header lacks mobile/);
   });
 
+  test('import: `;` files, unchanged lines, a dry run, and the not yet activated listed for --invite', async () => {
+    const csv = '\uFEFFemail;mobile;given_name;family_name;organization_number;organization_name\r\nsemi1@firma.example;;Fia;Ask;987654321;Firma AS\r\nsemi2@firma.example;;Gro;Bø;987654321;Firma AS\r\n';
+    const dry = await importBusinessUsers(db, csv, T0, { dryRun: true });
+    assert.deepEqual([dry.dryRun, dry.added, dry.invited], [true, 2, []]);
+    assert.equal(await findBusinessUserByEmail(db, 'semi1@firma.example'), undefined, 'nothing saved');
+    const first = await importBusinessUsers(db, csv, T0);
+    assert.deepEqual([first.added, first.invited.sort()], [2, ['semi1@firma.example', 'semi2@firma.example']]);
+    await db('accounts').where({ email: 'semi2@firma.example' }).update({ status: 'active' });
+    const again = await importBusinessUsers(db, csv.replace('Gro;Bø', 'Gro;Bøe'), T0);
+    assert.deepEqual([again.added, again.updated, again.unchanged, again.invited], [0, 1, 1, ['semi1@firma.example']]);
+    assert.equal((await findBusinessUserByEmail(db, 'semi2@firma.example'))!.status, 'active', 'an import never changes the status');
+  });
+
   test('list filters by status and organisation', async () => {
     const listed = await user({ organizationNumber: '111222333' });
     const all = await listBusinessUsers(db, { organizationNumber: '111 222 333' });

@@ -60,14 +60,14 @@ describe('hk-idp business-users', () => {
         'feil,,C,Tre,987654321,Firma AS\n',
     );
     assert.equal(await run('import', csv, '--invite'), 0);
-    assert.equal(out[0], 'added 2, updated 0, rejected 1');
+    assert.equal(out[0], 'added 2, updated 0, unchanged 0, rejected 1');
     assert.match(out[1]!, /line 4: email is not a valid address/);
     assert.equal(out.filter((line) => line.startsWith('invited ')).length, 2);
     const invitations = await db('outbox').where({ kind: 'business_invitation' });
     assert.deepEqual(invitations.map((m: { recipient: string }) => m.recipient).sort(), ['a1@firma.example', 'a2@firma.example']);
     for (const m of invitations) assert.ok(JSON.parse(m.params).link.startsWith('https://login.hk.example/business/invitation/'));
     const [imported] = await latestAudit(db, 1, { event: 'business.imported' });
-    assert.deepEqual(imported!.detail, { added: 2, updated: 0, rejected: 1 });
+    assert.deepEqual(imported!.detail, { added: 2, updated: 0, unchanged: 0, rejected: 1 });
     assert.equal((await latestAudit(db, 10, { event: 'business.invited' })).length, 2);
   });
 

@@ -58,7 +58,7 @@ test('members import reports added, updated and rejected lines; members add adds
   writeFileSync(file, 'member_number,given_name,family_name,email,mobile,status\n4000001,Ola,Nordmann,,98765432,active\n40x,Bad,Line,,,active\n');
   const run = await cli('members', 'import', file);
   assert.equal(run.code, 0);
-  assert.match(run.out, /added 1, updated 0, rejected 1/);
+  assert.match(run.out, /added 1, updated 0, unchanged 0, rejected 1/);
   assert.match(run.out, /line 3: member_number/);
   const add = await cli('members', 'add', '--member-number', '4000002', '--given-name', 'Kari', '--family-name', 'Li', '--mobile', '98765433');
   assert.match(add.out, /added member 4000002/);
@@ -84,4 +84,21 @@ test('clients add/update --backchannel-logout-uri and --backchannel-logout-sessi
   assert.match(cleared.out, /back-channel logout URI: -$/m);
   const [updated] = await latestAudit(db, 1, { event: 'client.updated' });
   assert.deepEqual(updated!.detail.fields, ['backchannelLogoutUri', 'backchannelLogoutSessionRequired']);
+});
+
+test('members import --dry-run prints what would change and saves nothing; a missing file is a clear error', async () => {
+  const file = join(tmpdir(), `members-dry-${process.pid}.csv`);
+  writeFileSync(file, '\uFEFFmember_number;given_name;family_name;email;mobile;status\r\n4100001;Siri;Dahl;;;active\r\n4100002;Tor;Dahl;;;retired\r\n');
+  const imports = async () => (await latestAudit(db, 1000, { event: 'members.imported' })).length;
+  const before = await imports();
+  const dry = await cli('members', 'import', file, '--dry-run');
+  assert.equal(dry.code, 0, dry.err);
+  assert.equal(dry.out, 'dry run, nothing saved: would have added 1, updated 0, unchanged 0, rejected 1\n  line 2: add 4100001\n  line 3: status must be active or inactive');
+  assert.equal(await db('accounts').where({ member_number: '4100001' }).first(), undefined);
+  assert.equal(await imports(), before, 'a dry run is not an import');
+  const real = await cli('members', 'import', file);
+  assert.match(real.out, /^added 1, updated 0, unchanged 0, rejected 1$/m);
+  const missing = await cli('members', 'import', join(tmpdir(), 'no-such-file.csv'));
+  assert.equal(missing.code, 65);
+  assert.match(missing.err, /cannot read/);
 });

@@ -95,3 +95,20 @@ test('branding: defaults, and colours, logo, home page and addresses checked at 
   failsOn({ ...production, BALLOT_EMAIL: 'valg' }, 'BALLOT_EMAIL');
   failsOn({ ...production, RESEND_WAIT: '-1' }, 'RESEND_WAIT');
 });
+
+test('operations: defaults (a grace period in production only), and bad values named', () => {
+  const prod = loadSettings(production).operations;
+  assert.deepEqual(prod, { logLevel: 'info', shutdownGrace: 5, shutdownTimeout: 25, auditRetentionDays: 400, migrateOnStart: true });
+  const dir = mkdtempSync(join(tmpdir(), 'hk-settings-'));
+  try {
+    assert.equal(loadSettings({ DATA_DIR: dir }).operations.shutdownGrace, 0);
+    const set = loadSettings({ ...production, LOG_LEVEL: 'warn', SHUTDOWN_GRACE: '10', AUDIT_RETENTION_DAYS: '30', MIGRATE_ON_START: 'false' }).operations;
+    assert.deepEqual(set, { logLevel: 'warn', shutdownGrace: 10, shutdownTimeout: 25, auditRetentionDays: 30, migrateOnStart: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  failsOn({ ...production, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+  failsOn({ ...production, SHUTDOWN_GRACE: '-1' }, 'SHUTDOWN_GRACE');
+  failsOn({ ...production, AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS');
+  failsOn({ ...production, MIGRATE_ON_START: 'no' }, 'MIGRATE_ON_START');
+});

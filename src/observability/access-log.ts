@@ -1,0 +1,65 @@
+// The first middleware of every request: gives it an id (the caller's X-Request-Id when it is a
+// sane one, else a new one a person can read aloud), runs the rest inside that id's context, and
+// writes one access log line and one duration observation when the answer is sent.
+// The line names the route template, never the path or query: those can carry codes, tokens and
+// code_verifier.
+import { randomInt } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { requestContext, type Logger } from './logger.ts';
+
+/** What a caller-supplied request id may look like (a load balancer's UUID, a trace id). */
+const INCOMING_ID = /^[A-Za-z0-9._:-]{6,64}$/;
+/** Crockford's base32 without I, L, O, U: unambiguous when read over the phone. */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A new id like "K7Q2-M9XD": short enough for a member to read to a caseworker. */
+export function newRequestId(): string {
+  let id = '';
+  for (let i = 0; i < 8; i++) id += ALPHABET[randomInt(ALPHABET.length)];
+  return `${id.slice(0, 4)}-${id.slice(4)}`;
+}
+
+export function requestIdOf(ctx: Context): string {
+  return (ctx.state as { requestId?: string }).requestId ?? '';
+}
+
+/** Paths answered outside any router that are worth their own label. */
+const FIXED = new Set(['/healthz', '/readyz', '/metrics', '/']);
+
+/** The route template of the request: bounded label values, no identifiers from the path. */
+export function routeOf(ctx: Context): string {
+  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  if (typeof matched === 'string') return matched;
+  // oidc-provider names its own routes (authorization, token, userinfo, jwks, ...).
+  const oidcRoute = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
+  if (typeof oidcRoute === 'string') return `oidc:${oidcRoute}`;
+  if (FIXED.has(ctx.path)) return ctx.path;
+  if (ctx.path.startsWith('/.well-known/')) return ctx.path.slice(0, 80).replace(/[^\w./-]/g, '_');
+  return ctx.status === 404 ? 'not_found' : 'other';
+}
+
+export type RequestObservation = { method: string; route: string; status: number; seconds: number };
+
+export function accessLog(logger: Logger, observe: (request: RequestObservation) => void = () => {}) {
+  const log = logger.child({ kind: 'access' });
+  return async (ctx: Context, next: Next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = INCOMING_ID.test(incoming) ? incoming : newRequestId();
+    ctx.state.requestId = requestId;
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    await requestContext.run({ requestId }, async () => {
+      try {
+        await next();
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const method = /^[A-Z]{1,10}$/.test(ctx.method) ? ctx.method : 'OTHER';
+        const route = routeOf(ctx);
+        // An error thrown past every handler still ends as a 500 for the caller.
+        const status = ctx.status;
+        observe({ method, route, status, seconds });
+        log.info({ method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');
+      }
+    });
+  };
+}

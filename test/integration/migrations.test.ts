@@ -1,0 +1,91 @@
+// Migrations as a deploy step: with MIGRATE_ON_START=false the server applies nothing (so its
+// database user needs no schema rights), /readyz answers 503 while the schema is behind, and
+// `hk-idp migrate` brings it up to date.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import knex from 'knex';
+import { runCli } from '../../src/cli/run.ts';
+import { migrationSource } from '../../migrations/index.ts';
+import { migrate, openDatabase } from '../../src/storage/db.ts';
+import { freshDatabase, startIdpOn, usingPostgres } from '../support/idp.ts';
+
+test('MIGRATE_ON_START=false: /readyz is 503 while the schema is behind, until `hk-idp migrate`', async () => {
+  const database = await freshDatabase();
+  const db = openDatabase(database.databaseUrl, { schema: database.schema });
+  await migrate(db);
+  // The schema one release behind: the newest migration not yet applied.
+  const newest = (await migrationSource.getMigrations([])).at(-1)!;
+  await db.migrate.down({ migrationSource });
+  const idp = await startIdpOn(database, { MIGRATE_ON_START: 'false' });
+  try {
+    const behind = await fetch(`${idp.base}/readyz`);
+    assert.equal(behind.status, 503);
+    assert.deepEqual(await behind.json(), { status: 'schema_behind', pendingMigrations: [newest] });
+
+    const out: string[] = [];
+    assert.equal(await runCli(['migrate'], { db, settings: idp.settings, out: (l) => out.push(l), err: (l) => out.push(l) }), 0);
+    assert.deepEqual(out, [`applied ${newest}`]);
+    const ready = await fetch(`${idp.base}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { status: string }).status, 'ready');
+  } finally {
+    await db.destroy();
+    await idp.close();
+    await database.drop();
+  }
+});
+
+test('MIGRATE_ON_START=false on an empty database: the start stops with what to do', async () => {
+  const database = await freshDatabase();
+  try {
+    await assert.rejects(startIdpOn(database, { MIGRATE_ON_START: 'false' }), /run `hk-idp migrate` first/);
+  } finally {
+    await database.drop();
+  }
+});
+
+test('PostgreSQL: a runtime role without schema rights serves once the deploy step migrated', { skip: !usingPostgres() }, async () => {
+  const database = await freshDatabase();
+  const role = `hk_runtime_${randomBytes(4).toString('hex')}`;
+  const admin = knex({ client: 'pg', connection: process.env.TEST_DATABASE_URL });
+  try {
+    const db = openDatabase(database.databaseUrl, { schema: database.schema });
+    await migrate(db);
+    await db.destroy();
+    // Data rights only: no CREATE on the schema, so no migration could run as this role.
+    await admin.raw(`CREATE ROLE ${role} LOGIN`);
+    await admin.raw(`GRANT USAGE ON SCHEMA ${database.schema} TO ${role}`);
+    await admin.raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${database.schema} TO ${role}`);
+    await admin.raw(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${database.schema} TO ${role}`);
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.username = role;
+    const runtime = { ...database, databaseUrl: url.href };
+
+    await assert.rejects(
+      (async () => {
+        const asRuntime = openDatabase(runtime.databaseUrl, { schema: database.schema });
+        try {
+          await asRuntime.schema.createTable('probe', (t) => t.integer('x'));
+        } finally {
+          await asRuntime.destroy();
+        }
+      })(),
+      /permission denied/,
+      'the role really lacks schema rights',
+    );
+    const idp = await startIdpOn(runtime, { MIGRATE_ON_START: 'false' });
+    try {
+      assert.equal((await fetch(`${idp.base}/readyz`)).status, 200);
+      assert.equal((await fetch(`${idp.issuer}/.well-known/openid-configuration`)).status, 200);
+    } finally {
+      await idp.close();
+    }
+  } finally {
+    await database.drop();
+    await admin.raw(`DROP OWNED BY ${role}`).catch(() => {});
+    await admin.raw(`DROP ROLE IF EXISTS ${role}`);
+    await admin.destroy();
+  }
+});
+
