@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { DeliveryError, type Channel, type Connector, type FailureKind, type MessageRequest } from './delivery.ts';
+import { processDueOrders, type OrderHandler, type OrderKind } from './orders.ts';
 
 export type QueuedMessage = MessageRequest & {
   /** When the secret inside stops being valid; the message is never delivered after it. */
@@ -76,7 +77,10 @@ function classify(error: unknown): { failure: FailureKind; reason: string } {
 }
 
 export type OutboxWorker = {
-  /** Delivers every message that is due now; resolves when done (tests call it instead of waiting). */
+  /**
+   * The worker's one entry point: fulfils every due order (see orders.ts), then delivers every
+   * message that is due now; resolves with the number delivered (tests call it instead of waiting).
+   */
   deliverDue(): Promise<number>;
   start(intervalMs: number): void;
   stop(): Promise<void>;
@@ -87,6 +91,8 @@ export function createOutboxWorker(deps: {
   connector: Connector;
   now: () => number;
   log: (message: string, error?: unknown) => void;
+  /** How each kind of order is fulfilled; orders are fulfilled before messages are delivered. */
+  orders?: Record<OrderKind, OrderHandler>;
 }): OutboxWorker {
   const { db, connector, now, log } = deps;
   const instance = randomUUID();
@@ -155,6 +161,7 @@ export function createOutboxWorker(deps: {
   }
 
   async function run(): Promise<number> {
+    if (deps.orders) await processDueOrders({ db, instance, now, log }, deps.orders);
     let delivered = 0;
     for (;;) {
       const ids = await due(db('outbox'), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');

@@ -191,7 +191,7 @@ describe('business portal with openid-client', () => {
     assert.ok(again.result.location?.startsWith(CALLBACK));
   });
 
-  test('a code entered wrong 5 times is dead, even for the right code; a new code works', async () => {
+  test('a code entered wrong 5 times is dead, even for the right code; a new code in this flow is too, one in a new sign-in works', async () => {
     const user = await createBusinessUser(idp);
     const { browser, page: login } = await startPortal();
     let page = await askForCode(browser, login, 'email', user.email!);
@@ -211,11 +211,37 @@ describe('business portal with openid-client', () => {
     const failed = await latestAudit(idp.db, 20, { accountId: user.id, event: 'code.failed' });
     assert.deepEqual(failed.map((row) => row.detail.reason).reverse(), ['wrong', 'wrong', 'wrong', 'wrong', 'attempts', 'attempts']);
 
-    // "Send en ny kode", once the wait is over.
+    // "Send en ny kode", once the wait is over: the count is per flow and account, so it is dead too.
     offset = idp.settings.resendWait * 1000;
     const codePage = await browser.submit(page, {}, { action: /\/business\/resend$/ });
-    const done = await setPassword(browser, codePage, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
+    const again = await setPassword(browser, codePage, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
+    assert.equal(again.status, 400);
+    assert.match(textOf(again.html), /Engangskoden kan ikke brukes/, 'a new code gives no new tries');
+    // A new sign-in starts a new flow, whose code works.
+    const fresh = await startPortal();
+    const freshPage = await askForCode(fresh.browser, fresh.page, 'email', user.email!);
+    const done = await setPassword(fresh.browser, freshPage, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
     assert.match(textOf(done.html), /Brukerkontoen din er aktivert/);
+  });
+
+  test('wrong entries count per flow and account, not per code: 4 wrong and a new code leave one try (NIST 800-63B)', async () => {
+    const user = await createBusinessUser(idp);
+    const { browser, page: login } = await startPortal();
+    let page = await askForCode(browser, login, 'email', user.email!);
+    const first = codeIn((await delivered())[0]!.text);
+    for (let left = 4; left >= 1; left--) {
+      page = await setPassword(browser, page, { code: first === '000000' ? '111111' : '000000', password: PASSWORD });
+      assert.match(textOf(page.html), new RegExp(`Du kan prøve ${left} ganger til`));
+    }
+    offset = idp.settings.resendWait * 1000;
+    page = await browser.submit(page, {}, { action: /\/business\/resend$/ });
+    const second = codeIn((await delivered())[0]!.text);
+    page = await setPassword(browser, page, { code: second === '000000' ? '111111' : '000000', password: PASSWORD });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Engangskoden kan ikke brukes/, 'the 5th wrong entry in this flow ends it, new code or not');
+    page = await setPassword(browser, page, { code: second, password: PASSWORD });
+    assert.match(textOf(page.html), /Engangskoden kan ikke brukes/, 'and the right new code is refused after it');
+    assert.equal((await findAccountById(idp.db, user.id))!.status, 'invited');
   });
 
   test('an expired code is refused', async () => {

@@ -39,11 +39,11 @@ function helpers(idp: TestIdp, rp: Rp) {
   }
 
   /** Orders a first-time password; returns the raw answer to the POST and the page it leads to. */
-  async function order(fields: { member_number: string; channel: 'sms' | 'email'; contact: string }) {
+  async function order(fields: { member_number: string; channel: 'sms' | 'email'; contact: string }, lang: 'nb' | 'en' = 'nb') {
     await deliver(); // whatever earlier tests left is not this order's
-    const { browser, page } = await signInPage();
-    const form = await browser.go(linkOn(page, 'Jeg vil ha eller har glemt passord'));
-    assert.match(textOf(form.html), /Bestill førstegangspassord/);
+    const { browser, page } = await signInPage(rp, { 'accept-language': lang });
+    const form = await browser.go(linkOn(page, lang === 'nb' ? 'Jeg vil ha eller har glemt passord' : 'I want a password or have forgotten mine'));
+    assert.match(textOf(form.html), lang === 'nb' ? /Bestill førstegangspassord/ : /Order a first-time password/);
     // stopAt the issuer: the POST's own answer, not followed.
     const answer = await browser.submit(form, orderForm(fields), { action: /first-time-password$/, stopAt: idp.issuer });
     const shown = answer.location ? await browser.go(answer.location) : answer;
@@ -203,10 +203,11 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     assert.deepEqual(await h.deliver(), []);
   });
 
-  test('the registered e-mail in another case gets an e-mail, in English for an English-speaking member', async () => {
-    const member = await createMember(idp, { email: 'Ola.Nordmann@Example.org', language: 'en' });
+  test('the registered e-mail in another case gets an e-mail, in English when ordered from the English page', async () => {
+    // The register says Norwegian; the person reads English pages: the message is in English.
+    const member = await createMember(idp, { email: 'Ola.Nordmann@Example.org', language: 'nb' });
     assert.equal(member.email, 'ola.nordmann@example.org');
-    await h.order({ member_number: member.memberNumber!, channel: 'email', contact: '  OLA.nordmann@example.ORG ' });
+    await h.order({ member_number: member.memberNumber!, channel: 'email', contact: '  OLA.nordmann@example.ORG ' }, 'en');
     const sent = await h.deliver();
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.channel, 'email');
@@ -217,6 +218,14 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // The password works for first login.
     const { result } = await h.firstLogin(member.memberNumber!, h.passwordIn(sent[0]!.text));
     assert.match(textOf(result.html), /Velg brukernavn og passord/);
+  });
+
+  test('an English-speaking member ordering from the Norwegian page gets the SMS in Norwegian', async () => {
+    const member = await createMember(idp, { language: 'en' });
+    await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! }, 'nb');
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!.text, /førstegangspassord fra Handel og Kontor/);
   });
 
   test('ordering wipes the old: session ended, refresh token revoked, password and username deleted', async () => {
@@ -498,7 +507,7 @@ describe('ordering answers before anything is sent', () => {
   };
 
   before(async () => {
-    idp = await startIdp({}, { connector });
+    idp = await startIdp({}, { connector, outboxIntervalMs: 0 });
     h = helpers(idp, await registerRp(idp));
   });
   after(async () => {
@@ -506,7 +515,7 @@ describe('ordering answers before anything is sent', () => {
     await idp.close();
   });
 
-  test('the order is answered while the SMS is still undelivered; the worker sends it afterwards', async () => {
+  test('the order is answered before anything is matched or sent; the worker does both afterwards', async () => {
     const member = await createMember(idp);
     const { answer, shown } = await h.signInPage().then(async ({ browser, page }) => {
       const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
@@ -515,14 +524,17 @@ describe('ordering answers before anything is sent', () => {
     });
     assert.equal(answer.status, 303);
     assert.equal(shown.status, 200);
-    const pending = await idp.db('outbox').where({ account_id: member.id }).first();
-    assert.ok(pending, 'the message is queued in the same transaction as the first-time password');
+    // Only the order is recorded; nothing is issued, wiped or queued inside the request.
+    assert.equal((await idp.db('orders').where({ member_number: member.memberNumber })).length, 1);
+    assert.equal((await idp.db('first_time_passwords').where({ account_id: member.id })).length, 0);
+    assert.equal((await idp.db('outbox').where({ account_id: member.id })).length, 0);
     const delivering = idp.outbox.deliverDue();
     release();
     await delivering;
     assert.equal(calls.length, 1);
     assert.equal(calls[0]!.to, member.mobile);
     assert.equal((await idp.db('outbox').where({ account_id: member.id }).first()).status, 'sent');
+    assert.equal((await idp.db('orders')).length, 0, 'the order is done');
   });
 });
 
