@@ -480,6 +480,19 @@ describe('business portal with openid-client', () => {
     assert.equal(reset!.detail.via, 'email_code');
   });
 
+  test('the code and the "password changed" notice are in the language of the page, not the register', async () => {
+    const user = await createBusinessUser(idp, { password: PASSWORD, language: 'nb' });
+    const b = await startPortal(new Browser({ 'accept-language': 'en' }));
+    const request = await b.browser.go(linkOn(b.page, /Forgot password/));
+    const codePage = await b.browser.submit(request, { email: user.email! }, { action: /\/email$/ });
+    const [code] = await delivered();
+    assert.equal(code!.subject, 'One-time code from Handel og Kontor');
+    await setPassword(b.browser, codePage, { code: codeIn(code!.text), password: NEW_PASSWORD });
+    const [notice] = await delivered();
+    assert.equal(notice!.kind, 'business_password_changed');
+    assert.equal(notice!.subject, 'Your password has been changed');
+  });
+
   test('an invitation link works once, leads to the business portal, and not after it expires', async () => {
     const user = await createBusinessUser(idp);
     const out: string[] = [];

@@ -493,6 +493,15 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // Who did it is required.
     assert.equal(await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms'], cli), 65);
   });
+
+  test('caseworker: the SMS is in the language the register has for the member', async () => {
+    const member = await createMember(idp, { language: 'en' });
+    const cli = { db: idp.db, settings: idp.settings, out: () => {}, err: () => {} };
+    assert.equal(await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms', '--by', 'saksbehandler.anne'], cli), 0);
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!.text, /Your first-time password from Handel og Kontor/);
+  });
 });
 
 describe('ordering answers before anything is sent', () => {
