@@ -4,8 +4,8 @@
 // choosing a username and own password before the sign-in may continue.
 //
 // A first-time password has ~59 bits from a CSPRNG and lives at most a day, so a keyed hash
-// (HMAC with a key derived from the pepper) is enough to store it, and it is cheap: ordering does
-// the same small amount of work whether or not anything is sent.
+// (HMAC with a key derived from the pepper) is enough to store it. Ordering one only records the
+// order, the same insert whatever it matches; the outbox worker fulfils it (src/delivery/orders.ts).
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Settings } from '../../config/settings.ts';
 import { audit } from '../audit/audit.ts';
@@ -151,7 +151,7 @@ export async function orderFirstTimePassword(db: Db, order: OrderInput, context:
 }
 
 /** The request context an order was recorded with, for the audit log. */
-export const orderContext = (order: Order): RequestContext => ({ clientId: order.clientId, ip: order.ip, userAgent: order.context.userAgent ?? null });
+const orderContext = (order: Order): RequestContext => ({ clientId: order.clientId, ip: order.ip, userAgent: order.context.userAgent ?? null });
 
 /**
  * The worker's half of an order: sends only when the typed contact is exactly the one registered
