@@ -198,7 +198,10 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       if (check.outcome !== 'ok') {
         const reason = check.outcome === 'wrong' ? 'wrong' : check.reason;
         await audit(deps.db, { event: 'code.failed', accountId: check.accountId, ...request, detail: { purpose, reason } }, now);
-        const message = check.outcome === 'wrong' ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft }) : t(lang, 'business.password.code_dead');
+        const message =
+          check.outcome === 'wrong'
+            ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft })
+            : t(lang, check.reason === 'attempts' ? 'business.password.code_attempts' : 'business.password.code_dead');
         return showPasswordPage(ctx, deps, interaction, flow, [{ field: 'code', message }]);
       }
       await audit(deps.db, { event: 'code.verified', accountId: check.account.id, ...request, detail: { purpose } }, now);

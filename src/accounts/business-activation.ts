@@ -28,7 +28,7 @@ export type CodeRequest = {
 };
 
 /** Why no code was sent: for the audit log only, never for the person asking. */
-export type NotSentReason = 'unknown' | 'disabled' | 'ambiguous' | `limited_${SendRefusal}`;
+export type NotSentReason = 'unknown' | 'disabled' | 'ambiguous' | `limited_${SendRefusal}` | 'attempts_spent';
 
 /** Asking for a code: records the order, nothing else (see fulfilBusinessCodeOrder). */
 export async function orderBusinessCode(
@@ -92,7 +92,10 @@ export async function fulfilBusinessCodeOrder(
   return db.transaction(async (trx) => {
     if (!(await claim(trx))) return undefined;
     const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose, flowId, address: `${channel}:${address}`, ttlMs }, now);
-    if (account) {
+    // This sign-in has had its wrong entries for the account: the new code could never work.
+    const sent = Boolean(account) && !issued.spent;
+    const why = account && issued.spent ? 'attempts_spent' : reason;
+    if (account && sent) {
       await enqueue(
         trx,
         {
@@ -116,11 +119,11 @@ export async function fulfilBusinessCodeOrder(
         clientId: order.clientId,
         ip: order.ip,
         userAgent: userAgent ?? null,
-        detail: { purpose, channel, sent: Boolean(account), ...(reason ? { reason } : {}) },
+        detail: { purpose, channel, sent, ...(why ? { reason: why } : {}) },
       },
       now,
     );
-    return { accountId: whose?.id ?? null, sent: Boolean(account), reason };
+    return { accountId: whose?.id ?? null, sent, reason: why };
   });
 }
 

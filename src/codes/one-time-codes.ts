@@ -12,7 +12,8 @@ export const CODE_DIGITS = 6;
 /** Wrong entries a code survives; the next state is dead, even for the right code (NIST 63B §3.1.3.2). */
 export const MAX_WRONG_ATTEMPTS = 5;
 
-export type IssuedCode = { id: string; code: string; expiresAt: number };
+/** `spent`: the flow has used up its wrong entries for this account, so the code is dead at birth (send nothing). */
+export type IssuedCode = { id: string; code: string; expiresAt: number; spent: boolean };
 
 /** The outcome of an entry; `accountId` (null for a code bound to no one) is for the audit log. */
 export type CodeCheck =
@@ -73,6 +74,7 @@ export async function issueOneTimeCode(
   const id = randomUUID();
   const code = generateCode();
   const expiresAt = now + input.ttlMs;
+  const attempts = Math.min(MAX_WRONG_ATTEMPTS, Number(spent?.attempts ?? 0));
   await trx('one_time_codes').insert({
     id,
     account_id: input.accountId,
@@ -80,11 +82,11 @@ export async function issueOneTimeCode(
     flow_id: input.flowId,
     address_key: address,
     code_hash: codeHash(secret, id, code),
-    attempts: Math.min(MAX_WRONG_ATTEMPTS, Number(spent?.attempts ?? 0)),
+    attempts,
     created_at: now,
     expires_at: expiresAt,
   });
-  return { id, code, expiresAt };
+  return { id, code, expiresAt, spent: attempts >= MAX_WRONG_ATTEMPTS };
 }
 
 /**

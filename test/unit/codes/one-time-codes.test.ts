@@ -128,6 +128,7 @@ describe('one-time codes', () => {
     assert.equal((await verify({ flowId, code: second.code })).outcome, 'dead', 'the right new code after it too');
     const third = await issue({ accountId: owner, flowId }, T0 + 20);
     assert.equal((await verify({ flowId, code: third.code })).outcome, 'dead', 'and every later code of this flow');
+    assert.deepEqual([first.spent, second.spent, third.spent], [false, false, true], 'a code dead at birth says so (nothing is sent)');
 
     const otherFlow = flow();
     const fresh = await issue({ accountId: owner, flowId: otherFlow }, T0 + 30);
