@@ -8,6 +8,7 @@ import * as counters from './006_counters.ts';
 import * as crowd from './007_crowd.ts';
 import * as backchannel from './010_backchannel.ts';
 import * as ops from './013_ops.ts';
+import * as orders from './008_orders.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '007_crowd': crowd,
   '010_backchannel': backchannel,
   '013_ops': ops,
+  '008_orders': orders,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

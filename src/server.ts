@@ -6,6 +6,8 @@ import type Provider from 'oidc-provider';
 import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
+import { fulfilFirstTimePasswordOrder } from './accounts/first-time-passwords.ts';
+import { fulfilBusinessCodeOrder } from './accounts/business-activation.ts';
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
@@ -93,7 +95,6 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, extraTemplates: options.messageTemplates });
   const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
   const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
-  const worker = createOutboxWorker({ db, connector: delivery.connector, now, log });
 
   const provider = createProvider(settings, {
     db,
@@ -113,6 +114,17 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const sendGuard = createSendGuard(counters, settings.sendLimits, now, (message) => {
     logger.error({ alert: 'sms_budget_spent' }, `ALERT ${message}`);
     audit(db, { event: 'alert.sms_budget_spent', detail: { message } }, now()).catch((error) => log('audit failed', error));
+  });
+  // Orders are recorded by the requests and fulfilled here, by the outbox worker, before it delivers.
+  const worker = createOutboxWorker({
+    db,
+    connector: delivery.connector,
+    now,
+    log,
+    orders: {
+      first_time_password: (order, claim) => fulfilFirstTimePasswordOrder(db, settings, sendGuard, order, claim, now()).then(() => {}),
+      business_code: (order, claim) => fulfilBusinessCodeOrder(db, settings.passwordPepper, sendGuard, settings.oneTimeCodeTtl * 1000, order, claim, now()).then(() => {}),
+    },
   });
   const signIn: SignInDeps = {
     db,

@@ -9,7 +9,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { findAccountById, canSignIn, type Account } from '../../src/accounts/accounts.ts';
-import { BUSINESS_CODE_PURPOSES, requestBusinessCode, verifyBusinessCode } from '../../src/accounts/business-activation.ts';
+import { BUSINESS_CODE_PURPOSES, orderBusinessCode, verifyBusinessCode } from '../../src/accounts/business-activation.ts';
 import { mayActivate, setBusinessPassword } from '../../src/accounts/business-users.ts';
 import { normalizeEmail, normalizeMobile } from '../../src/accounts/contact.ts';
 import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
@@ -105,19 +105,8 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
   async function sendCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string; sends: number }): Promise<void> {
     const { purpose, channel, address } = request;
     const now = deps.now();
-    const result = await requestBusinessCode(
-      deps.db,
-      settings.passwordPepper,
-      deps.sendGuard,
-      { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang, ttlMs: settings.oneTimeCodeTtl * 1000, ip: ctx.ip },
-      now,
-    );
-    await audit(deps.db, {
-      event: 'code.requested',
-      accountId: result.accountId,
-      ...requestContext(ctx, interaction),
-      detail: { purpose: BUSINESS_CODE_PURPOSES[purpose], channel, sent: result.sent, ...(result.reason ? { reason: result.reason } : {}) },
-    }, now);
+    // Only recorded here; the outbox worker matches, issues, sends and audits it (the same work whatever matches).
+    await orderBusinessCode(deps.db, { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang }, requestContext(ctx, interaction), now);
     await saveFlow(ctx, deps, interaction, { purpose, channel, address, sentAt: now, sends: request.sends });
   }
 
@@ -209,7 +198,10 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       if (check.outcome !== 'ok') {
         const reason = check.outcome === 'wrong' ? 'wrong' : check.reason;
         await audit(deps.db, { event: 'code.failed', accountId: check.accountId, ...request, detail: { purpose, reason } }, now);
-        const message = check.outcome === 'wrong' ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft }) : t(lang, 'business.password.code_dead');
+        const message =
+          check.outcome === 'wrong'
+            ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft })
+            : t(lang, check.reason === 'attempts' ? 'business.password.code_attempts' : 'business.password.code_dead');
         return showPasswordPage(ctx, deps, interaction, flow, [{ field: 'code', message }]);
       }
       await audit(deps.db, { event: 'code.verified', accountId: check.account.id, ...request, detail: { purpose } }, now);
@@ -230,7 +222,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       return showPasswordPage(ctx, deps, interaction, flow, errors);
     }
     const hash = await deps.hasher.hash(password!);
-    const changed = await setBusinessPassword(deps.db, account.id, hash, flow.channel, deps.now(), settings.contactEmail);
+    const changed = await setBusinessPassword(deps.db, account.id, hash, flow.channel, deps.now(), settings.contactEmail, lang);
     if (!changed) {
       // Disabled after the code was accepted: nothing was set; start over (and be refused like anyone disabled).
       await saveFlow(ctx, deps, interaction, undefined);

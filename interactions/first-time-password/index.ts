@@ -4,7 +4,14 @@
 import type Router from '@koa/router';
 import { MEMBER_NUMBER } from '../../src/accounts/accounts.ts';
 import type { Context } from 'koa';
-import { normalizeContact, orderFirstTimePassword, redeemFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
+import {
+  normalizeContact,
+  normalizeFirstTimePasswordInput,
+  orderFirstTimePassword,
+  redeemFirstTimePassword,
+  type FirstLogin,
+  type FirstTimePasswordHolder,
+} from '../../src/accounts/first-time-passwords.ts';
 import { throttledAttempt, typedKey } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
@@ -100,7 +107,8 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
   /** Orders, and remembers the order in the sign-in (for "send again" and its wait). */
   async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<void> {
     const now = deps.now();
-    await orderFirstTimePassword(deps.db, deps.settings, deps.sendGuard, input, requestContext(ctx, interaction), now);
+    // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
+    await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), now);
     await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order });
   }
 
@@ -173,18 +181,40 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
       const message = t(lang, memberNumber === undefined || password === null ? 'first_login.failed' : 'first_login.missing');
       return showFirstLogin(ctx, deps, interaction, { memberNumber: memberNumber ?? '', errors: [{ field: memberNumber ? 'password' : 'member_number', message }] });
     }
-    const context = requestContext(ctx, interaction);
-    // Guesses are throttled like password sign-ins, on a counter of their own: a locked password must
-    // never block the way back in (NIST 800-63B §3.2.2; OWASP: lockout must not become denial of service).
-    const { result: login, throttled } = await throttledAttempt(deps.signIn, typedKey(deps.signIn, 'ftp', memberNumber), ctx.ip, (allowed) =>
-      redeemFirstTimePassword(deps.db, deps.settings, { memberNumber, password }, context, deps.now(), allowed),
-    );
-    if (throttled) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
+    const login = await tryFirstTimePassword(ctx, deps, interaction, { memberNumber }, password);
     if (!login) {
       return showFirstLogin(ctx, deps, interaction, { memberNumber, errors: [{ field: 'member_number', message: t(lang, 'first_login.failed') }] });
     }
-    // Not signed in yet: the next step must save a username and a password first.
-    await saveFlowState(ctx, deps, { memberNumber, firstLogin: login });
-    seeOther(ctx, `/interaction/${uid}/credentials`);
+    await toChooseCredentials(ctx, deps, interaction, memberNumber, login);
   });
+}
+
+/**
+ * A guess at a first-time password, throttled like password sign-ins but keyed on the first-time
+ * password typed, not on the member: it has ~59 bits, so the per-IP limit is what stops guessing,
+ * and no one who knows only a member number can lock out the holder of the newest first-time
+ * password (nor does a locked password block it). Used by "Jeg har fått nytt passord/PIN" and by the
+ * ordinary sign-in form. `auditFailure` false: the caller records the failed attempt itself.
+ */
+export async function tryFirstTimePassword(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  holder: FirstTimePasswordHolder,
+  password: string,
+  auditFailure = true,
+): Promise<FirstLogin | undefined> {
+  const context = requestContext(ctx, interaction);
+  const key = typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password));
+  const { result, throttled } = await throttledAttempt(deps.signIn, key, ctx.ip, (allowed) =>
+    redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
+  );
+  if (throttled && auditFailure) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
+  return result;
+}
+
+/** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */
+export async function toChooseCredentials(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, memberNumber: string, login: FirstLogin): Promise<void> {
+  await saveFlowState(ctx, deps, { memberNumber, firstLogin: login });
+  seeOther(ctx, `/interaction/${interaction.uid}/credentials`);
 }

@@ -2,9 +2,11 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { findMemberByIdentifier } from '../../src/accounts/accounts.ts';
+import { couldBeFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext } from '../flow.ts';
+import { toChooseCredentials, tryFirstTimePassword } from '../first-time-password/index.ts';
 import { html } from '../html.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
@@ -53,6 +55,13 @@ export function registerMemberLogin(router: Router, deps: FlowDeps): void {
     const found = await findMemberByIdentifier(deps.db, identifier);
     const { account, throttled } = await signIn(deps.signIn, found, { identifier, password, ip: ctx.ip });
     const request = requestContext(ctx, interaction);
+    if (!account && couldBeFirstTimePassword(password)) {
+      // Members type the first-time password they got here too. It is tried like "Jeg har fått nytt
+      // passord/PIN" does, with the same throttle (its own, so a locked password does not block it):
+      // one more query and HMAC for anything that looks like one, whether or not the member exists.
+      const login = await tryFirstTimePassword(ctx, deps, interaction, { account: found }, password, false);
+      if (login && found?.memberNumber) return toChooseCredentials(ctx, deps, interaction, found.memberNumber, login);
+    }
     if (!account) {
       const event = throttled ? 'sign_in.throttled' : 'sign_in.failed';
       await audit(deps.db, { event, accountId: found?.id, ...request, detail: { kind: 'member' } }, deps.now());

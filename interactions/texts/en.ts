@@ -205,6 +205,7 @@ export const en: Record<TextKey, string> = {
   'business.password.code_missing': 'Enter the 6-digit one-time code.',
   'business.password.code_wrong': 'Wrong one-time code. You can try {left} more times.',
   'business.password.code_dead': 'The one-time code cannot be used: it was entered wrong too many times, has expired or was replaced by a newer code. Ask for a new code.',
+  'business.password.code_attempts': 'The one-time code was entered wrong too many times. For your security, no new code works in this sign-in: cancel and start the sign-in again to get a new code.',
   'business.password.verified': 'The one-time code is accepted. Choose your password.',
   'business.resend.heading': 'No code?',
   'business.resend.submit': 'Send a new code',

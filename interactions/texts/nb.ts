@@ -203,6 +203,7 @@ export const nb = {
   'business.password.code_missing': 'Skriv inn engangskoden på 6 siffer.',
   'business.password.code_wrong': 'Feil engangskode. Du kan prøve {left} ganger til.',
   'business.password.code_dead': 'Engangskoden kan ikke brukes: den er feil for mange ganger, utløpt eller erstattet av en nyere kode. Be om en ny kode.',
+  'business.password.code_attempts': 'Engangskoden er tastet feil for mange ganger. Av sikkerhetshensyn virker ingen ny kode i denne innloggingen: avbryt og start innloggingen på nytt for å få en ny kode.',
   'business.password.verified': 'Engangskoden er godkjent. Velg passordet ditt.',
   'business.resend.heading': 'Fikk du ingen kode?',
   'business.resend.submit': 'Send en ny kode',

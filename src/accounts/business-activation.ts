@@ -1,10 +1,12 @@
 // "Aktiver brukerkonto" / "Glemt passord" for business users: a one-time code to the registered
-// e-mail or mobile, then a new password. Asking for a code does the same work whether or not the
-// address belongs to anyone (a code row is stored either way); only the message differs, and it is
-// sent later by the outbox worker, so neither the answer nor its timing tells.
+// e-mail or mobile, then a new password. Asking for a code only records the order (one identical
+// insert whatever the address matches); the outbox worker matches it, issues the code (a code row is
+// stored either way), queues the message and audits, so neither the answer nor its timing tells.
 import type { Db } from '../storage/db.ts';
+import { audit } from '../audit/audit.ts';
 import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
+import { recordOrder, type Order } from '../delivery/orders.ts';
 import { issueOneTimeCode, verifyOneTimeCode, type CodeCheck } from '../codes/one-time-codes.ts';
 import { findAccountById, type Account, type Language } from './accounts.ts';
 import { findBusinessUsersByAddress, mayActivate } from './business-users.ts';
@@ -12,6 +14,7 @@ import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
 
 export const BUSINESS_CODE_PURPOSES = { activate: 'business_activation', reset: 'business_reset' } as const;
 export type BusinessCodePurpose = (typeof BUSINESS_CODE_PURPOSES)[keyof typeof BUSINESS_CODE_PURPOSES];
+const isPurpose = (value: unknown): value is BusinessCodePurpose => Object.values(BUSINESS_CODE_PURPOSES).includes(value as BusinessCodePurpose);
 
 export type CodeRequest = {
   channel: Channel;
@@ -20,26 +23,60 @@ export type CodeRequest = {
   purpose: BusinessCodePurpose;
   /** The browser flow (interaction uid) the code is bound to. */
   flowId: string;
+  /** The language of the page: the message is written in it. */
   language: Language;
-  ttlMs: number;
 };
 
 /** Why no code was sent: for the audit log only, never for the person asking. */
-export type NotSentReason = 'unknown' | 'disabled' | 'ambiguous' | `limited_${SendRefusal}`;
+export type NotSentReason = 'unknown' | 'disabled' | 'ambiguous' | `limited_${SendRefusal}` | 'attempts_spent';
 
-export async function requestBusinessCode(
+/** Asking for a code: records the order, nothing else (see fulfilBusinessCodeOrder). */
+export async function orderBusinessCode(
+  db: Db,
+  request: CodeRequest,
+  context: { ip?: string | null; clientId?: string | null; userAgent?: string | null },
+  now: number,
+): Promise<void> {
+  await recordOrder(
+    db,
+    {
+      kind: 'business_code',
+      memberNumber: null,
+      channel: request.channel,
+      contact: request.address,
+      language: request.language,
+      ip: context.ip ?? null,
+      clientId: context.clientId ?? null,
+      context: { userAgent: context.userAgent ?? null, purpose: request.purpose, flowId: request.flowId },
+    },
+    now,
+  );
+}
+
+/**
+ * The worker's half of a code order: a code goes to the address only if it belongs to exactly one
+ * user who may activate and the sending limits allow it; a code no one can use is issued otherwise,
+ * so what gets cancelled tells nothing. Audited as `code.requested` with the reason when nothing was
+ * sent. Undefined when another instance had the order.
+ */
+export async function fulfilBusinessCodeOrder(
   db: Db,
   secret: string,
   guard: SendGuard,
-  request: CodeRequest & { ip: string },
+  ttlMs: number,
+  order: Order,
+  claim: (trx: Db) => Promise<boolean>,
   now: number,
-): Promise<{ accountId: string | null; sent: boolean; reason?: NotSentReason }> {
-  const matches = await findBusinessUsersByAddress(db, request.channel, request.address);
+): Promise<{ accountId: string | null; sent: boolean; reason?: NotSentReason } | undefined> {
+  const { channel, contact: address } = order;
+  const { purpose, flowId, userAgent } = order.context;
+  if (!isPurpose(purpose) || !flowId) throw new Error(`order ${order.id} is not a code order`);
+  const matches = await findBusinessUsersByAddress(db, channel, address);
   const usable = matches.filter(mayActivate);
   // A mobile shared by several users cannot say whose password is to be set: nothing is sent.
   const owner = usable.length === 1 ? usable[0]! : undefined;
   // Sending limits before anything is issued (outside the transaction: the counters may share its connection).
-  const allowance = await guard({ channel: request.channel, recipient: request.address, ip: request.ip, matched: Boolean(owner) });
+  const allowance = await guard({ channel, recipient: address, ip: order.ip ?? 'unknown', matched: Boolean(owner) });
   const account = allowance.allowed ? owner : undefined;
   const reason: NotSentReason | undefined = owner
     ? allowance.allowed
@@ -50,27 +87,44 @@ export async function requestBusinessCode(
       : matches.length
         ? 'disabled'
         : 'unknown';
-  await db.transaction(async (trx) => {
-    const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose: request.purpose, flowId: request.flowId, address: `${request.channel}:${request.address}`, ttlMs: request.ttlMs }, now);
-    if (!account) return;
-    await enqueue(
+  // For the audit: whose address it was, also when nothing was sent (a disabled user's).
+  const whose = owner ?? (matches.length === 1 ? matches[0] : undefined);
+  return db.transaction(async (trx) => {
+    if (!(await claim(trx))) return undefined;
+    const issued = await issueOneTimeCode(trx, secret, { accountId: account?.id ?? null, purpose, flowId, address: `${channel}:${address}`, ttlMs }, now);
+    // This sign-in has had its wrong entries for the account: the new code could never work.
+    const sent = Boolean(account) && !issued.spent;
+    const why = account && issued.spent ? 'attempts_spent' : reason;
+    if (account && sent) {
+      await enqueue(
+        trx,
+        {
+          channel,
+          // The stored address, never what the form said.
+          to: channel === 'email' ? account.email! : account.mobile!,
+          kind: channel === 'email' ? 'business_code_email' : 'business_code_sms',
+          language: order.language === 'en' ? 'en' : 'nb',
+          params: { code: issued.code, minutes: String(Math.round(ttlMs / 60_000)) },
+          expiresAt: issued.expiresAt,
+          accountId: account.id,
+        },
+        now,
+      );
+    }
+    await audit(
       trx,
       {
-        channel: request.channel,
-        // The stored address, never what the form said.
-        to: request.channel === 'email' ? account.email! : account.mobile!,
-        kind: request.channel === 'email' ? 'business_code_email' : 'business_code_sms',
-        language: request.language,
-        params: { code: issued.code, minutes: String(Math.round(request.ttlMs / 60_000)) },
-        expiresAt: issued.expiresAt,
-        accountId: account.id,
+        event: 'code.requested',
+        accountId: whose?.id ?? null,
+        clientId: order.clientId,
+        ip: order.ip,
+        userAgent: userAgent ?? null,
+        detail: { purpose, channel, sent, ...(why ? { reason: why } : {}) },
       },
       now,
     );
+    return { accountId: whose?.id ?? null, sent, reason: why };
   });
-  // For the audit: whose address it was, also when nothing was sent (a disabled user's).
-  const whose = owner ?? (matches.length === 1 ? matches[0] : undefined);
-  return { accountId: whose?.id ?? null, sent: Boolean(account), reason };
 }
 
 export type BusinessCodeCheck =

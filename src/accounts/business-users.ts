@@ -192,7 +192,7 @@ class Rollback extends Error {}
  * The changes of setting a password, inside the caller's transaction (see setBusinessPassword).
  * False when the user was disabled meanwhile (the status is re-checked in the same UPDATE).
  */
-async function applyPassword(trx: Db, before: Account, passwordHash: string, proved: Channel, now: number, contactEmail = ''): Promise<boolean> {
+async function applyPassword(trx: Db, before: Account, passwordHash: string, proved: Channel, now: number, contactEmail = '', language: Language = before.language): Promise<boolean> {
   const changed = await trx('accounts')
     .where({ id: before.id })
     .whereIn('status', ['invited', 'active'])
@@ -208,7 +208,7 @@ async function applyPassword(trx: Db, before: Account, passwordHash: string, pro
   await trx('invitations').where({ account_id: before.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
   if (before.status === 'active' && before.email) {
     // A replaced password is news to the owner: a notice with no secret in it.
-    await enqueue(trx, { channel: 'email', to: before.email, kind: 'business_password_changed', language: before.language, params: { contact: contactEmail }, expiresAt: now + 7 * 24 * 3600 * 1000, accountId: before.id }, now);
+    await enqueue(trx, { channel: 'email', to: before.email, kind: 'business_password_changed', language, params: { contact: contactEmail }, expiresAt: now + 7 * 24 * 3600 * 1000, accountId: before.id }, now);
   }
   return true;
 }
@@ -227,9 +227,11 @@ export async function setBusinessPassword(
   now: number,
   /** Named in the notice a replaced password sends, for "it was not me". */
   contactEmail: string,
+  /** The notice's language: the page's, when the person changed it there; else the register's. */
+  language?: Language,
 ): Promise<{ account: Account; previousStatus: BusinessStatus } | undefined> {
   const before = await accountOrThrow(db, accountId);
-  if (!(await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail)))) return undefined;
+  if (!(await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail, language)))) return undefined;
   await endEverythingOf(db, accountId);
   return { account: await accountOrThrow(db, accountId), previousStatus: before.status as BusinessStatus };
 }

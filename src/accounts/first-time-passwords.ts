@@ -4,17 +4,18 @@
 // choosing a username and own password before the sign-in may continue.
 //
 // A first-time password has ~59 bits from a CSPRNG and lives at most a day, so a keyed hash
-// (HMAC with a key derived from the pepper) is enough to store it, and it is cheap: ordering does
-// the same small amount of work whether or not anything is sent.
+// (HMAC with a key derived from the pepper) is enough to store it. Ordering one only records the
+// order, the same insert whatever it matches; the outbox worker fulfils it (src/delivery/orders.ts).
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Settings } from '../../config/settings.ts';
 import { audit } from '../audit/audit.ts';
 import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
+import { recordOrder, type Order } from '../delivery/orders.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
-import { canSignIn, findAccountById, MEMBER_NUMBER, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account } from './accounts.ts';
+import { canSignIn, findAccountById, MEMBER_NUMBER, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account, type Language } from './accounts.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
@@ -60,27 +61,41 @@ export async function wipeCredentials(trx: Db, accountId: string, now: number): 
 
 /**
  * Issues a new first-time password to the member's registered contact on `channel`, inside `trx`:
- * it replaces any earlier one, wipes the old credentials when WIPE_CREDENTIALS=on-order, and queues
- * the message (the outbox worker sends it later, never inside the request).
+ * it replaces any one ordered earlier, wipes the old credentials when WIPE_CREDENTIALS=on-order, and
+ * queues the message in `language` (the outbox worker sends it later, never inside the request).
+ * False, and nothing done, when a first-time password ordered later is already there.
  */
-async function issue(trx: Db, settings: FirstTimePasswordSettings, account: Account, channel: Channel, context: RequestContext, now: number): Promise<void> {
+async function issue(
+  trx: Db,
+  settings: FirstTimePasswordSettings,
+  account: Account,
+  request: { channel: Channel; language: Language; orderedAt: number },
+  context: RequestContext,
+  now: number,
+): Promise<boolean> {
+  const { channel } = request;
   const to = channel === 'sms' ? account.mobile : account.email;
   if (!to) throw new Error(`member ${account.id} has no ${channel} contact`);
   const password = generateFirstTimePassword();
+  const id = randomUUID();
   const expiresAt = now + settings.firstTimePasswordTtl * 1000;
   await trx('first_time_passwords')
     .insert({
       account_id: account.id,
-      id: randomUUID(),
+      id,
       secret_hash: secretHash(settings.passwordPepper, account.id, password),
       channel,
       issued_by: context.actor ?? null,
-      created_at: now,
+      created_at: request.orderedAt,
       expires_at: expiresAt,
       wiped_at: null,
     })
     .onConflict('account_id')
-    .merge();
+    .merge()
+    // Never over one ordered later (two instances may fulfil two orders of one member at once).
+    .where('first_time_passwords.created_at', '<=', request.orderedAt);
+  const current = await trx('first_time_passwords').where({ account_id: account.id }).first('id');
+  if (current?.id !== id) return false;
   if (settings.wipeCredentials === 'on-order') {
     await wipeCredentials(trx, account.id, now);
     await audit(trx, { event: 'credentials.wiped', accountId: account.id, ...context, detail: { moment: 'on-order' } }, now);
@@ -91,17 +106,19 @@ async function issue(trx: Db, settings: FirstTimePasswordSettings, account: Acco
       channel,
       to,
       kind: MESSAGE_KIND,
-      language: account.language,
+      language: request.language,
       params: { password: formatFirstTimePassword(password), validMinutes: String(Math.round(settings.firstTimePasswordTtl / 60)) },
       expiresAt,
       accountId: account.id,
     },
     now,
   );
+  return true;
 }
 
-export type OrderReason = 'unknown_member' | 'inactive' | 'no_contact' | 'contact_mismatch' | `limited_${SendRefusal}`;
-export type OrderInput = { memberNumber: string; channel: Channel; contact: string };
+export type OrderReason = 'unknown_member' | 'inactive' | 'no_contact' | 'contact_mismatch' | `limited_${SendRefusal}` | 'superseded';
+/** `language`: the language of the page the person orders from; the message is written in it. */
+export type OrderInput = { memberNumber: string; channel: Channel; contact: string; language: Language };
 
 /** The typed contact in the form HK stores it, or undefined when it cannot be one. */
 export function normalizeContact(channel: Channel, contact: string): string | undefined {
@@ -109,31 +126,60 @@ export function normalizeContact(channel: Channel, contact: string): string | un
 }
 
 /**
- * "Jeg vil ha eller har glemt passord". Sends only when `contact` is exactly the one registered for
- * that member (after normalisation). The outcome is for the audit log and tests; the person must be
- * told the same thing whatever it is.
+ * "Jeg vil ha eller har glemt passord": records the order, nothing else. The same single insert
+ * whatever the member number and contact match, so the request takes the same time either way; the
+ * outbox worker fulfils it (fulfilFirstTimePasswordOrder).
  */
-export async function orderFirstTimePassword(
-  db: Db,
-  settings: FirstTimePasswordSettings,
-  guard: SendGuard,
-  order: OrderInput,
-  context: RequestContext,
-  now: number,
-): Promise<{ sent: boolean; reason?: OrderReason }> {
+export async function orderFirstTimePassword(db: Db, order: OrderInput, context: RequestContext, now: number): Promise<void> {
   const memberNumber = order.memberNumber.trim();
   const typed = normalizeContact(order.channel, order.contact);
   if (!MEMBER_NUMBER.test(memberNumber) || !typed) throw new InputError('a member number and a valid contact are required');
+  await recordOrder(
+    db,
+    {
+      kind: 'first_time_password',
+      memberNumber,
+      channel: order.channel,
+      contact: typed,
+      language: order.language,
+      ip: context.ip ?? null,
+      clientId: context.clientId ?? null,
+      context: { userAgent: context.userAgent ?? null },
+    },
+    now,
+  );
+}
+
+/** The request context an order was recorded with, for the audit log. */
+const orderContext = (order: Order): RequestContext => ({ clientId: order.clientId, ip: order.ip, userAgent: order.context.userAgent ?? null });
+
+/**
+ * The worker's half of an order: sends only when the typed contact is exactly the one registered
+ * for that member (after normalisation) and the sending limits allow it. The outcome is audited
+ * (`first_time_password.ordered`, with the reason when nothing was sent); the person was already
+ * told the same thing whatever it is. Undefined when another instance had the order.
+ */
+export async function fulfilFirstTimePasswordOrder(
+  db: Db,
+  settings: FirstTimePasswordSettings,
+  guard: SendGuard,
+  order: Order,
+  claim: (trx: Db) => Promise<boolean>,
+  now: number,
+): Promise<{ sent: boolean; reason?: OrderReason } | undefined> {
+  const memberNumber = order.memberNumber ?? '';
+  const context = orderContext(order);
+  const language: Language = order.language === 'en' ? 'en' : 'nb';
   // Sending limits before anything is issued or wiped (SMS costs money, and a flood of orders must
   // not keep a member's credentials wiped). They run outside the transaction: the counters may share
   // its connection.
-  const matched = !mismatch(await findMemberByNumber(db, memberNumber), order.channel, typed);
-  const allowance = await guard({ channel: order.channel, recipient: typed, ip: context.ip ?? 'unknown', matched });
-  // One transaction whatever the outcome, so the branches cost about the same.
+  const matched = !mismatch(await findMemberByNumber(db, memberNumber), order.channel, order.contact);
+  const allowance = await guard({ channel: order.channel, recipient: order.contact, ip: order.ip ?? 'unknown', matched });
   return db.transaction(async (trx) => {
+    if (!(await claim(trx))) return undefined;
     const account = await findMemberByNumber(trx, memberNumber);
-    const reason: OrderReason | undefined = mismatch(account, order.channel, typed) ?? (allowance.allowed ? undefined : `limited_${allowance.reason}`);
-    if (account && !reason) await issue(trx, settings, account, order.channel, context, now);
+    let reason: OrderReason | undefined = mismatch(account, order.channel, order.contact) ?? (allowance.allowed ? undefined : `limited_${allowance.reason}`);
+    if (account && !reason && !(await issue(trx, settings, account, { channel: order.channel, language, orderedAt: order.createdAt }, context, now))) reason = 'superseded';
     await audit(
       trx,
       { event: 'first_time_password.ordered', accountId: account?.id ?? null, ...context, detail: { channel: order.channel, sent: !reason, ...(reason ? { reason } : {}) } },
@@ -155,9 +201,10 @@ function mismatch(account: Account | undefined, channel: Channel, typed: string)
 
 /**
  * A caseworker, on the phone with the member, sends a first-time password by SMS to the member's
- * registered mobile: the same effect as the member ordering it. The caseworker never sees it. The
- * audit names the caseworker and who ran the command (`context.actor`); the sending quota is counted
- * on the latter, which the caseworker cannot choose.
+ * registered mobile: the same effect as the member ordering it, at once (the caseworker is told the
+ * outcome), in the register's language. The caseworker never sees it. The audit names the
+ * caseworker and who ran the command (`context.actor`); the sending quota is counted on the latter,
+ * which the caseworker cannot choose.
  */
 export async function sendFirstTimePasswordAsCaseworker(
   db: Db,
@@ -186,7 +233,7 @@ export async function sendFirstTimePasswordAsCaseworker(
           : !allowance.allowed
             ? (`limited_${allowance.reason}` as const)
             : undefined;
-    if (account && !reason) await issue(trx, settings, account, 'sms', by, now);
+    if (account && !reason) await issue(trx, settings, account, { channel: 'sms', language: account.language, orderedAt: now }, by, now);
     await audit(
       trx,
       { event: 'caseworker.first_time_password_sent', accountId: account?.id ?? null, ...by, detail: { channel: 'sms', sent: !reason, ...(reason ? { reason } : {}) } },
@@ -199,39 +246,55 @@ export async function sendFirstTimePasswordAsCaseworker(
 /** A redeemed first-time password: the member may now choose a username and password, nothing more. */
 export type FirstLogin = { accountId: string; firstTimePasswordId: string };
 
+/** What a first-time password could look like once normalised: anything else cannot be one. */
+export const couldBeFirstTimePassword = (typed: string) =>
+  new RegExp(`^[${FIRST_TIME_PASSWORD_ALPHABET}]{${FIRST_TIME_PASSWORD_LENGTH}}$`).test(normalizeFirstTimePasswordInput(typed));
+
+/** Whose first-time password is tried: by typed member number ("Jeg har fått nytt passord/PIN"), or an account already looked up (the sign-in form). */
+export type FirstTimePasswordHolder = { memberNumber: string } | { account: Account | undefined };
+
 /**
- * "Jeg har fått nytt passord/PIN": member number + first-time password. One query and one HMAC
- * comparison whatever exists, so neither answer nor timing tells whether the member exists. With
- * WIPE_CREDENTIALS=on-use the first correct use is when the old credentials are wiped. A throttled
- * attempt (`allowed` false) is compared for the timing only: it has no effect and is not audited here.
+ * "Jeg har fått nytt passord/PIN" (member number + first-time password), and a first-time password
+ * typed into the ordinary sign-in form. One query and one HMAC comparison whatever exists, so
+ * neither answer nor timing tells whether the member exists. With WIPE_CREDENTIALS=on-use the first
+ * correct use is when the old credentials are wiped. A throttled attempt (`allowed` false) is
+ * compared for the timing only: it has no effect and is not audited here. `auditFailure` false
+ * leaves the failure to the caller's audit (the sign-in form records one failure per attempt).
  */
 export async function redeemFirstTimePassword(
   db: Db,
   settings: FirstTimePasswordSettings,
-  input: { memberNumber: string; password: string },
+  input: FirstTimePasswordHolder & { password: string },
   context: RequestContext,
   now: number,
   allowed = true,
+  auditFailure = true,
 ): Promise<FirstLogin | undefined> {
-  const memberNumber = input.memberNumber.trim();
   const typed = normalizeFirstTimePasswordInput(input.password);
-  const row = MEMBER_NUMBER.test(memberNumber)
-    ? await db('accounts')
-        .leftJoin('first_time_passwords', 'first_time_passwords.account_id', 'accounts.id')
-        .where({ 'accounts.kind': 'member', 'accounts.member_number': memberNumber })
-        .first('accounts.id as account_id', 'accounts.status', 'first_time_passwords.id as ftp_id', 'first_time_passwords.secret_hash', 'first_time_passwords.expires_at', 'first_time_passwords.wiped_at')
-    : undefined;
-  const live = Boolean(row?.ftp_id) && row.status === 'active' && Number(row.expires_at) > now;
-  const expected = Buffer.from(live ? row.secret_hash : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
+  const query = () =>
+    db('accounts')
+      .leftJoin('first_time_passwords', 'first_time_passwords.account_id', 'accounts.id')
+      .where({ 'accounts.kind': 'member' })
+      .first('accounts.id as account_id', 'accounts.status', 'first_time_passwords.id as ftp_id', 'first_time_passwords.secret_hash', 'first_time_passwords.expires_at', 'first_time_passwords.wiped_at');
+  let row: Record<string, any> | undefined;
+  if ('memberNumber' in input) {
+    const memberNumber = input.memberNumber.trim();
+    row = MEMBER_NUMBER.test(memberNumber) ? await query().andWhere({ 'accounts.member_number': memberNumber }) : undefined;
+  } else {
+    // The same query for no account, so an unknown identifier costs the same.
+    row = await query().andWhere({ 'accounts.id': input.account?.id ?? '' });
+  }
+  const live = Boolean(row?.ftp_id) && row!.status === 'active' && Number(row!.expires_at) > now;
+  const expected = Buffer.from(live ? row!.secret_hash : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
   const actual = Buffer.from(secretHash(settings.passwordPepper, row?.account_id ?? 'decoy', typed));
   const ok = expected.length === actual.length && timingSafeEqual(expected, actual) && live;
   if (!allowed) return undefined;
   if (!ok) {
-    await audit(db, { event: 'sign_in.failed', accountId: row?.account_id ?? null, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
+    if (auditFailure) await audit(db, { event: 'sign_in.failed', accountId: row?.account_id ?? null, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
     return undefined;
   }
-  const login = { accountId: row.account_id as string, firstTimePasswordId: row.ftp_id as string };
-  if (settings.wipeCredentials === 'on-use' && row.wiped_at == null) {
+  const login = { accountId: row!.account_id as string, firstTimePasswordId: row!.ftp_id as string };
+  if (settings.wipeCredentials === 'on-use' && row!.wiped_at == null) {
     await db.transaction(async (trx) => {
       // The conditional update is the claim: of two simultaneous first uses, one wipes.
       const first = await trx('first_time_passwords').where({ account_id: login.accountId, id: login.firstTimePasswordId }).whereNull('wiped_at').update({ wiped_at: now });

@@ -249,6 +249,7 @@ const memberCommands: Record<string, Command> = {
         limited_recipient: 'too many first-time passwords to this number lately; try again later',
         limited_ip: 'you have sent too many first-time passwords this hour',
         limited_sms_budget: 'the SMS budget is spent; SMS is stopped',
+        superseded: 'the member ordered one at the same moment; theirs stands',
       };
       throw new InputError(`nothing sent to member ${memberNumber}: ${why[result.reason]}`);
     }

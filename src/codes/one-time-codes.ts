@@ -1,6 +1,7 @@
 // One-time codes: short numeric secrets sent by SMS or e-mail to prove control of an address.
 // A code is bound to an account, a purpose and the browser flow that asked for it; the newest code
-// cancels older ones; it dies after a few wrong entries, when it expires, or once used. Only an HMAC
+// cancels older ones; it dies after a few wrong entries (counted per flow and account: a new code in
+// the same flow keeps the count), when it expires, or once used. Only an HMAC
 // of the code is stored, compared in constant time, and every verification is settled by one
 // conditional UPDATE so parallel guesses cannot slip past the limit.
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -11,7 +12,8 @@ export const CODE_DIGITS = 6;
 /** Wrong entries a code survives; the next state is dead, even for the right code (NIST 63B §3.1.3.2). */
 export const MAX_WRONG_ATTEMPTS = 5;
 
-export type IssuedCode = { id: string; code: string; expiresAt: number };
+/** `spent`: the flow has used up its wrong entries for this account, so the code is dead at birth (send nothing). */
+export type IssuedCode = { id: string; code: string; expiresAt: number; spent: boolean };
 
 /** The outcome of an entry; `accountId` (null for a code bound to no one) is for the audit log. */
 export type CodeCheck =
@@ -64,9 +66,15 @@ export async function issueOneTimeCode(
       if (input.accountId) q.orWhere({ account_id: input.accountId, purpose: input.purpose });
     })
     .update({ cancelled_at: now });
+  // Wrong entries count per flow and account, not per code (NIST 800-63B §3.1.3.2): a new code starts
+  // with the wrong entries of the account's unused codes in this flow, so asking again gives no new tries.
+  const spent = input.accountId
+    ? await trx('one_time_codes').where({ flow_id: input.flowId, account_id: input.accountId }).whereNull('used_at').max({ attempts: 'attempts' }).first()
+    : undefined;
   const id = randomUUID();
   const code = generateCode();
   const expiresAt = now + input.ttlMs;
+  const attempts = Math.min(MAX_WRONG_ATTEMPTS, Number(spent?.attempts ?? 0));
   await trx('one_time_codes').insert({
     id,
     account_id: input.accountId,
@@ -74,11 +82,11 @@ export async function issueOneTimeCode(
     flow_id: input.flowId,
     address_key: address,
     code_hash: codeHash(secret, id, code),
-    attempts: 0,
+    attempts,
     created_at: now,
     expires_at: expiresAt,
   });
-  return { id, code, expiresAt };
+  return { id, code, expiresAt, spent: attempts >= MAX_WRONG_ATTEMPTS };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { DeliveryError, type Channel, type Connector, type FailureKind, type MessageRequest } from './delivery.ts';
+import { processDueOrders, type OrderHandler, type OrderKind } from './orders.ts';
 
 export type QueuedMessage = MessageRequest & {
   /** When the secret inside stops being valid; the message is never delivered after it. */
@@ -76,7 +77,10 @@ function classify(error: unknown): { failure: FailureKind; reason: string } {
 }
 
 export type OutboxWorker = {
-  /** Delivers every message that is due now; resolves when done (tests call it instead of waiting). */
+  /**
+   * The worker's one entry point: fulfils every due order (see orders.ts), then delivers every
+   * message that is due now; resolves with the number delivered (tests call it instead of waiting).
+   */
   deliverDue(): Promise<number>;
   start(intervalMs: number): void;
   /**
@@ -91,6 +95,8 @@ export function createOutboxWorker(deps: {
   connector: Connector;
   now: () => number;
   log: (message: string, error?: unknown) => void;
+  /** How each kind of order is fulfilled; orders are fulfilled before messages are delivered. */
+  orders?: Record<OrderKind, OrderHandler>;
 }): OutboxWorker {
   const { db, connector, now, log } = deps;
 
@@ -141,7 +147,16 @@ export function createOutboxWorker(deps: {
     return false;
   }
 
-  return queueWorker({ db, table: 'outbox', now, log, attempt: deliverOne });
+  const orders = deps.orders;
+  return queueWorker({
+    db,
+    table: 'outbox',
+    now,
+    log,
+    attempt: deliverOne,
+    // Orders first: what they queue goes out in the same run.
+    beforeRun: orders ? (instance) => processDueOrders({ db, instance, now, log }, orders) : undefined,
+  });
 }
 
 /** A row this instance has claimed, and the only ways to let go of it. */
@@ -168,6 +183,8 @@ export function queueWorker(deps: {
   now: () => number;
   log: (message: string, error?: unknown) => void;
   attempt: (claim: Claimed) => Promise<boolean>;
+  /** Work to do at the start of every run, as this instance (`instance` names its claims). */
+  beforeRun?: (instance: string) => Promise<unknown>;
 }): OutboxWorker {
   const { db, table, now, log } = deps;
   const instance = randomUUID();
@@ -203,6 +220,7 @@ export function queueWorker(deps: {
   }
 
   async function run(): Promise<number> {
+    if (deps.beforeRun) await deps.beforeRun(instance);
     let delivered = 0;
     while (!stopping) {
       const ids = await due(db(table), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');

@@ -172,6 +172,31 @@ describe('member first-time password in Chromium', () => {
     });
   }
 
+  test('a first-time password typed into the ordinary sign-in form leads to choosing username and password', async () => {
+    const T = textsIn('nb');
+    const member = await createMember(idp);
+    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'phone' });
+    const signIn = await startSignIn(page, rp);
+    await page.getByRole('link', { name: T('login.order_link') }).click();
+    await page.getByLabel(T('ftp.order.member_number'), { exact: true }).fill(member.memberNumber!);
+    await page.getByLabel(T('ftp.order.mobile'), { exact: true }).fill(member.mobile!);
+    await page.getByRole('button', { name: T('ftp.order.submit'), exact: true }).click();
+    const firstTimePassword = firstTimePasswordIn((await messageTo(idp, member.mobile!)).text);
+    // Back to the sign-in page, where members will type it.
+    await page.goBack();
+    await page.goBack();
+    await page.getByLabel(T('login.identifier')).fill(member.memberNumber!);
+    await page.getByLabel(T('login.password'), { exact: true }).fill(firstTimePassword);
+    await page.getByRole('button', { name: T('login.submit') }).click();
+    await page.getByRole('heading', { level: 1, name: T('credentials.heading') }).waitFor();
+    await page.getByLabel(T('credentials.username')).fill(`kari.${member.memberNumber}`);
+    await page.getByLabel(T('credentials.password'), { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel(T('credentials.confirmation')).fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: T('credentials.submit') }).click();
+    assert.equal((await finishSignIn(page, rp, signIn)).sub, member.id);
+    await context.close();
+  });
+
   test('without JavaScript: both contact fields show, and sending again too early is refused with the time left', async () => {
     const member = await createMember(idp);
     const { context, page } = await openWindow(browser, { lang: 'nb', device: 'phone', javaScript: false });

@@ -77,7 +77,7 @@ describe('sign-in throttling', () => {
     assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false);
   });
 
-  test('first-time password guesses are throttled on their own counter: a locked password never blocks the way back in', async () => {
+  test('first-time password guesses are throttled on their own counter: neither a locked password nor wrong guesses block the way back in', async () => {
     const member = await createMember(idp, { password: PASSWORD, mobile: '98762222' });
     for (let i = 0; i < 6; i++) await attempt(member.memberNumber!, 'wrong-password-x');
     assert.equal(signedIn(await attempt(member.memberNumber!, PASSWORD)), false, 'the password sign-in is throttled');
@@ -97,14 +97,13 @@ describe('sign-in throttling', () => {
     };
     const opened = await firstLogin(firstTimePassword);
     assert.match(opened.url, /\/credentials$/, 'the first-time password works although the password sign-in is locked');
-    for (let i = 0; i < 5; i++) await firstLogin('aaaa bbbb cccc');
-    const locked = await firstLogin(firstTimePassword);
-    assert.doesNotMatch(locked.url, /\/credentials$/, 'after 5 wrong guesses even the right one waits');
-    const accepted = await idp.db('audit_log').where({ event: 'first_time_password.accepted', account_id: member.id });
-    assert.equal(accepted.length, 1, 'the throttled right guess had no effect');
-    assert.match(textOf(locked.html), /Feil medlemsnummer eller førstegangspassord|Feil/);
+    // Guesses count on the first-time password typed, not on the member (issue 10.4): one guess
+    // repeated is throttled after 5, but no number of wrong guesses holds back the right one.
+    for (let i = 0; i < 6; i++) await firstLogin('aaaa bbbb cccc');
     const rows = await idp.db('audit_log').where({ event: 'sign_in.throttled' }).andWhereRaw('detail like ?', ['%first_time_password%']);
-    assert.ok(rows.length >= 1);
+    assert.equal(rows.length, 1, 'the 6th repeat of one wrong guess is throttled');
+    const still = await firstLogin(firstTimePassword);
+    assert.match(still.url, /\/credentials$/, 'wrong guesses never hold back the right first-time password');
   });
 
   test('unknown identifiers are throttled the same way', async () => {

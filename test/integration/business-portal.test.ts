@@ -191,7 +191,7 @@ describe('business portal with openid-client', () => {
     assert.ok(again.result.location?.startsWith(CALLBACK));
   });
 
-  test('a code entered wrong 5 times is dead, even for the right code; a new code works', async () => {
+  test('a code entered wrong 5 times is dead, even for the right code; a new code in this flow is too, one in a new sign-in works', async () => {
     const user = await createBusinessUser(idp);
     const { browser, page: login } = await startPortal();
     let page = await askForCode(browser, login, 'email', user.email!);
@@ -203,19 +203,48 @@ describe('business portal with openid-client', () => {
       assert.match(textOf(page.html), new RegExp(`Feil engangskode\\. Du kan prøve ${left} ganger til\\.`));
     }
     page = await setPassword(browser, page, { code: wrong, password: PASSWORD });
-    assert.match(textOf(page.html), /Engangskoden kan ikke brukes/);
+    assert.match(textOf(page.html), /Engangskoden er tastet feil for mange ganger\. .*start innloggingen på nytt/);
     page = await setPassword(browser, page, { code, password: PASSWORD });
     assert.equal(page.status, 400);
-    assert.match(textOf(page.html), /Engangskoden kan ikke brukes/, 'the right code after 5 wrong ones is refused');
+    assert.match(textOf(page.html), /Engangskoden er tastet feil for mange ganger/, 'the right code after 5 wrong ones is refused');
     assert.equal((await findAccountById(idp.db, user.id))!.status, 'invited');
     const failed = await latestAudit(idp.db, 20, { accountId: user.id, event: 'code.failed' });
     assert.deepEqual(failed.map((row) => row.detail.reason).reverse(), ['wrong', 'wrong', 'wrong', 'wrong', 'attempts', 'attempts']);
 
-    // "Send en ny kode", once the wait is over.
+    // "Send en ny kode", once the wait is over: the count is per flow and account, so a new code could
+    // never work in this sign-in, and none is sent (the operator sees why).
     offset = idp.settings.resendWait * 1000;
     const codePage = await browser.submit(page, {}, { action: /\/business\/resend$/ });
-    const done = await setPassword(browser, codePage, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
+    assert.deepEqual(await delivered(), [], 'a new code gives no new tries, so none is sent');
+    const [requested] = await latestAudit(idp.db, 1, { accountId: user.id, event: 'code.requested' });
+    assert.deepEqual(requested!.detail, { purpose: 'business_activation', channel: 'email', sent: false, reason: 'attempts_spent' });
+    const again = await setPassword(browser, codePage, { code, password: PASSWORD });
+    assert.match(textOf(again.html), /Engangskoden er tastet feil for mange ganger/);
+    // A new sign-in starts a new flow, whose code works.
+    const fresh = await startPortal();
+    const freshPage = await askForCode(fresh.browser, fresh.page, 'email', user.email!);
+    const done = await setPassword(fresh.browser, freshPage, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
     assert.match(textOf(done.html), /Brukerkontoen din er aktivert/);
+  });
+
+  test('wrong entries count per flow and account, not per code: 4 wrong and a new code leave one try (NIST 800-63B)', async () => {
+    const user = await createBusinessUser(idp);
+    const { browser, page: login } = await startPortal();
+    let page = await askForCode(browser, login, 'email', user.email!);
+    const first = codeIn((await delivered())[0]!.text);
+    for (let left = 4; left >= 1; left--) {
+      page = await setPassword(browser, page, { code: first === '000000' ? '111111' : '000000', password: PASSWORD });
+      assert.match(textOf(page.html), new RegExp(`Du kan prøve ${left} ganger til`));
+    }
+    offset = idp.settings.resendWait * 1000;
+    page = await browser.submit(page, {}, { action: /\/business\/resend$/ });
+    const second = codeIn((await delivered())[0]!.text);
+    page = await setPassword(browser, page, { code: second === '000000' ? '111111' : '000000', password: PASSWORD });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Engangskoden er tastet feil for mange ganger/, 'the 5th wrong entry in this flow ends it, new code or not');
+    page = await setPassword(browser, page, { code: second, password: PASSWORD });
+    assert.match(textOf(page.html), /Engangskoden er tastet feil for mange ganger/, 'and the right new code is refused after it');
+    assert.equal((await findAccountById(idp.db, user.id))!.status, 'invited');
   });
 
   test('an expired code is refused', async () => {
@@ -452,6 +481,19 @@ describe('business portal with openid-client', () => {
     assert.ok((await signIn(user.email!, NEW_PASSWORD)).result.location?.startsWith(CALLBACK));
     const [reset] = await latestAudit(idp.db, 1, { accountId: user.id, event: 'business.password_reset' });
     assert.equal(reset!.detail.via, 'email_code');
+  });
+
+  test('the code and the "password changed" notice are in the language of the page, not the register', async () => {
+    const user = await createBusinessUser(idp, { password: PASSWORD, language: 'nb' });
+    const b = await startPortal(new Browser({ 'accept-language': 'en' }));
+    const request = await b.browser.go(linkOn(b.page, /Forgot password/));
+    const codePage = await b.browser.submit(request, { email: user.email! }, { action: /\/email$/ });
+    const [code] = await delivered();
+    assert.equal(code!.subject, 'One-time code from Handel og Kontor');
+    await setPassword(b.browser, codePage, { code: codeIn(code!.text), password: NEW_PASSWORD });
+    const [notice] = await delivered();
+    assert.equal(notice!.kind, 'business_password_changed');
+    assert.equal(notice!.subject, 'Your password has been changed');
   });
 
   test('an invitation link works once, leads to the business portal, and not after it expires', async () => {

@@ -4,11 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { findAccountById } from '../../src/accounts/accounts.ts';
+import { generateFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
+import { typedKey } from '../../src/accounts/sign-in.ts';
 import { latestAudit } from '../../src/audit/audit.ts';
 import { runCli } from '../../src/cli/run.ts';
 import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { createMember, newMemberNumber } from '../support/accounts.ts';
+import { statementsOf } from '../support/db.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 import { medianTimings } from '../support/timing.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
@@ -39,11 +42,11 @@ function helpers(idp: TestIdp, rp: Rp) {
   }
 
   /** Orders a first-time password; returns the raw answer to the POST and the page it leads to. */
-  async function order(fields: { member_number: string; channel: 'sms' | 'email'; contact: string }) {
+  async function order(fields: { member_number: string; channel: 'sms' | 'email'; contact: string }, lang: 'nb' | 'en' = 'nb') {
     await deliver(); // whatever earlier tests left is not this order's
-    const { browser, page } = await signInPage();
-    const form = await browser.go(linkOn(page, 'Jeg vil ha eller har glemt passord'));
-    assert.match(textOf(form.html), /Bestill førstegangspassord/);
+    const { browser, page } = await signInPage(rp, { 'accept-language': lang });
+    const form = await browser.go(linkOn(page, lang === 'nb' ? 'Jeg vil ha eller har glemt passord' : 'I want a password or have forgotten mine'));
+    assert.match(textOf(form.html), lang === 'nb' ? /Bestill førstegangspassord/ : /Order a first-time password/);
     // stopAt the issuer: the POST's own answer, not followed.
     const answer = await browser.submit(form, orderForm(fields), { action: /first-time-password$/, stopAt: idp.issuer });
     const shown = answer.location ? await browser.go(answer.location) : answer;
@@ -203,10 +206,11 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     assert.deepEqual(await h.deliver(), []);
   });
 
-  test('the registered e-mail in another case gets an e-mail, in English for an English-speaking member', async () => {
-    const member = await createMember(idp, { email: 'Ola.Nordmann@Example.org', language: 'en' });
+  test('the registered e-mail in another case gets an e-mail, in English when ordered from the English page', async () => {
+    // The register says Norwegian; the person reads English pages: the message is in English.
+    const member = await createMember(idp, { email: 'Ola.Nordmann@Example.org', language: 'nb' });
     assert.equal(member.email, 'ola.nordmann@example.org');
-    await h.order({ member_number: member.memberNumber!, channel: 'email', contact: '  OLA.nordmann@example.ORG ' });
+    await h.order({ member_number: member.memberNumber!, channel: 'email', contact: '  OLA.nordmann@example.ORG ' }, 'en');
     const sent = await h.deliver();
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.channel, 'email');
@@ -217,6 +221,14 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // The password works for first login.
     const { result } = await h.firstLogin(member.memberNumber!, h.passwordIn(sent[0]!.text));
     assert.match(textOf(result.html), /Velg brukernavn og passord/);
+  });
+
+  test('an English-speaking member ordering from the Norwegian page gets the SMS in Norwegian', async () => {
+    const member = await createMember(idp, { language: 'en' });
+    await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! }, 'nb');
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!.text, /førstegangspassord fra Handel og Kontor/);
   });
 
   test('ordering wipes the old: session ended, refresh token revoked, password and username deleted', async () => {
@@ -481,6 +493,15 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // Who did it is required.
     assert.equal(await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms'], cli), 65);
   });
+
+  test('caseworker: the SMS is in the language the register has for the member', async () => {
+    const member = await createMember(idp, { language: 'en' });
+    const cli = { db: idp.db, settings: idp.settings, out: () => {}, err: () => {} };
+    assert.equal(await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms', '--by', 'saksbehandler.anne'], cli), 0);
+    const sent = await h.deliver();
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!.text, /Your first-time password from Handel og Kontor/);
+  });
 });
 
 describe('ordering answers before anything is sent', () => {
@@ -498,7 +519,7 @@ describe('ordering answers before anything is sent', () => {
   };
 
   before(async () => {
-    idp = await startIdp({}, { connector });
+    idp = await startIdp({}, { connector, outboxIntervalMs: 0 });
     h = helpers(idp, await registerRp(idp));
   });
   after(async () => {
@@ -506,7 +527,7 @@ describe('ordering answers before anything is sent', () => {
     await idp.close();
   });
 
-  test('the order is answered while the SMS is still undelivered; the worker sends it afterwards', async () => {
+  test('the order is answered before anything is matched or sent; the worker does both afterwards', async () => {
     const member = await createMember(idp);
     const { answer, shown } = await h.signInPage().then(async ({ browser, page }) => {
       const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
@@ -515,14 +536,17 @@ describe('ordering answers before anything is sent', () => {
     });
     assert.equal(answer.status, 303);
     assert.equal(shown.status, 200);
-    const pending = await idp.db('outbox').where({ account_id: member.id }).first();
-    assert.ok(pending, 'the message is queued in the same transaction as the first-time password');
+    // Only the order is recorded; nothing is issued, wiped or queued inside the request.
+    assert.equal((await idp.db('orders').where({ member_number: member.memberNumber })).length, 1);
+    assert.equal((await idp.db('first_time_passwords').where({ account_id: member.id })).length, 0);
+    assert.equal((await idp.db('outbox').where({ account_id: member.id })).length, 0);
     const delivering = idp.outbox.deliverDue();
     release();
     await delivering;
     assert.equal(calls.length, 1);
     assert.equal(calls[0]!.to, member.mobile);
     assert.equal((await idp.db('outbox').where({ account_id: member.id }).first()).status, 'sent');
+    assert.equal((await idp.db('orders')).length, 0, 'the order is done');
   });
 });
 
@@ -598,5 +622,96 @@ describe('first-time passwords with WIPE_CREDENTIALS=on-use', () => {
 
     const done = await first.browser.submit(first.result, { username: 'uno.ny', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
     assert.equal((await rp.finish(done.location!, first.verifier, first.state)).claims()!.sub, member.id);
+  });
+});
+
+describe('the way back in: no lock-out by member number, and a first-time password in the sign-in form', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let h: ReturnType<typeof helpers>;
+  // Another address than the member's (the test server trusts one proxy hop).
+  const elsewhere = { 'x-forwarded-for': '203.0.113.9' };
+
+  before(async () => {
+    // The worker runs only when called, so the statements counted below are the request's own.
+    idp = await startIdp({ TRUST_PROXY_HOPS: '1' }, { outboxIntervalMs: 0 });
+    rp = await registerRp(idp);
+    h = helpers(idp, rp);
+  });
+  after(() => idp.close());
+
+  test('10 wrong passwords and 10 wrong first-time passwords from another address do not keep out the holder of a new first-time password', async () => {
+    const member = await createMember(idp, { password: OLD_PASSWORD });
+    for (let i = 0; i < 10; i++) {
+      const { browser, page } = await h.signInPage(rp, elsewhere);
+      assert.equal((await browser.submit(page, { identifier: member.memberNumber!, password: `feil-passord-nummer-${i}` })).status, 400);
+    }
+    for (let i = 0; i < 10; i++) {
+      const { browser, page } = await h.signInPage(rp, elsewhere);
+      const form = await browser.go(h.linkOn(page, 'Jeg har fått nytt passord/PIN'));
+      assert.equal((await browser.submit(form, { member_number: member.memberNumber!, password: generateFirstTimePassword() })).status, 400);
+    }
+    // The member's own password is throttled now (per account, as it should be)…
+    assert.equal((await h.passwordSignIn(member.memberNumber!, OLD_PASSWORD)).result.status, 400);
+    const [throttled] = await latestAudit(idp.db, 1, { accountId: member.id });
+    assert.equal(throttled!.event, 'sign_in.throttled');
+
+    // …but the newest first-time password works, through "Jeg har fått nytt passord/PIN"…
+    const password = await h.firstTimePasswordFor(member);
+    const first = await h.firstLogin(member.memberNumber!, password);
+    assert.match(textOf(first.result.html), /Velg brukernavn og passord/);
+    // …and through the ordinary sign-in form, all the way to the app.
+    const viaForm = await h.passwordSignIn(member.memberNumber!, password);
+    assert.match(textOf(viaForm.result.html), /Velg brukernavn og passord/);
+    const done = await viaForm.browser.submit(viaForm.result, { username: 'tilbake.igjen', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal((await rp.finish(done.location!, viaForm.verifier, viaForm.state)).claims()!.sub, member.id);
+  });
+
+  test('a first-time password typed into the ordinary sign-in form leads to choosing username and password', async () => {
+    const member = await createMember(idp, { password: OLD_PASSWORD, username: 'Siri.Skjema' });
+    const password = await h.firstTimePasswordFor(member);
+    // As members type it from the SMS: with the spaces.
+    const { browser, result, verifier, state } = await h.passwordSignIn(member.memberNumber!, password);
+    assert.equal(result.status, 200);
+    assert.match(result.url, /\/credentials$/);
+    assert.match(textOf(result.html), /Velg brukernavn og passord/);
+    const [accepted] = await latestAudit(idp.db, 1, { accountId: member.id });
+    assert.equal(accepted!.event, 'first_time_password.accepted');
+    const done = await browser.submit(result, { username: 'siri.skjema', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal((await rp.finish(done.location!, verifier, state)).claims()!.sub, member.id);
+    // Used up: typed again it is just a wrong password.
+    assert.equal((await h.passwordSignIn(member.memberNumber!, password)).result.status, 400);
+  });
+
+  test('a wrong first-time password in the sign-in form: the same page, work and audit as any wrong password, throttled like first login', async () => {
+    const withLive = await createMember(idp, { password: OLD_PASSWORD });
+    await h.firstTimePasswordFor(withLive);
+    const without = await createMember(idp, { password: OLD_PASSWORD });
+    const guess = generateFirstTimePassword();
+    const cases = {
+      liveFirstTimePassword: withLive.memberNumber!,
+      noFirstTimePassword: without.memberNumber!,
+      unknownMember: '99999995',
+    };
+    const pages: Record<string, Page> = {};
+    const statements: Record<string, string[]> = {};
+    for (const [name, identifier] of Object.entries(cases)) {
+      const { browser, page } = await h.signInPage();
+      statements[name] = await statementsOf(idp.db, async () => (pages[name] = await browser.submit(page, { identifier, password: guess })));
+    }
+    const normalise = (html: string) => html.replace(/\/interaction\/[\w-]+/g, '').replace(/name="csrf" value="[^"]+"/, '').replace(/value="\d+"/, '');
+    const plain = await h.passwordSignIn(withLive.memberNumber!, 'helt-feil-passord');
+    for (const [name, page] of Object.entries(pages)) {
+      assert.equal(page.status, 400, name);
+      assert.equal(normalise(page.html), normalise(plain.result.html), name);
+      // No branch is cheaper: whether the member exists or has a first-time password, the same statements.
+      assert.deepEqual(statements[name], statements.liveFirstTimePassword, name);
+    }
+    // One failure in the audit per attempt, as for any wrong password.
+    const failures = await latestAudit(idp.db, 10, { accountId: withLive.id, event: 'sign_in.failed' });
+    assert.deepEqual(failures.map((row) => row.detail), [{ kind: 'member' }, { kind: 'member' }]);
+    // Counted on the same throttle as a guess in "Jeg har fått nytt passord/PIN": the typed first-time password's.
+    const key = typedKey({ pepper: idp.settings.passwordPepper }, 'ftp', guess);
+    assert.equal(await idp.counters.failures(key), 3);
   });
 });

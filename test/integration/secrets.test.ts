@@ -26,7 +26,7 @@ before(async () => {
 after(() => idp.close());
 
 async function everything(): Promise<string> {
-  const tables = ['accounts', 'audit_log', 'clients', 'oidc_store', 'outbox', 'signing_keys', 'first_time_passwords', 'one_time_codes', 'counters', 'counter_slices'];
+  const tables = ['accounts', 'audit_log', 'clients', 'oidc_store', 'outbox', 'signing_keys', 'first_time_passwords', 'one_time_codes', 'counters', 'counter_slices', 'orders', 'backchannel_logouts'];
   const dump = await Promise.all(tables.map(async (table) => JSON.stringify(await idp.db(table).select())));
   return [...dump, ...logs.lines].join('\n');
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BUSINESS_CODE_PURPOSES, requestBusinessCode } from '../../../src/accounts/business-activation.ts';
+import { BUSINESS_CODE_PURPOSES, fulfilBusinessCodeOrder, orderBusinessCode } from '../../../src/accounts/business-activation.ts';
+import { processDueOrders } from '../../../src/delivery/orders.ts';
+import type { SendGuard } from '../../../src/security/send-limits.ts';
 import {
   setBusinessPassword,
   acceptInvitation,
@@ -23,6 +25,7 @@ import { testDb } from '../../support/db.ts';
 const T0 = 1_800_000_000_000;
 const DAY = 24 * 3600 * 1000;
 const ISSUER = 'https://login.hk.example';
+const SECRET = 'secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const base: BusinessUserInput = { email: 'x@firma.example', givenName: 'Per', familyName: 'Hansen', organizationNumber: '987 654 321', organizationName: 'Firma AS' };
 
 describe('business users', () => {
@@ -116,11 +119,24 @@ describe('business users', () => {
     await assert.rejects(disableBusinessUser(db, 'ingen@firma.example', T0), InputError);
   });
 
+  /** Orders a code as the page does, then lets the worker fulfil it; returns the worker's outcome. */
+  async function askFor(guard: SendGuard, channel: 'email' | 'sms', address: string, flowId: string) {
+    await orderBusinessCode(db, { channel, address, purpose: BUSINESS_CODE_PURPOSES.activate, flowId, language: 'nb' }, { ip: '192.0.2.1' }, T0);
+    let outcome: Awaited<ReturnType<typeof fulfilBusinessCodeOrder>>;
+    await processDueOrders({ db, instance: 'test', now: () => T0, log: () => {} }, {
+      business_code: async (order, claim) => {
+        outcome = await fulfilBusinessCodeOrder(db, SECRET, guard, 600_000, order, claim, T0);
+      },
+      first_time_password: async () => assert.fail('no first-time password was ordered'),
+    });
+    assert.equal((await db('orders')).length, 0, 'the order is done');
+    return outcome;
+  }
+
   test('asking for a code does the same work for an unknown address, but queues no message', async () => {
     const allowAll = async () => ({ allowed: true as const });
     const account = await user({ mobile: '41230001' });
-    const ask = (channel: 'email' | 'sms', address: string, flowId: string) =>
-      requestBusinessCode(db, 'secret-0123456789abcdefghijklmnopqrstuvwxyz', allowAll, { channel, address, purpose: BUSINESS_CODE_PURPOSES.activate, flowId, language: 'nb', ttlMs: 600_000, ip: '192.0.2.1' }, T0);
+    const ask = (channel: 'email' | 'sms', address: string, flowId: string) => askFor(allowAll, channel, address, flowId);
     const before = (await outbox()).length;
     assert.deepEqual(await ask('email', 'ukjent@firma.example', 'f-unknown'), { accountId: null, sent: false, reason: 'unknown' });
     assert.equal((await outbox()).length, before);
@@ -142,7 +158,7 @@ describe('business users', () => {
     const account = await user({ mobile: '41230003' });
     const refuse = async () => ({ allowed: false as const, reason: 'recipient' as const });
     const before = (await outbox()).length;
-    const result = await requestBusinessCode(db, 'secret-0123456789abcdefghijklmnopqrstuvwxyz', refuse, { channel: 'sms', address: '+4741230003', purpose: BUSINESS_CODE_PURPOSES.activate, flowId: 'f-limited', language: 'nb', ttlMs: 600_000, ip: '192.0.2.1' }, T0);
+    const result = await askFor(refuse, 'sms', '+4741230003', 'f-limited');
     assert.deepEqual(result, { accountId: account.id, sent: false, reason: 'limited_recipient' });
     assert.equal((await outbox()).length, before);
     assert.equal((await db('one_time_codes').where({ flow_id: 'f-limited' })).length, 1);

@@ -3,11 +3,17 @@ import { test } from 'node:test';
 import {
   FIRST_TIME_PASSWORD_ALPHABET,
   formatFirstTimePassword,
+  fulfilFirstTimePasswordOrder,
+  orderFirstTimePassword,
   generateFirstTimePassword,
   maskMobile,
   normalizeContact,
   normalizeFirstTimePasswordInput,
 } from '../../../src/accounts/first-time-passwords.ts';
+import { upsertMember } from '../../../src/accounts/accounts.ts';
+import type { Order } from '../../../src/delivery/orders.ts';
+import type { Db } from '../../../src/storage/db.ts';
+import { testDb } from '../../support/db.ts';
 
 test('a first-time password: 12 characters, no look-alikes, no capitals, never the same twice', () => {
   const passwords = Array.from({ length: 2000 }, generateFirstTimePassword);
@@ -48,4 +54,30 @@ test('contacts compare in the form HK stores them', () => {
 
 test('a caseworker sees only the end of the number', () => {
   assert.equal(maskMobile('+4798765432'), '…432');
+});
+
+test('two orders of one member fulfilled out of order (two instances): the later order stands, the earlier sends nothing', async () => {
+  const { db, close } = await testDb();
+  try {
+    const T0 = 1_800_000_000_000;
+    const settings = { firstTimePasswordTtl: 86400, wipeCredentials: 'on-order' as const, passwordPepper: 'test-pepper-0123456789abcdefghijklmnopqrstuv', passwordMinLength: 12 };
+    const allowAll = async () => ({ allowed: true as const });
+    const { account } = await upsertMember(db, { memberNumber: '3000001', givenName: 'Kari', familyName: 'Nordmann', mobile: '41111111' });
+    const order = (at: number) => orderFirstTimePassword(db, { memberNumber: '3000001', channel: 'sms', contact: '41111111', language: 'nb' }, {}, at);
+    await order(T0);
+    await order(T0 + 1000);
+    const [earlier, later] = (await db('orders').orderBy('id')).map(
+      (row: Record<string, any>): Order => ({ id: Number(row.id), kind: row.kind, memberNumber: row.member_number, channel: row.channel, contact: row.contact, language: row.language, ip: null, clientId: null, context: {}, createdAt: Number(row.created_at) }),
+    );
+    const claim = (id: number) => async (trx: Db) => (await trx('orders').where({ id }).delete()) === 1;
+    const fulfil = (o: Order) => fulfilFirstTimePasswordOrder(db, settings, allowAll, o, claim(o.id), T0 + 2000);
+    assert.deepEqual(await fulfil(later!), { sent: true });
+    const stands = await db('first_time_passwords').where({ account_id: account.id }).first('id');
+    assert.deepEqual(await fulfil(earlier!), { sent: false, reason: 'superseded' });
+    assert.equal((await db('first_time_passwords').where({ account_id: account.id }).first('id')).id, stands.id, 'the later one stands');
+    assert.equal((await db('outbox').where({ account_id: account.id })).length, 1, 'one message');
+    assert.equal(await fulfil(later!), undefined, 'an order already done is not done again');
+  } finally {
+    await close();
+  }
 });

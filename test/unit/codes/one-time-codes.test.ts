@@ -118,6 +118,24 @@ describe('one-time codes', () => {
     assert.equal((await verify({ flowId: flowB, code: third.code })).outcome, 'ok');
   });
 
+  test('wrong entries count per flow and account: a new code in the same flow keeps them, another flow starts afresh', async () => {
+    const owner = account();
+    const flowId = flow();
+    const first = await issue({ accountId: owner, flowId });
+    for (let i = 0; i < MAX_WRONG_ATTEMPTS - 1; i++) assert.equal((await verify({ flowId, code: wrongFor(first.code) })).outcome, 'wrong');
+    const second = await issue({ accountId: owner, flowId }, T0 + 10);
+    assert.deepEqual(await verify({ flowId, code: wrongFor(second.code) }), { outcome: 'dead', reason: 'attempts', accountId: owner });
+    assert.equal((await verify({ flowId, code: second.code })).outcome, 'dead', 'the right new code after it too');
+    const third = await issue({ accountId: owner, flowId }, T0 + 20);
+    assert.equal((await verify({ flowId, code: third.code })).outcome, 'dead', 'and every later code of this flow');
+    assert.deepEqual([first.spent, second.spent, third.spent], [false, false, true], 'a code dead at birth says so (nothing is sent)');
+
+    const otherFlow = flow();
+    const fresh = await issue({ accountId: owner, flowId: otherFlow }, T0 + 30);
+    assert.deepEqual(await verify({ flowId: otherFlow, code: wrongFor(fresh.code) }), { outcome: 'wrong', attemptsLeft: MAX_WRONG_ATTEMPTS - 1, accountId: owner });
+    assert.equal((await verify({ flowId: otherFlow, code: fresh.code })).outcome, 'ok');
+  });
+
   test('a code bound to no account (an unknown address) never verifies', async () => {
     const flowId = flow();
     const { code } = await issue({ accountId: null, flowId });
