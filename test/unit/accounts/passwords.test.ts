@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import bcrypt from 'bcrypt';
+import { findAccountById, upsertMember } from '../../../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../../../src/accounts/passwords.ts';
+import { checkPassword } from '../../../src/accounts/sign-in.ts';
+import { testDb } from '../../support/db.ts';
 
 const hasher = createPasswordHasher('pepper-0123456789abcdefghijklmnopqrstuvwxyz', 4);
 
@@ -70,5 +73,33 @@ test('a hash of a lower cost takes as long to check as the configured cost (no e
     const known = await time(stored);
     // Cost 6 alone would take about 1/16 of cost 10: the padding brings it to within a quarter.
     assert.ok(known > unknown * 0.75, `known ${known.toFixed(1)} ms vs unknown ${unknown.toFixed(1)} ms`);
+  }
+});
+
+test('a $2y$ hash (PHP, htpasswd -B) verifies like $2b$ and asks to be upgraded', async () => {
+  // The example of PHP's manual for password_verify(): password_hash('rasmuslerdorf', PASSWORD_DEFAULT).
+  const php = '$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a';
+  assert.deepEqual(await hasher.verify('rasmuslerdorf', php), { ok: true, needsRehash: true });
+  assert.deepEqual(await hasher.verify('rasmuslerdorF', php), { ok: false, needsRehash: false });
+  const own = (await bcrypt.hash('gammelt-passord', 4)).replace(/^\$2b\$/, '$2y$');
+  assert.equal((await hasher.verify('gammelt-passord', own)).ok, true);
+});
+
+test('a legacy hash verified with a password over 72 bytes is upgraded with the whole password as typed', async () => {
+  const { db, close } = await testDb();
+  try {
+    // The old system's bcrypt read only the first 72 bytes of this 90-byte password.
+    const typed = 'æ'.repeat(30) + 'fjordtur-til-lofoten-og-tilbake'; // 60 + 31 bytes
+    const legacy = (await bcrypt.hash(typed, 4)).replace(/^\$2b\$/, '$2y$');
+    const { account } = await upsertMember(db, { memberNumber: '7200001', givenName: 'Lang', familyName: 'Passordsen', passwordHash: legacy, status: 'active' });
+    assert.ok(await checkPassword(db, hasher, account, typed));
+    const upgraded = (await findAccountById(db, account.id))!.passwordHash!;
+    assert.match(upgraded, /^hk1\$/);
+    assert.equal((await hasher.verify(typed, upgraded)).ok, true);
+    const prefix = Buffer.from(typed).subarray(0, 72).toString('utf8');
+    assert.equal((await hasher.verify(prefix, upgraded)).ok, false, 'the upgrade must not be of the 72-byte prefix');
+    assert.equal((await hasher.verify(`${prefix}a different tail`, upgraded)).ok, false);
+  } finally {
+    await close();
   }
 });
