@@ -247,6 +247,20 @@ function redisUrl(env: Env): string | null {
   return raw;
 }
 
+/**
+ * Development mode (NODE_ENV unset) seeds a demo member with a published password, generates its own
+ * secrets and shows every message on /dev/outbox; none of that may meet real members. An https issuer
+ * or a PostgreSQL database means a real deployment, so development mode refuses it unless DEMO=true
+ * says explicitly that this database is a throwaway demo. Checked before anything is written.
+ */
+function refuseRealDataInDevelopment(env: Env, mode: Mode, issuer: string, databaseUrl: string): void {
+  if (mode !== 'development' || env.DEMO === 'true') return;
+  const real = issuer.startsWith('https:') ? `ISSUER is ${issuer}` : databaseUrl.startsWith('postgres') ? 'DATABASE_URL is a PostgreSQL database' : undefined;
+  if (real) {
+    throw new ConfigError('NODE_ENV', `development mode (NODE_ENV unset or development) never runs on real data, but ${real}. Set NODE_ENV=production, or DEMO=true if this is a throwaway demo database`);
+  }
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const mode = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = mode === 'production';
@@ -259,6 +273,7 @@ export function loadSettings(env: Env = process.env): Settings {
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
   }
+  refuseRealDataInDevelopment(env, mode, issuer, databaseUrl);
 
   let cookieKeys = secretList(env, 'COOKIE_KEYS');
   let passwordPepper = secret(env, 'PASSWORD_PEPPER');
