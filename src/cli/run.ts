@@ -24,6 +24,7 @@ import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createCounterStore } from '../security/counters.ts';
 import { createSendGuard } from '../security/send-limits.ts';
 import { migrate, type Db } from '../storage/db.ts';
+import { printable } from './output.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
 type Command = (args: string[], cli: CliContext) => Promise<void>;
@@ -63,14 +64,14 @@ const actorOf = (cli: CliContext) => cli.actor ?? `cli:${userInfo().username}`;
 
 function describeClient(client: ClientRecord): string[] {
   return [
-    `client_id: ${client.clientId}`,
-    `name: ${client.name}`,
+    `client_id: ${printable(client.clientId)}`,
+    `name: ${printable(client.name)}`,
     `login: ${client.login}`,
     `first party: ${client.firstParty ? 'yes' : 'no'}`,
     `type: ${client.public ? 'public (PKCE, no secret)' : 'confidential (client_secret_basic)'}`,
     `ID token algorithm: ${client.idTokenAlg}`,
-    `redirect URIs: ${client.redirectUris.join(' ')}`,
-    `post-logout redirect URIs: ${client.postLogoutRedirectUris.join(' ') || '-'}`,
+    `redirect URIs: ${client.redirectUris.map((uri) => printable(uri)).join(' ')}`,
+    `post-logout redirect URIs: ${client.postLogoutRedirectUris.map((uri) => printable(uri)).join(' ') || '-'}`,
   ];
 }
 
@@ -112,7 +113,7 @@ const clientCommands: Record<string, Command> = {
   async list(_args, cli) {
     const clients = await listClients(cli.db);
     if (!clients.length) cli.out('no clients');
-    for (const c of clients) cli.out(`${c.clientId}  ${c.login.padEnd(8)}  ${c.firstParty ? 'first-party' : 'third-party'}  ${c.name}`);
+    for (const c of clients) cli.out(`${printable(c.clientId)}  ${c.login.padEnd(8)}  ${c.firstParty ? 'first-party' : 'third-party'}  ${printable(c.name)}`);
   },
   async show([id], cli) {
     const client = id ? await getClient(cli.db, id) : undefined;
@@ -156,7 +157,8 @@ const clientCommands: Record<string, Command> = {
 
 export function printReport(report: ImportReport, out: (line: string) => void): void {
   out(`added ${report.added}, updated ${report.updated}, rejected ${report.rejected.length}`);
-  for (const { line, reason } of report.rejected) out(`  line ${line}: ${reason}`);
+  // The reason quotes the bad value: escaped and cut, so a crafted CSV cannot forge report lines.
+  for (const { line, reason } of report.rejected) out(`  line ${line}: ${printable(reason)}`);
 }
 
 const memberCommands: Record<string, Command> = {
@@ -186,7 +188,7 @@ const memberCommands: Record<string, Command> = {
       language: values.language,
     });
     await audit(cli.db, { event: added ? 'member.added' : 'member.updated', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`${added ? 'added' : 'updated'} member ${account.memberNumber}`);
+    cli.out(`${added ? 'added' : 'updated'} member ${printable(account.memberNumber ?? '')}`);
   },
   async 'send-first-time-password'(args, cli) {
     const { values, positionals } = parse(args, { sms: { type: 'boolean' }, by: { type: 'string' } });
@@ -220,11 +222,11 @@ async function invite(cli: CliContext, email: string): Promise<void> {
     email,
   );
   await audit(cli.db, { event: 'business.invited', accountId: account.id, actor: actorOf(cli), detail: { expiresAt } });
-  cli.out(`invited ${account.email} (link valid until ${new Date(expiresAt).toISOString()})`);
+  cli.out(`invited ${printable(account.email ?? '')} (link valid until ${new Date(expiresAt).toISOString()})`);
 }
 
 const describeBusinessUser = (a: Account) =>
-  [a.email, a.status.padEnd(8), a.organizationNumber, a.organizationName, [a.givenName, a.familyName].join(' '), a.mobile ?? '-'].join('  ');
+  [a.email, a.status.padEnd(8), a.organizationNumber, a.organizationName, [a.givenName, a.familyName].join(' '), a.mobile ?? '-'].map((value) => printable(value ?? '')).join('  ');
 
 const businessUserCommands: Record<string, Command> = {
   async add(args, cli) {
@@ -248,7 +250,7 @@ const businessUserCommands: Record<string, Command> = {
       language: values.language,
     });
     await audit(cli.db, { event: added ? 'business.added' : 'business.updated', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`${added ? 'added' : 'updated'} business user ${account.email} (${account.status})`);
+    cli.out(`${added ? 'added' : 'updated'} business user ${printable(account.email ?? '')} (${account.status})`);
     if (values.invite) await invite(cli, account.email!);
   },
   async import(args, cli) {
@@ -277,13 +279,13 @@ const businessUserCommands: Record<string, Command> = {
     if (!email) throw new InputError('which user? hk-idp business-users disable EMAIL');
     const account = await disableBusinessUser(cli.db, email);
     await audit(cli.db, { event: 'business.disabled', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`disabled ${account.email}; their sessions and tokens have ended`);
+    cli.out(`disabled ${printable(account.email ?? '')}; their sessions and tokens have ended`);
   },
   async enable([email], cli) {
     if (!email) throw new InputError('which user? hk-idp business-users enable EMAIL');
     const account = await enableBusinessUser(cli.db, email);
     await audit(cli.db, { event: 'business.enabled', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`enabled ${account.email} (${account.status})`);
+    cli.out(`enabled ${printable(account.email ?? '')} (${account.status})`);
   },
 };
 
@@ -294,8 +296,9 @@ const auditCommands: Record<string, Command> = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
     const rows = await latestAudit(cli.db, limit, { accountId: values.account, event: values.event });
     for (const row of rows.reverse()) {
-      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`, row.userAgent && `ua="${row.userAgent}"`].filter(Boolean).join(' ');
-      cli.out(`${new Date(row.at).toISOString()}  ${row.event}  ${who}${Object.keys(row.detail).length ? `  ${JSON.stringify(row.detail)}` : ''}`);
+      // The User-Agent, the client and the detail come from requests: escaped and cut.
+      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${printable(row.clientId)}`, row.actor && `by=${printable(row.actor)}`, row.ip && `ip=${printable(row.ip)}`, row.userAgent && `ua="${printable(row.userAgent)}"`].filter(Boolean).join(' ');
+      cli.out(`${new Date(row.at).toISOString()}  ${printable(row.event)}  ${who}${Object.keys(row.detail).length ? `  ${printable(JSON.stringify(row.detail), 1000)}` : ''}`);
     }
   },
 };
@@ -340,10 +343,9 @@ const outboxCommands: Record<string, Command> = {
     if (!entries.length) cli.out('no messages');
     const time = (ms: number) => new Date(ms).toISOString();
     // Stored values are printed escaped: a crafted address or server reply cannot forge a line.
-    const plain = (value: string) => JSON.stringify(value).slice(1, -1);
     for (const e of entries.reverse()) {
       const when = e.status === 'pending' ? `  next=${time(e.nextAttemptAt)}` : '';
-      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${plain(e.kind)}  to=${plain(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${plain(e.lastError)}` : ''}`);
+      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${printable(e.kind)}  to=${printable(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${printable(e.lastError)}` : ''}`);
     }
   },
 };
@@ -375,7 +377,7 @@ export async function runCli(argv: string[], cli: CliContext & { err: (line: str
     return 0;
   } catch (error) {
     if (error instanceof InputError) {
-      cli.err(`error: ${error.message}`);
+      cli.err(`error: ${printable(error.message, 1000)}`);
       return 65;
     }
     throw error;
