@@ -76,6 +76,8 @@ export type Settings = {
   /** When ordering a first-time password wipes the old credentials. */
   wipeCredentials: WipeMoment;
   passwordMinLength: number;
+  /** Tries at the choose-username step (each answers whether a name is taken), per hour. */
+  credentialChecks: { perFlowHour: number; perIpHour: number };
   /** Lifetime of a one-time code (business activation / reset), seconds. */
   oneTimeCodeTtl: number;
   /** Lifetime of a business invitation link, seconds. */
@@ -342,6 +344,10 @@ export function loadSettings(env: Env = process.env): Settings {
     firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),
     wipeCredentials: oneOf(env, 'WIPE_CREDENTIALS', ['on-order', 'on-use'] as const, 'on-order'),
     passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 12, 8, 64),
+    credentialChecks: {
+      perFlowHour: integer(env, 'CREDENTIALS_LIMIT_FLOW_HOUR', 20, 1, 1000),
+      perIpHour: integer(env, 'CREDENTIALS_LIMIT_IP_HOUR', 300, 1, 1_000_000),
+    },
     oneTimeCodeTtl: integer(env, 'ONE_TIME_CODE_TTL', 600, 60, 3600),
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
