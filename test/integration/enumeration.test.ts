@@ -55,16 +55,18 @@ async function assertAlike(cases: Record<string, () => Promise<Page>>) {
   for (const [name, run] of rest) assert.deepEqual(comparable(await run()), reference, `${name} answers like ${first![0]}`);
 }
 
-async function assertNoGrossDifference(cases: Record<string, () => Promise<unknown>>) {
-  const [[referenceName, reference], ...rest] = Object.entries(cases) as [string, () => Promise<unknown>][];
-  for (const [name, run] of rest) {
-    const { gross, shift, reference: ms } = await grossDifference(reference!, run);
-    assert.ok(!gross, `${name} differs from ${referenceName} by ${shift} ms (${referenceName} takes ${ms} ms)`);
+/** Each [known, other] pair of case names: `other` must not take grossly more or less time than `known`. */
+async function assertNoGrossDifference(cases: Record<string, () => Promise<unknown>>, pairs: [string, string][]) {
+  for (const [known, other] of pairs) {
+    const { gross, shift, reference } = await grossDifference(cases[known]!, cases[other]!);
+    assert.ok(!gross, `${other} differs from ${known} by ${shift} ms (${known} takes ${reference} ms)`);
   }
 }
 
 test('member sign-in: known and unknown member numbers and usernames, inactive and passwordless members answer alike', async () => {
-  const known = await createMember(idp, { password: PASSWORD, username: 'kjent.medlem' });
+  // Two known accounts, so neither comes near the (raised) failure limit.
+  const known = await createMember(idp, { password: PASSWORD });
+  await createMember(idp, { password: PASSWORD, username: 'kjent.medlem' });
   const inactive = await createMember(idp, { password: PASSWORD, status: 'inactive' });
   const passwordless = await createMember(idp);
   const post = await form(members);
@@ -77,7 +79,7 @@ test('member sign-in: known and unknown member numbers and usernames, inactive a
     noPassword: () => post({ identifier: passwordless.memberNumber!, password: 'wrong-password-1' }),
   };
   await assertAlike(cases);
-  await assertNoGrossDifference(cases);
+  await assertNoGrossDifference(cases, [['knownNumber', 'unknownNumber'], ['knownUsername', 'unknownUsername'], ['knownNumber', 'inactive'], ['knownNumber', 'noPassword']]);
 });
 
 test('business sign-in: a known and an unknown e-mail answer alike', async () => {
@@ -88,7 +90,7 @@ test('business sign-in: a known and an unknown e-mail answer alike', async () =>
     unknown: () => post({ email: 'ukjent@firma.example', password: 'wrong-password-1' }),
   };
   await assertAlike(cases);
-  await assertNoGrossDifference(cases);
+  await assertNoGrossDifference(cases, [['known', 'unknown']]);
 });
 
 test('business code request: a known and an unknown address answer alike', async () => {
@@ -103,5 +105,5 @@ test('business code request: a known and an unknown address answer alike', async
     unknown: () => browser.request(action, { form: { csrf, email: 'ingen@firma.example' } }),
   };
   await assertAlike(cases);
-  await assertNoGrossDifference(cases);
+  await assertNoGrossDifference(cases, [['known', 'unknown']]);
 });
