@@ -24,9 +24,12 @@ const USAGE = `Usage: npm run check:timing -- [--pairs N] [--warmup N] [--alpha 
 const PASSWORD = 'fjordtur-til-lofoten';
 const WRONG = 'wrong-password-1';
 
-type Request = () => Promise<unknown>;
-/** Two kinds of request to compare; `make(count)` prepares `count` of each (fresh accounts). */
-type Comparison = { name: string; a: string; b: string; make(idp: TestIdp, count: number): Promise<{ a: Request; b: Request }> };
+type Fields = Record<string, string>;
+/**
+ * Two kinds of request to the same form (`path` in an interaction of `app`); `make(count)` prepares
+ * fresh accounts for `count` of each and returns the fields of the next request of each kind.
+ */
+type Comparison = { name: string; a: string; b: string; app: 'members' | 'business'; path: string; make(idp: TestIdp, count: number): Promise<{ a: () => Fields; b: () => Fields }> };
 
 let serial = 0;
 const memberNumber = () => String(30_000_000 + serial++);
@@ -77,89 +80,104 @@ const queue = <T>(values: T[]) => () => {
   return value;
 };
 
-function comparisons(apps: { members: Rp; business: Rp }): Comparison[] {
-  return [
-    {
-      name: 'sign-in-member-number',
-      a: 'known member number, wrong password',
-      b: 'unknown member number',
-      async make(idp, count) {
-        const known = queue(await members(idp, count));
-        const post = await interactionOf(apps.members);
-        return { a: () => post('login', { identifier: known().memberNumber!, password: WRONG }), b: () => post('login', { identifier: memberNumber(), password: WRONG }) };
-      },
+const comparisons: Comparison[] = [
+  {
+    name: 'sign-in-member-number',
+    a: 'known member number, wrong password',
+    b: 'unknown member number',
+    app: 'members',
+    path: 'login',
+    async make(idp, count) {
+      const known = queue(await members(idp, count));
+      return { a: () => ({ identifier: known().memberNumber!, password: WRONG }), b: () => ({ identifier: memberNumber(), password: WRONG }) };
     },
-    {
-      name: 'sign-in-username',
-      a: 'known username, wrong password',
-      b: 'unknown username',
-      async make(idp, count) {
-        const known = queue(await members(idp, count, { username: true }));
-        const post = await interactionOf(apps.members);
-        return { a: () => post('login', { identifier: known().username!, password: WRONG }), b: () => post('login', { identifier: `ukjent.${serial++}`, password: WRONG }) };
-      },
+  },
+  {
+    name: 'sign-in-username',
+    a: 'known username, wrong password',
+    b: 'unknown username',
+    app: 'members',
+    path: 'login',
+    async make(idp, count) {
+      const known = queue(await members(idp, count, { username: true }));
+      return { a: () => ({ identifier: known().username!, password: WRONG }), b: () => ({ identifier: `ukjent.${serial++}`, password: WRONG }) };
     },
-    {
-      name: 'sign-in-no-password',
-      a: 'member with a password, wrong password',
-      b: 'member without a password (never set, or wiped)',
-      async make(idp, count) {
-        const withPassword = queue(await members(idp, count));
-        const without = queue(await members(idp, count, { password: false }));
-        const post = await interactionOf(apps.members);
-        return { a: () => post('login', { identifier: withPassword().memberNumber!, password: WRONG }), b: () => post('login', { identifier: without().memberNumber!, password: WRONG }) };
-      },
+  },
+  {
+    name: 'sign-in-no-password',
+    a: 'member with a password, wrong password',
+    b: 'member without a password (never set, or wiped)',
+    app: 'members',
+    path: 'login',
+    async make(idp, count) {
+      const withPassword = queue(await members(idp, count));
+      const without = queue(await members(idp, count, { password: false }));
+      return { a: () => ({ identifier: withPassword().memberNumber!, password: WRONG }), b: () => ({ identifier: without().memberNumber!, password: WRONG }) };
     },
-    {
-      name: 'first-login',
-      a: 'member with a first-time password, a wrong one typed',
-      b: 'unknown member number',
-      async make(idp, count) {
-        const known = await members(idp, count);
-        for (const member of known) {
-          const code = await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms', '--by', 'check-timing'], { db: idp.db, settings: idp.settings, out: () => {}, err: (line) => console.error(line) });
-          if (code !== 0) throw new Error('could not issue a first-time password');
-        }
-        const next = queue(known);
-        const post = await interactionOf(apps.members);
-        return { a: () => post('first-login', { member_number: next().memberNumber!, password: 'abcd efgh jkmn' }), b: () => post('first-login', { member_number: memberNumber(), password: 'abcd efgh jkmn' }) };
-      },
+  },
+  {
+    name: 'first-login',
+    a: 'member with a first-time password, a wrong one typed',
+    b: 'unknown member number',
+    app: 'members',
+    path: 'first-login',
+    async make(idp, count) {
+      const known = await members(idp, count);
+      for (const member of known) {
+        const code = await runCli(['members', 'send-first-time-password', member.memberNumber!, '--sms', '--by', 'check-timing'], { db: idp.db, settings: idp.settings, out: () => {}, err: (line) => console.error(line) });
+        if (code !== 0) throw new Error('could not issue a first-time password');
+      }
+      const next = queue(known);
+      return { a: () => ({ member_number: next().memberNumber!, password: 'abcd efgh jkmn' }), b: () => ({ member_number: memberNumber(), password: 'abcd efgh jkmn' }) };
     },
-    {
-      name: 'order-first-time-password',
-      a: 'member number and its registered mobile',
-      b: 'member number and another mobile',
-      async make(idp, count) {
-        const matching = queue(await members(idp, count));
-        const other = queue(await members(idp, count));
-        const post = await interactionOf(apps.members);
-        return {
-          a: () => { const m = matching(); return post('first-time-password', { member_number: m.memberNumber!, channel: 'sms', mobile: m.mobile! }); },
-          b: () => post('first-time-password', { member_number: other().memberNumber!, channel: 'sms', mobile: `+47${mobile()}` }),
-        };
-      },
+  },
+  {
+    name: 'order-first-time-password',
+    a: 'member number and its registered mobile',
+    b: 'member number and another mobile',
+    app: 'members',
+    path: 'first-time-password',
+    async make(idp, count) {
+      const matching = queue(await members(idp, count));
+      const other = queue(await members(idp, count));
+      return {
+        a: () => {
+          const member = matching();
+          return { member_number: member.memberNumber!, channel: 'sms', mobile: member.mobile! };
+        },
+        b: () => ({ member_number: other().memberNumber!, channel: 'sms', mobile: `+47${mobile()}` }),
+      };
     },
-    {
-      name: 'business-sign-in',
-      a: 'known e-mail, wrong password',
-      b: 'unknown e-mail',
-      async make(idp, count) {
-        const known = queue(await businessUsers(idp, count));
-        const post = await interactionOf(apps.business);
-        return { a: () => post('business/login', { email: known().email!, password: WRONG }), b: () => post('business/login', { email: `ukjent${serial++}@firma.example`, password: WRONG }) };
-      },
+  },
+  {
+    name: 'business-sign-in',
+    a: 'known e-mail, wrong password',
+    b: 'unknown e-mail',
+    app: 'business',
+    path: 'business/login',
+    async make(idp, count) {
+      const known = queue(await businessUsers(idp, count));
+      return { a: () => ({ email: known().email!, password: WRONG }), b: () => ({ email: `ukjent${serial++}@firma.example`, password: WRONG }) };
     },
-    {
-      name: 'business-code-request',
-      a: 'known e-mail',
-      b: 'unknown e-mail',
-      async make(idp, count) {
-        const known = queue(await businessUsers(idp, count));
-        const post = await interactionOf(apps.business);
-        return { a: () => post('business/activate/email', { email: known().email! }), b: () => post('business/activate/email', { email: `ingen${serial++}@firma.example` }) };
-      },
+  },
+  {
+    name: 'business-code-request',
+    a: 'known e-mail',
+    b: 'unknown e-mail',
+    app: 'business',
+    path: 'business/activate/email',
+    async make(idp, count) {
+      const known = queue(await businessUsers(idp, count));
+      return { a: () => ({ email: known().email! }), b: () => ({ email: `ingen${serial++}@firma.example` }) };
     },
-  ];
+  },
+];
+
+/** The comparison's two kinds of request, `count` of each, posted in one interaction of its app. */
+async function requests(comparison: Comparison, idp: TestIdp, apps: Record<Comparison['app'], Rp>, count: number) {
+  const fields = await comparison.make(idp, count);
+  const post = await interactionOf(apps[comparison.app]);
+  return { a: () => post(comparison.path, fields.a()), b: () => post(comparison.path, fields.b()) };
 }
 
 async function main(): Promise<number> {
@@ -197,13 +215,13 @@ async function main(): Promise<number> {
   let failed = 0;
   try {
     const apps = { members: await registerRp(idp), business: await registerRp(idp, { name: 'Bedriftsportalen', login: 'business' }) };
-    const chosen = comparisons(apps).filter((c) => !values.only || c.name === values.only);
+    const chosen = comparisons.filter((c) => !values.only || c.name === values.only);
     if (!chosen.length) throw new Error(`no comparison named ${values.only}`);
     console.log(`${selfCheck ? 'Self-check: each request against itself + 1 ms' : 'Known against unknown'}; ${pairs} pairs after ${warmup} warm-up pairs, order random within each pair; bcrypt cost ${values.cost}; a difference when p < ${alpha}`);
     for (const comparison of chosen) {
-      const { a, b } = await comparison.make(idp, pairs + warmup);
+      const { a, b } = await requests(comparison, idp, apps, pairs + warmup);
       // Self-check: b is a again (fresh accounts of the same kind), plus 1 ms.
-      const other = selfCheck ? (await comparison.make(idp, pairs + warmup)).a : b;
+      const other = selfCheck ? (await requests(comparison, idp, apps, pairs + warmup)).a : b;
       const samples = await pairedTimings(a, other, { pairs, warmup, delayB: selfCheck ? 1 : 0 });
       const differences = samples.b.map((tb, i) => tb - samples.a[i]!);
       const test = wilcoxonSignedRank(differences);
