@@ -18,17 +18,15 @@ const HOUR = 3600_000;
 /**
  * Each try at this step tells whether a username is taken, and a username may be an e-mail address:
  * unlimited, it would tell who is a member. Tries are counted per redeemed first-time password and per
- * IP, each counted before anything is checked (the count returned is this request's own, so parallel
- * tries cannot slip past). Refused tries count too: hammering keeps the limit closed.
+ * IP, each counted before anything is checked, and the total each request gets back includes its own
+ * try, so parallel tries cannot slip past. Refused tries count too: hammering keeps the limit closed.
  */
-async function tooManyTries(deps: FlowDeps, login: FirstLogin, ip: string): Promise<{ per: 'flow' | 'ip'; first: boolean } | undefined> {
+async function tooManyTries(deps: FlowDeps, login: FirstLogin, ip: string): Promise<'flow' | 'ip' | undefined> {
   const now = deps.now();
   const { perFlowHour, perIpHour } = deps.settings.credentialChecks;
   const byFlow = await deps.counters.increment(`credentials-flow:${login.firstTimePasswordId}`, HOUR, now);
   const byIp = await deps.counters.increment(`credentials-ip:${limitKey(ip)}`, HOUR, now);
-  if (byFlow > perFlowHour) return { per: 'flow', first: byFlow === perFlowHour + 1 };
-  if (byIp > perIpHour) return { per: 'ip', first: byIp === perIpHour + 1 };
-  return undefined;
+  return byFlow > perFlowHour ? 'flow' : byIp > perIpHour ? 'ip' : undefined;
 }
 
 /** The first-time password this interaction redeemed (saved by interactions/first-time-password). */
@@ -79,8 +77,8 @@ export function registerSetCredentials(router: Router, deps: FlowDeps): void {
     const context = requestContext(ctx, interaction);
     const limited = await tooManyTries(deps, login, ctx.ip);
     if (limited) {
-      // Once per limit reached, not once per refused try: hammering must not fill the audit log.
-      if (limited.first) await audit(deps.db, { event: 'credentials.limited', accountId: login.accountId, ...context, detail: { per: limited.per } }, deps.now());
+      // Every refused try, as a throttled sign-in is (`sign_in.throttled`).
+      await audit(deps.db, { event: 'credentials.limited', accountId: login.accountId, ...context, detail: { per: limited } }, deps.now());
       const { lang, uid } = interaction;
       return render(ctx, deps, { lang, status: 429, title: t(lang, 'credentials.limited.title'), client: interaction.client, path: `/interaction/${uid}/credentials`, body: limitedView({ lang, uid }) });
     }

@@ -62,17 +62,21 @@ describe('choose-username tries per redeemed first-time password', () => {
     const again = await credentialsStep(idp, rp, member.memberNumber!, password);
     assert.ok(limitedAnswer(await again('ledig.navn')));
     const events = (await latestAudit(idp.db, 50, { accountId: member.id })).filter((e) => e.event === 'credentials.limited');
-    assert.equal(events.length, 1, 'audited once when the limit is reached');
-    assert.deepEqual(events[0]!.detail, { per: 'flow' });
+    assert.deepEqual(events.map((e) => e.detail), [{ per: 'flow' }, { per: 'flow' }, { per: 'flow' }], 'every refused try is audited');
   });
 
-  test('parallel tries cannot slip past the limit', async () => {
+  test('parallel tries cannot slip past the limit (12 at once, limit 5)', async () => {
     const { idp, rp } = server;
     const member = await createMember(idp);
     const post = await credentialsStep(idp, rp, member.memberNumber!, await firstTimePassword(idp, member));
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post(`x${i}`)));
-    assert.equal(answers.filter(limitedAnswer).length, 7, answers.map((a) => a.status).join(' '));
-    assert.equal(answers.filter((a) => a.status === 400).length, 5);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => post('ab'))); // too short: answered with a problem
+    const answered = answers.filter((a) => a.status === 400).length;
+    // However the counters interleave, at most the limit is answered (a crowd may be counted a little
+    // early, never late), and every other try gets the limit page.
+    assert.ok(answered >= 1 && answered <= 5, answers.map((a) => a.status).join(' '));
+    const odd = answers.filter((a) => a.status !== 400 && !limitedAnswer(a));
+    assert.deepEqual(odd.map((a) => `${a.status} ${textOf(a.html).slice(0, 200)}`), [], 'every try is answered or refused');
+    assert.ok(limitedAnswer(await post('etter.mengden')));
   });
 
   test('a member under the limit chooses a username and goes on to the app', async () => {
@@ -100,7 +104,7 @@ describe('choose-username tries per IP', () => {
     assert.equal((await postSecond('a')).status, 400);
     assert.ok(limitedAnswer(await postSecond('ledig.navn.to')));
     assert.ok(limitedAnswer(await postFirst('ledig.navn.en')));
-    const events = (await latestAudit(idp.db, 50, { event: 'credentials.limited' }));
-    assert.deepEqual(events.map((e) => e.detail), [{ per: 'ip' }]);
+    const events = await latestAudit(idp.db, 50, { event: 'credentials.limited' });
+    assert.deepEqual(events.map((e) => e.detail), [{ per: 'ip' }, { per: 'ip' }]);
   });
 });
