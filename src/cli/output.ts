@@ -5,6 +5,8 @@
 
 /** The longest value echoed, in characters; a longer one is cut and says how much was left out. */
 export const ECHO_LIMIT = 200;
+/** The longest message that quotes values (an error, an import line's reasons), whole otherwise. */
+export const MESSAGE_LIMIT = 1000;
 
 // C0 and C1 controls, DEL, and the Unicode characters that move or reorder text (line and paragraph
 // separators, bidirectional overrides and isolates: "Trojan Source").

@@ -24,7 +24,7 @@ import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createCounterStore } from '../security/counters.ts';
 import { createSendGuard } from '../security/send-limits.ts';
 import { migrate, type Db } from '../storage/db.ts';
-import { printable } from './output.ts';
+import { MESSAGE_LIMIT, printable } from './output.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
 type Command = (args: string[], cli: CliContext) => Promise<void>;
@@ -158,7 +158,7 @@ const clientCommands: Record<string, Command> = {
 export function printReport(report: ImportReport, out: (line: string) => void): void {
   out(`added ${report.added}, updated ${report.updated}, rejected ${report.rejected.length}`);
   // The reason quotes the bad value: escaped and cut, so a crafted CSV cannot forge report lines.
-  for (const { line, reason } of report.rejected) out(`  line ${line}: ${printable(reason)}`);
+  for (const { line, reason } of report.rejected) out(`  line ${line}: ${printable(reason, MESSAGE_LIMIT)}`);
 }
 
 const memberCommands: Record<string, Command> = {
@@ -298,7 +298,7 @@ const auditCommands: Record<string, Command> = {
     for (const row of rows.reverse()) {
       // The User-Agent, the client and the detail come from requests: escaped and cut.
       const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${printable(row.clientId)}`, row.actor && `by=${printable(row.actor)}`, row.ip && `ip=${printable(row.ip)}`, row.userAgent && `ua="${printable(row.userAgent)}"`].filter(Boolean).join(' ');
-      cli.out(`${new Date(row.at).toISOString()}  ${printable(row.event)}  ${who}${Object.keys(row.detail).length ? `  ${printable(JSON.stringify(row.detail), 1000)}` : ''}`);
+      cli.out(`${new Date(row.at).toISOString()}  ${printable(row.event)}  ${who}${Object.keys(row.detail).length ? `  ${printable(JSON.stringify(row.detail), MESSAGE_LIMIT)}` : ''}`);
     }
   },
 };
@@ -377,7 +377,7 @@ export async function runCli(argv: string[], cli: CliContext & { err: (line: str
     return 0;
   } catch (error) {
     if (error instanceof InputError) {
-      cli.err(`error: ${printable(error.message, 1000)}`);
+      cli.err(`error: ${printable(error.message, MESSAGE_LIMIT)}`);
       return 65;
     }
     throw error;

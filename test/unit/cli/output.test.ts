@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ECHO_LIMIT, printable } from '../../../src/cli/output.ts';
+import { ECHO_LIMIT, MESSAGE_LIMIT, printable } from '../../../src/cli/output.ts';
 
 let dir: string;
 before(() => (dir = mkdtempSync(join(tmpdir(), 'hk-cli-output-'))));
@@ -87,6 +87,6 @@ test('a CSV value with ANSI escapes and line breaks is echoed escaped: no escape
   assert.equal(lines[0], 'added 0, updated 0, rejected 3');
   assert.equal(lines[1], '  line 2: mobile is not a valid number: \\e[2J\\e[1;1H\\e[32madded 1000, updated 0, rejected 0\\e[0m');
   assert.equal(lines[2], '  line 3: email is not a valid address: x@y.no\\n  line 99: forged');
-  assert.ok(lines[3]!.length < ECHO_LIMIT + 50, `a 5,000-character value is cut: ${lines[3]!.length} characters`);
+  assert.ok(lines[3]!.length < MESSAGE_LIMIT + 50, `a 5,000-character value is cut: ${lines[3]!.length} characters`);
   assert.match(lines[3]!, /^ {2}line 5: mobile is not a valid number: 9+… \(\d+ more characters\)$/);
 });
