@@ -70,8 +70,8 @@ function describeClient(client: ClientRecord): string[] {
     `first party: ${client.firstParty ? 'yes' : 'no'}`,
     `type: ${client.public ? 'public (PKCE, no secret)' : 'confidential (client_secret_basic)'}`,
     `ID token algorithm: ${client.idTokenAlg}`,
-    `redirect URIs: ${client.redirectUris.map((uri) => printable(uri)).join(' ')}`,
-    `post-logout redirect URIs: ${client.postLogoutRedirectUris.map((uri) => printable(uri)).join(' ') || '-'}`,
+    `redirect URIs: ${client.redirectUris.join(' ')}`,
+    `post-logout redirect URIs: ${client.postLogoutRedirectUris.join(' ') || '-'}`,
   ];
 }
 
