@@ -76,6 +76,8 @@ export type Settings = {
   /** When ordering a first-time password wipes the old credentials. */
   wipeCredentials: WipeMoment;
   passwordMinLength: number;
+  /** Tries at the choose-username step (each answers whether a name is taken), per hour. */
+  credentialChecks: { perFlowHour: number; perIpHour: number };
   /** Lifetime of a one-time code (business activation / reset), seconds. */
   oneTimeCodeTtl: number;
   /** Lifetime of a business invitation link, seconds. */
@@ -267,6 +269,20 @@ function redisUrl(env: Env): string | null {
   return raw;
 }
 
+/**
+ * Development mode (NODE_ENV unset) seeds a demo member with a published password, generates its own
+ * secrets and shows every message on /dev/outbox; none of that may meet real members. An https issuer
+ * or a PostgreSQL database means a real deployment, so development mode refuses it unless DEMO=true
+ * says explicitly that this database is a throwaway demo. Checked before anything is written.
+ */
+function refuseRealDataInDevelopment(env: Env, mode: Mode, issuer: string, databaseUrl: string): void {
+  if (mode !== 'development' || env.DEMO === 'true') return;
+  const real = issuer.startsWith('https:') ? `ISSUER is ${issuer}` : databaseUrl.startsWith('postgres') ? 'DATABASE_URL is a PostgreSQL database' : undefined;
+  if (real) {
+    throw new ConfigError('NODE_ENV', `development mode (NODE_ENV unset or development) never runs on real data, but ${real}. Set NODE_ENV=production, or DEMO=true if this is a throwaway demo database`);
+  }
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const mode = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = mode === 'production';
@@ -279,6 +295,7 @@ export function loadSettings(env: Env = process.env): Settings {
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
   }
+  refuseRealDataInDevelopment(env, mode, issuer, databaseUrl);
 
   let cookieKeys = secretList(env, 'COOKIE_KEYS');
   let passwordPepper = secret(env, 'PASSWORD_PEPPER');
@@ -347,6 +364,10 @@ export function loadSettings(env: Env = process.env): Settings {
     firstTimePasswordTtl: integer(env, 'FIRST_TIME_PASSWORD_TTL', 24 * 3600, 300, 7 * 24 * 3600),
     wipeCredentials: oneOf(env, 'WIPE_CREDENTIALS', ['on-order', 'on-use'] as const, 'on-order'),
     passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 12, 8, 64),
+    credentialChecks: {
+      perFlowHour: integer(env, 'CREDENTIALS_LIMIT_FLOW_HOUR', 20, 1, 1000),
+      perIpHour: integer(env, 'CREDENTIALS_LIMIT_IP_HOUR', 300, 1, 1_000_000),
+    },
     oneTimeCodeTtl: integer(env, 'ONE_TIME_CODE_TTL', 600, 60, 3600),
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',

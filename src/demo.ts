@@ -1,38 +1,54 @@
 // Development demo data: a member to sign in with and the demo app's client. Never in production.
 import type { Db } from './storage/db.ts';
-import { findMemberByNumber, setPasswordHash, setUsername, upsertMember } from './accounts/accounts.ts';
+import { findMemberByNumber, setPasswordHash, setUsername, upsertMember, UsernameError } from './accounts/accounts.ts';
 import type { PasswordHasher } from './accounts/passwords.ts';
 import { addClient, getClient, updateClient } from './clients/clients.ts';
-import { setBusinessPassword, upsertBusinessUser } from './accounts/business-users.ts';
+import { findBusinessUserByEmail, setBusinessPassword, upsertBusinessUser } from './accounts/business-users.ts';
 
 export const DEMO_MEMBER = { memberNumber: '1000001', username: 'demo.medlem', password: 'hk-demo-passord-2026' };
 export const DEMO_BUSINESS_USER = { email: 'demo.bedrift@example.org', password: 'hk-demo-bedrift-2026' };
 /** Not yet activated: for trying "Aktiver brukerkonto" with a code from the dev outbox. */
 export const DEMO_INVITED_USER = { email: 'ny.bedrift@example.org', mobile: '+4799999998' };
 
+const DEMO_MEMBER_INPUT = {
+  memberNumber: DEMO_MEMBER.memberNumber,
+  givenName: 'Demo',
+  familyName: 'Medlem',
+  email: 'demo.medlem@example.org',
+  mobile: '+4799999999',
+  status: 'active',
+};
+
+/**
+ * Seeds only what is missing: an account that already exists is never changed, so a real member who
+ * holds the demo's member number (or username, or e-mail) never gets the published password.
+ */
 export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): Promise<string[]> {
   const lines: string[] = [];
   const existing = await findMemberByNumber(db, DEMO_MEMBER.memberNumber);
-  const { account } = await upsertMember(db, {
-    memberNumber: DEMO_MEMBER.memberNumber,
-    givenName: 'Demo',
-    familyName: 'Medlem',
-    email: 'demo.medlem@example.org',
-    mobile: '+4799999999',
-    status: 'active',
-  });
-  if (!existing?.passwordHash) {
+  if (!existing) {
+    const { account } = await upsertMember(db, DEMO_MEMBER_INPUT);
     await setPasswordHash(db, account.id, await hasher.hash(DEMO_MEMBER.password));
-    await setUsername(db, account.id, DEMO_MEMBER.username);
+    await setUsername(db, account.id, DEMO_MEMBER.username).catch((error: unknown) => {
+      if (!(error instanceof UsernameError)) throw error; // someone else has the name: sign in by number
+    });
   }
-  lines.push(`Demo member: member number ${DEMO_MEMBER.memberNumber} (or username ${DEMO_MEMBER.username}), password ${DEMO_MEMBER.password}`);
+  const member = existing ?? (await findMemberByNumber(db, DEMO_MEMBER.memberNumber))!;
+  if (member.email !== DEMO_MEMBER_INPUT.email) {
+    lines.push(`Demo member not seeded: member number ${DEMO_MEMBER.memberNumber} belongs to an existing member, left as it is`);
+  } else {
+    const username = member.username === DEMO_MEMBER.username ? ` (or username ${DEMO_MEMBER.username})` : '';
+    lines.push(`Demo member: member number ${DEMO_MEMBER.memberNumber}${username}, password ${DEMO_MEMBER.password}`);
+  }
 
   const demoOrganization = { organizationNumber: '999999999', organizationName: 'Demo Bedrift AS' };
-  const business = await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, mobile: '+4799999997', givenName: 'Demo', familyName: 'Bedrift', ...demoOrganization });
-  if (!business.account.passwordHash) {
+  if (!(await findBusinessUserByEmail(db, DEMO_BUSINESS_USER.email))) {
+    const business = await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, mobile: '+4799999997', givenName: 'Demo', familyName: 'Bedrift', ...demoOrganization });
     await setBusinessPassword(db, business.account.id, await hasher.hash(DEMO_BUSINESS_USER.password), 'email', Date.now(), '');
   }
-  await upsertBusinessUser(db, { email: DEMO_INVITED_USER.email, mobile: DEMO_INVITED_USER.mobile, givenName: 'Ny', familyName: 'Bedriftsbruker', ...demoOrganization });
+  if (!(await findBusinessUserByEmail(db, DEMO_INVITED_USER.email))) {
+    await upsertBusinessUser(db, { email: DEMO_INVITED_USER.email, mobile: DEMO_INVITED_USER.mobile, givenName: 'Ny', familyName: 'Bedriftsbruker', ...demoOrganization });
+  }
   lines.push(`Demo business user: e-mail ${DEMO_BUSINESS_USER.email}, password ${DEMO_BUSINESS_USER.password}`);
   lines.push(`Demo business user to activate: ${DEMO_INVITED_USER.email} or ${DEMO_INVITED_USER.mobile} (the code shows in the dev outbox)`);
 

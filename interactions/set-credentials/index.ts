@@ -8,10 +8,26 @@ import { audit } from '../../src/audit/audit.ts';
 import { checkCsrf, csrfToken, finishInteraction, formField, loadMemberSignIn, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t, type TextKey } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
-import { credentialsView, expiredView } from './view.ts';
+import { limitKey } from '../../src/security/ip.ts';
+import { credentialsView, expiredView, limitedView } from './view.ts';
 
 // The form body is capped at 16 KiB; within it, the rules (not the reader) judge the length.
 const FIELD_LIMIT = 16 * 1024;
+const HOUR = 3600_000;
+
+/**
+ * Each try at this step tells whether a username is taken, and a username may be an e-mail address:
+ * unlimited, it would tell who is a member. Tries are counted per redeemed first-time password and per
+ * IP, each counted before anything is checked, and the total each request gets back includes its own
+ * try, so parallel tries cannot slip past. Refused tries count too: hammering keeps the limit closed.
+ */
+async function tooManyTries(deps: FlowDeps, login: FirstLogin, ip: string): Promise<'flow' | 'ip' | undefined> {
+  const now = deps.now();
+  const { perFlowHour, perIpHour } = deps.settings.credentialChecks;
+  const byFlow = await deps.counters.increment(`credentials-flow:${login.firstTimePasswordId}`, HOUR, now);
+  const byIp = await deps.counters.increment(`credentials-ip:${limitKey(ip)}`, HOUR, now);
+  return byFlow > perFlowHour ? 'flow' : byIp > perIpHour ? 'ip' : undefined;
+}
 
 /** The first-time password this interaction redeemed (saved by interactions/first-time-password). */
 function firstLoginOf(interaction: LoadedInteraction): FirstLogin | undefined {
@@ -58,12 +74,19 @@ export function registerSetCredentials(router: Router, deps: FlowDeps): void {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${interaction.uid}/first-login`);
     }
+    const context = requestContext(ctx, interaction);
+    const limited = await tooManyTries(deps, login, ctx.ip);
+    if (limited) {
+      // Every refused try, as a throttled sign-in is (`sign_in.throttled`).
+      await audit(deps.db, { event: 'credentials.limited', accountId: login.accountId, ...context, detail: { per: limited } }, deps.now());
+      const { lang, uid } = interaction;
+      return render(ctx, deps, { lang, status: 429, title: t(lang, 'credentials.limited.title'), client: interaction.client, path: `/interaction/${uid}/credentials`, body: limitedView({ lang, uid }) });
+    }
     const input = {
       username: formField(ctx, 'username', FIELD_LIMIT),
       password: formField(ctx, 'password', FIELD_LIMIT),
       confirmation: formField(ctx, 'confirmation', FIELD_LIMIT),
     };
-    const context = requestContext(ctx, interaction);
     const result = await completeFirstLogin(deps.db, deps.hasher, deps.settings, login, input, context, deps.now());
 
     if (result.status === 'expired') {

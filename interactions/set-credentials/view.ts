@@ -24,3 +24,12 @@ export function expiredView(options: { lang: Language; uid: string }): Html {
 <div class="actions"><a class="button" href="/interaction/${uid}/first-time-password">${t(lang, 'first_login.order_link')}</a></div>
 <ul class="links"><li><a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a></li></ul>`;
 }
+
+/** Too many tries at this step: nothing was checked or saved; the way on is to wait. */
+export function limitedView(options: { lang: Language; uid: string }): Html {
+  const { lang, uid } = options;
+  return html`<h1>${t(lang, 'credentials.limited.title')}</h1>
+<p>${t(lang, 'credentials.limited.body')}</p>
+<div class="actions"><a class="button" href="/interaction/${uid}/credentials">${t(lang, 'credentials.limited.retry')}</a></div>
+<ul class="links"><li><a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a></li></ul>`;
+}

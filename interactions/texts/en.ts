@@ -84,6 +84,9 @@ export const en: Record<TextKey, string> = {
   'credentials.submit': 'Save and continue',
   'credentials.expired.title': 'The first-time password is no longer valid',
   'credentials.expired.body': 'The first-time password has been used, has expired or was replaced by a newer one. Order a new first-time password and try again.',
+  'credentials.limited.title': 'Too many tries',
+  'credentials.limited.body': 'You have tried to save a username and password too many times in a short while. Wait a while, at most an hour, and try again. Your first-time password stays valid until it expires.',
+  'credentials.limited.retry': 'Try again',
 
   'username.problem.length': 'The username must have 3 to 100 characters.',
   'username.problem.digits': 'The username cannot be digits only, as it could be mistaken for a member number.',

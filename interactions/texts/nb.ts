@@ -82,6 +82,9 @@ export const nb = {
   'credentials.submit': 'Lagre og fortsett',
   'credentials.expired.title': 'Førstegangspassordet er ikke lenger gyldig',
   'credentials.expired.body': 'Førstegangspassordet er brukt, utløpt eller erstattet av et nytt. Bestill et nytt førstegangspassord og prøv igjen.',
+  'credentials.limited.title': 'For mange forsøk',
+  'credentials.limited.body': 'Du har prøvd å lagre brukernavn og passord for mange ganger på kort tid. Vent en stund, høyst en time, og prøv igjen. Førstegangspassordet ditt gjelder fortsatt til det utløper.',
+  'credentials.limited.retry': 'Prøv igjen',
 
   'username.problem.length': 'Brukernavnet må ha fra 3 til 100 tegn.',
   'username.problem.digits': 'Brukernavnet kan ikke bare være tall, for da kan det forveksles med et medlemsnummer.',

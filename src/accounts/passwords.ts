@@ -4,6 +4,9 @@
 // Stored formats (the prefix names the scheme):
 //   hk1$<bcrypt of base64(HMAC-SHA-384(pepper, NFKC(password)))>   our own
 //   $2a$/$2b$/$2y$<bcrypt of the raw password>                   legacy, imported; upgraded at next sign-in
+//
+// A legacy hash reads only the first 72 bytes of a password, so a longer one verifies on its prefix;
+// the upgrade hashes the password as typed, whole (the caller passes what was typed to `hash`).
 import { createHmac } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
@@ -16,6 +19,12 @@ export type PasswordHasher = {
 };
 
 export const normalizePassword = (password: string) => password.normalize('NFKC');
+
+/**
+ * PHP and `htpasswd -B` write `$2y$`, which node's bcrypt refuses (it answers false). `$2y$` is the
+ * same algorithm as `$2b$` (both fixed the 2011 sign-extension bug), so only the prefix changes.
+ */
+const asNodeBcrypt = (hash: string) => (hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash);
 
 export function createPasswordHasher(pepper: string, cost: number): PasswordHasher {
   const prehash = (password: string) =>
@@ -49,8 +58,9 @@ export function createPasswordHasher(pepper: string, cost: number): PasswordHash
         return { ok, needsRehash: ok && rounds !== cost };
       }
       if (stored && /^\$2[aby]\$\d\d\$/.test(stored)) {
-        const ok = await bcrypt.compare(password, stored); // as the old system hashed it
-        await padTo(bcrypt.getRounds(stored));
+        const legacy = asNodeBcrypt(stored);
+        const ok = await bcrypt.compare(password, legacy); // as the old system hashed it
+        await padTo(bcrypt.getRounds(legacy));
         return { ok, needsRehash: ok };
       }
       await bcrypt.compare(prehash(password), await decoyHash(cost));

@@ -26,6 +26,7 @@ import { createCounterStore } from '../security/counters.ts';
 import { createSendGuard } from '../security/send-limits.ts';
 import { runPurge } from '../maintenance/purge.ts';
 import { migrate, type Db } from '../storage/db.ts';
+import { MESSAGE_LIMIT, printable } from './output.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
 type Command = (args: string[], cli: CliContext) => Promise<void>;
@@ -70,8 +71,8 @@ const actorOf = (cli: CliContext) => cli.actor ?? `cli:${userInfo().username}`;
 
 function describeClient(client: ClientRecord): string[] {
   return [
-    `client_id: ${client.clientId}`,
-    `name: ${client.name}`,
+    `client_id: ${printable(client.clientId)}`,
+    `name: ${printable(client.name)}`,
     `login: ${client.login}`,
     `first party: ${client.firstParty ? 'yes' : 'no'}`,
     `type: ${client.public ? 'public (PKCE, no secret)' : 'confidential (client_secret_basic)'}`,
@@ -125,7 +126,7 @@ const clientCommands: Record<string, Command> = {
   async list(_args, cli) {
     const clients = await listClients(cli.db);
     if (!clients.length) cli.out('no clients');
-    for (const c of clients) cli.out(`${c.clientId}  ${c.login.padEnd(8)}  ${c.firstParty ? 'first-party' : 'third-party'}  ${c.name}`);
+    for (const c of clients) cli.out(`${printable(c.clientId)}  ${c.login.padEnd(8)}  ${c.firstParty ? 'first-party' : 'third-party'}  ${printable(c.name)}`);
   },
   async show([id], cli) {
     const client = id ? await getClient(cli.db, id) : undefined;
@@ -178,13 +179,13 @@ export function printReport(report: ImportReport, out: (line: string) => void): 
   const counts = `added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, rejected ${report.rejected.length}`;
   if (report.dryRun) {
     out(`dry run, nothing saved: would have ${counts}`);
-    for (const change of report.changes) out(`  line ${change.line}: ${change.action} ${change.key}${change.fields.length ? ` (${change.fields.join(', ')})` : ''}`);
+    for (const change of report.changes) out(`  line ${change.line}: ${change.action} ${printable(change.key)}${change.fields.length ? ` (${change.fields.join(', ')})` : ''}`);
     if (report.changesOmitted) out(`  ... and ${report.changesOmitted} more changes`);
   } else {
     out(counts);
   }
-  // A value from the file is printed escaped: a crafted line cannot forge another.
-  for (const { line, reason } of report.rejected) out(`  line ${line}: ${JSON.stringify(reason).slice(1, -1)}`);
+  // The reason quotes the bad value: escaped and cut, so a crafted CSV cannot forge report lines.
+  for (const { line, reason } of report.rejected) out(`  line ${line}: ${printable(reason, MESSAGE_LIMIT)}`);
 }
 
 /** Opens the import file (a clear error if it cannot be read) and draws progress on a terminal. */
@@ -230,7 +231,7 @@ const memberCommands: Record<string, Command> = {
       language: values.language,
     });
     await audit(cli.db, { event: added ? 'member.added' : 'member.updated', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`${added ? 'added' : 'updated'} member ${account.memberNumber}`);
+    cli.out(`${added ? 'added' : 'updated'} member ${printable(account.memberNumber ?? '')}`);
   },
   async 'send-first-time-password'(args, cli) {
     const { values, positionals } = parse(args, { sms: { type: 'boolean' }, by: { type: 'string' } });
@@ -265,11 +266,11 @@ async function invite(cli: CliContext, email: string): Promise<void> {
     email,
   );
   await audit(cli.db, { event: 'business.invited', accountId: account.id, actor: actorOf(cli), detail: { expiresAt } });
-  cli.out(`invited ${account.email} (link valid until ${new Date(expiresAt).toISOString()})`);
+  cli.out(`invited ${printable(account.email ?? '')} (link valid until ${new Date(expiresAt).toISOString()})`);
 }
 
 const describeBusinessUser = (a: Account) =>
-  [a.email, a.status.padEnd(8), a.organizationNumber, a.organizationName, [a.givenName, a.familyName].join(' '), a.mobile ?? '-'].join('  ');
+  [a.email, a.status.padEnd(8), a.organizationNumber, a.organizationName, [a.givenName, a.familyName].join(' '), a.mobile ?? '-'].map((value) => printable(value ?? '')).join('  ');
 
 const businessUserCommands: Record<string, Command> = {
   async add(args, cli) {
@@ -293,7 +294,7 @@ const businessUserCommands: Record<string, Command> = {
       language: values.language,
     });
     await audit(cli.db, { event: added ? 'business.added' : 'business.updated', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`${added ? 'added' : 'updated'} business user ${account.email} (${account.status})`);
+    cli.out(`${added ? 'added' : 'updated'} business user ${printable(account.email ?? '')} (${account.status})`);
     if (values.invite) await invite(cli, account.email!);
   },
   async import(args, cli) {
@@ -319,13 +320,13 @@ const businessUserCommands: Record<string, Command> = {
     if (!email) throw new InputError('which user? hk-idp business-users disable EMAIL');
     const account = await disableBusinessUser(cli.db, email);
     await audit(cli.db, { event: 'business.disabled', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`disabled ${account.email}; their sessions and tokens have ended`);
+    cli.out(`disabled ${printable(account.email ?? '')}; their sessions and tokens have ended`);
   },
   async enable([email], cli) {
     if (!email) throw new InputError('which user? hk-idp business-users enable EMAIL');
     const account = await enableBusinessUser(cli.db, email);
     await audit(cli.db, { event: 'business.enabled', accountId: account.id, actor: actorOf(cli) });
-    cli.out(`enabled ${account.email} (${account.status})`);
+    cli.out(`enabled ${printable(account.email ?? '')} (${account.status})`);
   },
 };
 
@@ -336,8 +337,9 @@ const auditCommands: Record<string, Command> = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw new InputError('--limit must be 1-10000');
     const rows = await latestAudit(cli.db, limit, { accountId: values.account, event: values.event });
     for (const row of rows.reverse()) {
-      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${row.clientId}`, row.actor && `by=${row.actor}`, row.ip && `ip=${row.ip}`, row.userAgent && `ua="${row.userAgent}"`].filter(Boolean).join(' ');
-      cli.out(`${new Date(row.at).toISOString()}  ${row.event}  ${who}${Object.keys(row.detail).length ? `  ${JSON.stringify(row.detail)}` : ''}`);
+      // The User-Agent, the client and the detail come from requests: escaped and cut.
+      const who = [row.accountId && `account=${row.accountId}`, row.clientId && `client=${printable(row.clientId)}`, row.actor && `by=${printable(row.actor)}`, row.ip && `ip=${printable(row.ip)}`, row.userAgent && `ua="${printable(row.userAgent)}"`].filter(Boolean).join(' ');
+      cli.out(`${new Date(row.at).toISOString()}  ${printable(row.event)}  ${who}${Object.keys(row.detail).length ? `  ${printable(JSON.stringify(row.detail), MESSAGE_LIMIT)}` : ''}`);
     }
   },
 };
@@ -382,10 +384,9 @@ const outboxCommands: Record<string, Command> = {
     if (!entries.length) cli.out('no messages');
     const time = (ms: number) => new Date(ms).toISOString();
     // Stored values are printed escaped: a crafted address or server reply cannot forge a line.
-    const plain = (value: string) => JSON.stringify(value).slice(1, -1);
     for (const e of entries.reverse()) {
       const when = e.status === 'pending' ? `  next=${time(e.nextAttemptAt)}` : '';
-      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${plain(e.kind)}  to=${plain(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${plain(e.lastError)}` : ''}`);
+      cli.out(`${e.id}  ${e.status.padEnd(7)}  ${e.channel.padEnd(5)}  ${printable(e.kind)}  to=${printable(e.recipient)}  attempts=${e.attempts}  created=${time(e.createdAt)}${when}  expires=${time(e.expiresAt)}${e.lastError ? `  error=${printable(e.lastError)}` : ''}`);
     }
   },
 };
@@ -427,7 +428,7 @@ export async function runCli(argv: string[], cli: CliContext & { err: (line: str
     return 0;
   } catch (error) {
     if (error instanceof InputError) {
-      cli.err(`error: ${error.message}`);
+      cli.err(`error: ${printable(error.message, MESSAGE_LIMIT)}`);
       return 65;
     }
     throw error;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +112,38 @@ test('operations: defaults (a grace period in production only), and bad values n
   failsOn({ ...production, SHUTDOWN_GRACE: '-1' }, 'SHUTDOWN_GRACE');
   failsOn({ ...production, AUDIT_RETENTION_DAYS: '0' }, 'AUDIT_RETENTION_DAYS');
   failsOn({ ...production, MIGRATE_ON_START: 'no' }, 'MIGRATE_ON_START');
+});
+
+test('development mode refuses an https issuer or a PostgreSQL database unless DEMO=true, before writing anything', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-settings-'));
+  try {
+    const realIssuer = { DATA_DIR: dir, ISSUER: 'https://login.hk.no', TRUST_PROXY_HOPS: '1' };
+    const realDatabase = { DATA_DIR: dir, DATABASE_URL: 'postgres://idp@db.hk.no/idp' };
+    for (const env of [realIssuer, realDatabase, { ...realIssuer, NODE_ENV: 'development' }, { ...realDatabase, DEMO: 'false' }]) {
+      failsOn(env, 'NODE_ENV');
+      assert.throws(() => loadSettings(env), /never runs on real data.*NODE_ENV=production, or DEMO=true/);
+    }
+    assert.equal(existsSync(join(dir, 'dev-secrets.json')), false, 'no development secrets were generated');
+    assert.equal(loadSettings({ ...realDatabase, DEMO: 'true' }).demo, true);
+    assert.equal(loadSettings({ ...realIssuer, DEMO: 'true' }).issuer, 'https://login.hk.no');
+    assert.equal(loadSettings({ ...realDatabase, NODE_ENV: 'test' }).mode, 'test');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('`npm start` without NODE_ENV on a PostgreSQL URL exits non-zero and says why', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-settings-'));
+  try {
+    // Nothing listens on port 1: a start that did not refuse must not touch a real database.
+    const result = spawnSync(process.execPath, ['src/main.ts'], {
+      env: { PATH: process.env.PATH, DATA_DIR: dir, PORT: '0', DATABASE_URL: 'postgres://idp@127.0.0.1:1/nowhere' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(result.status, 78, result.stderr);
+    assert.match(result.stderr, /hk-idp cannot start: NODE_ENV: development mode .* never runs on real data/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
