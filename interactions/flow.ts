@@ -84,6 +84,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
       name: String(metadata.client_name ?? details.params.client_id),
       logoUri: (metadata.logo_uri as string | undefined) ?? null,
       login: metadata.login === 'business' ? 'business' : 'member',
+      cancel: { action: `/interaction/${details.uid}/abort`, csrf: csrfToken(deps.settings, details.uid) },
     },
     lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),
   };
@@ -134,9 +135,20 @@ export function render(
       errors: options.errors,
       brand: deps.settings.brand,
       contactEmail: deps.settings.contactEmail,
+      contactPhone: deps.settings.contactPhone,
       switchUrl: options.path === null ? null : switchUrl(options.path ?? ctx.path, options.lang),
     }),
   );
+}
+
+/**
+ * "Avbryt og gå tilbake til {app}": ends the sign-in and sends the browser back to the app with
+ * access_denied (RFC 6749 §4.1.2.1), which is what the app gets when a person says no.
+ */
+export async function cancelInteraction(ctx: Context, deps: FlowDeps): Promise<void> {
+  const interaction = await loadInteraction(ctx, deps);
+  checkCsrf(ctx, deps.settings, interaction.uid);
+  await finishInteraction(ctx, deps, { error: 'access_denied', error_description: 'End-User cancelled the sign-in' });
 }
 
 /** Where a request came from, for the audit log. */

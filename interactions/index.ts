@@ -1,5 +1,6 @@
 // Mounts the people-facing flows in front of oidc-provider's own routes.
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
@@ -14,7 +15,7 @@ import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
 import { registerFirstTimePassword } from './first-time-password/index.ts';
 import { handleErrors } from './errors/index.ts';
-import { loadInteraction, type FlowDeps } from './flow.ts';
+import { cancelInteraction, loadInteraction, type FlowDeps } from './flow.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
 import { registerSetCredentials } from './set-credentials/index.ts';
 import { staticFiles } from './static.ts';
@@ -51,6 +52,7 @@ export function mountInteractions(
     if (interaction.client.login === 'business') return showBusinessLogin(ctx, deps, interaction);
     return showMemberLogin(ctx, deps, interaction);
   });
+  router.post('/interaction/:uid/abort', (ctx) => cancelInteraction(ctx, deps));
   registerMemberLogin(router, deps);
   registerFirstTimePassword(router, deps);
   registerSetCredentials(router, deps);
@@ -63,7 +65,9 @@ export function mountInteractions(
 
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
-  provider.use(handleErrors(deps.settings, options.log));
+  // An error page inside a sign-in offers the way back to the app, when the sign-in is still there.
+  const cancelOf = async (ctx: Context) => (ctx.path.startsWith('/interaction/') ? (await loadInteraction(ctx, deps)).client : null);
+  provider.use(handleErrors(deps.settings, options.log, cancelOf));
   provider.use(ownProviderForms(deps));
   provider.use(router.routes());
   provider.use(router.allowedMethods());

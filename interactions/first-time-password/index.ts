@@ -23,6 +23,9 @@ type Order = { memberNumber: string; channel: Channel; contact: string; at: numb
 const rememberedMemberNumber = (interaction: LoadedInteraction) =>
   typeof interaction.state.memberNumber === 'string' ? interaction.state.memberNumber : undefined;
 
+/** How many orders this sign-in has made (counted here, never from what was sent, so it tells nothing). */
+const ordersIn = (interaction: LoadedInteraction) => (typeof interaction.state.orders === 'number' ? interaction.state.orders : 0);
+
 function lastOrder(interaction: LoadedInteraction): Order | undefined {
   const order = interaction.state.order as Partial<Order> | undefined;
   return typeof order?.memberNumber === 'string' && typeof order.contact === 'string' && typeof order.at === 'number' && (order.channel === 'sms' || order.channel === 'email')
@@ -75,6 +78,8 @@ function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, 
       valid: validity(lang, Math.round(deps.settings.firstTimePasswordTtl / 60)),
       order,
       secondsLeft: secondsToWait(order?.at, deps.now(), deps.settings.resendWait),
+      repeated: ordersIn(interaction) > deps.settings.sendLimits.perRecipientQuarter,
+      contact: { email: deps.settings.contactEmail, phone: deps.settings.contactPhone },
     }),
   });
 }
@@ -101,7 +106,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
   async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<void> {
     const now = deps.now();
     await orderFirstTimePassword(deps.db, deps.settings, deps.sendGuard, input, requestContext(ctx, interaction), now);
-    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order });
+    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order, orders: ordersIn(interaction) + 1 });
   }
 
   router.get('/interaction/:uid/first-time-password', async (ctx) => {

@@ -15,7 +15,7 @@ export function logoutPages(settings: Settings) {
     sendPage(
       ctx,
       200,
-      page({ lang, title: t(lang, title), brand: settings.brand, contactEmail: settings.contactEmail, switchUrl: switchUrlFor(ctx, lang), body: body(lang) }),
+      page({ lang, title: t(lang, title), brand: settings.brand, contactEmail: settings.contactEmail, contactPhone: settings.contactPhone, switchUrl: switchUrlFor(ctx, lang), body: body(lang) }),
     );
   };
   return {

@@ -58,6 +58,9 @@ for (const note of document.querySelectorAll('[data-wait]')) {
   let left = Number(note.dataset.wait);
   if (!button || !(left > 0)) continue;
   button.disabled = true;
+  // The wording for each plural category ("1 sekund", "2 sekunder"), picked by the page language's rules.
+  const forms = JSON.parse(note.dataset.plural ?? '{}');
+  const plural = new Intl.PluralRules(document.documentElement.lang);
   const tick = () => {
     if (left <= 0) {
       clearInterval(timer);
@@ -65,7 +68,7 @@ for (const note of document.querySelectorAll('[data-wait]')) {
       note.textContent = note.dataset.ready ?? '';
       return;
     }
-    note.textContent = (left === 1 ? note.dataset.one : note.dataset.many)?.replace('{seconds}', String(left)) ?? '';
+    note.textContent = forms[plural.select(left)]?.replace('{seconds}', String(left)) ?? '';
     left -= 1;
   };
   const timer = setInterval(tick, 1000);
