@@ -124,3 +124,12 @@ test('the wording the issue asked for', () => {
     }
   }
 });
+
+test('a text that tells people to call has the number in it ({phone}), so without a phone it is never shown', () => {
+  for (const lang of languages) {
+    for (const [key, text] of Object.entries(catalogues[lang])) {
+      const saysCall = /\bring(er)? oss\b|\bcall us\b|\bringer\b/i.test(text);
+      if (saysCall) assert.ok(text.includes('{phone}'), `${lang} "${key}" says to call without a number: "${text}"`);
+    }
+  }
+});
