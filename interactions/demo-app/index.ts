@@ -52,6 +52,19 @@ export function registerDemoApp(router: Router, deps: FlowDeps): void {
     const lang = pickLanguage(ctx);
     const flow = JSON.parse(ctx.cookies.get(FLOW_COOKIE, { signed: true }) ?? 'null') as { clientId: string; verifier: string; state: string } | null;
     if (!flow) return ctx.redirect('/demo');
+    // The person cancelled (or the provider refused): the app shows what it received, as an app should.
+    const error = typeof ctx.query.error === 'string' && /^[a-z_]{1,64}$/.test(ctx.query.error) ? ctx.query.error : undefined;
+    if (error) {
+      ctx.cookies.set(FLOW_COOKIE, null);
+      return render(ctx, deps, {
+        lang,
+        title: t(lang, 'demo.title'),
+        path: null,
+        body: html`<h1>${t(lang, 'demo.heading')}</h1>
+<div class="status" role="status"><p>${t(lang, 'demo.cancelled', { error })}</p></div>
+<div class="actions"><a class="button" href="/demo">${t(lang, 'demo.title')}</a></div>`,
+      });
+    }
     const config = await configFor(flow.clientId);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.originalUrl, issuer), {
       pkceCodeVerifier: flow.verifier,

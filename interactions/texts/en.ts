@@ -162,6 +162,7 @@ export const en: Record<TextKey, string> = {
   'demo.claims': 'Claims in the ID token',
   'demo.userinfo': 'Claims from userinfo',
   'demo.logout': 'Sign out',
+  'demo.cancelled': 'The sign-in was cancelled. The app received "{error}".',
 
   'business.login.title': 'Sign-in to the business portal',
   'business.login.heading': 'Sign in',

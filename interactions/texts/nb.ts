@@ -160,6 +160,7 @@ export const nb = {
   'demo.claims': 'Opplysninger i ID-tokenet',
   'demo.userinfo': 'Opplysninger fra userinfo',
   'demo.logout': 'Logg ut',
+  'demo.cancelled': 'Innloggingen ble avbrutt. Appen fikk svaret «{error}».',
 
   'business.login.title': 'Innlogging for bedriftsportalen',
   'business.login.heading': 'Innlogging',
