@@ -104,7 +104,7 @@ export const en: Record<TextKey, string> = {
   'time.days': '{n, plural, one {# day} other {# days}}',
   'message.first_time_password.sms': 'Your first-time password from HK: {password}\nIt is valid for {valid}. Use it under "I have received a new password/PIN". Do not share it with anyone.',
   'message.first_time_password.subject': 'Your first-time password from Handel og Kontor',
-  'message.first_time_password.intro': 'Here is your first-time password for signing in with Handel og Kontor (HK):',
+  'message.first_time_password.intro': 'Here is your first-time password for HK sign-in:',
   'message.first_time_password.howto': 'It is valid for {valid}. Go to the sign-in page, choose "I have received a new password/PIN" and enter your member number and the first-time password. Then you choose a personal username and your own password.',
   'message.first_time_password.ignore': 'If you did not order a first-time password, you can ignore this e-mail. HK never asks you for your password.',
 
