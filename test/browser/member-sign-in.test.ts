@@ -180,6 +180,7 @@ describe('member sign-in in Chromium', () => {
   test('the demo app’s "third-party app" button shows the consent page, with what the app really gets', async () => {
     const { context, page } = await openWindow(browser, { lang: 'nb', device: 'desktop' });
     await page.goto(`${idp.issuer}/demo`);
+    await checkPage(page, 'demo-nb');
     await page.getByRole('link', { name: 'Logg inn i en tredjepartsapp' }).click();
     await page.getByLabel('Medlemsnummer eller brukernavn').fill(DEMO_MEMBER.username);
     await page.getByLabel('Passord', { exact: true }).fill(DEMO_MEMBER.password);
