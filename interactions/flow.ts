@@ -141,16 +141,6 @@ export function render(
   );
 }
 
-/**
- * "Avbryt og gå tilbake til {app}": ends the sign-in and sends the browser back to the app with
- * access_denied (RFC 6749 §4.1.2.1), which is what the app gets when a person says no.
- */
-export async function cancelInteraction(ctx: Context, deps: FlowDeps): Promise<void> {
-  const interaction = await loadInteraction(ctx, deps);
-  checkCsrf(ctx, deps.settings, interaction.uid);
-  await finishInteraction(ctx, deps, { error: 'access_denied', error_description: 'End-User cancelled the sign-in' });
-}
-
 /** Where a request came from, for the audit log. */
 export function requestContext(ctx: Context, interaction: LoadedInteraction): { clientId: string; ip: string; userAgent: string } {
   return { clientId: interaction.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') };

@@ -1,6 +1,5 @@
 // Mounts the people-facing flows in front of oidc-provider's own routes.
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { DevOutboxEntry } from '../src/delivery/delivery.ts';
 import { securityHeaders } from '../src/http/security-headers.ts';
@@ -10,12 +9,13 @@ import { ownProviderForms } from './account-switch/index.ts';
 import { registerBusinessActivation } from './business-activation/index.ts';
 import { registerBusinessInvitation } from './business-invitation/index.ts';
 import { registerBusinessLogin, showBusinessLogin } from './business-login/index.ts';
+import { registerCancel, signInForErrorPage } from './cancel/index.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
 import { registerFirstTimePassword } from './first-time-password/index.ts';
 import { handleErrors } from './errors/index.ts';
-import { cancelInteraction, loadInteraction, type FlowDeps } from './flow.ts';
+import { loadInteraction, type FlowDeps } from './flow.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
 import { registerSetCredentials } from './set-credentials/index.ts';
 import { staticFiles } from './static.ts';
@@ -52,7 +52,7 @@ export function mountInteractions(
     if (interaction.client.login === 'business') return showBusinessLogin(ctx, deps, interaction);
     return showMemberLogin(ctx, deps, interaction);
   });
-  router.post('/interaction/:uid/abort', (ctx) => cancelInteraction(ctx, deps));
+  registerCancel(router, deps);
   registerMemberLogin(router, deps);
   registerFirstTimePassword(router, deps);
   registerSetCredentials(router, deps);
@@ -65,9 +65,7 @@ export function mountInteractions(
 
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
-  // An error page inside a sign-in offers the way back to the app, when the sign-in is still there.
-  const cancelOf = async (ctx: Context) => (ctx.path.startsWith('/interaction/') ? (await loadInteraction(ctx, deps)).client : null);
-  provider.use(handleErrors(deps.settings, options.log, cancelOf));
+  provider.use(handleErrors(deps.settings, options.log, signInForErrorPage(deps)));
   provider.use(ownProviderForms(deps));
   provider.use(router.routes());
   provider.use(router.allowedMethods());
