@@ -21,6 +21,15 @@ export type Brand = {
   homeUrl: string;
 };
 export type WipeMoment = 'on-order' | 'on-use';
+/** HK's phone for members who need help: shown in the footer and the sign-in help as a tel: link. */
+export type ContactPhone = {
+  /** As people read it, e.g. "23 06 40 00". */
+  display: string;
+  /** The tel: URI, international form, e.g. "tel:+4723064000". */
+  uri: string;
+  /** When the phone is answered on weekdays ("08:00"–"15:30"), or null if not said. */
+  hours: { from: string; to: string } | null;
+};
 
 export type Settings = {
   mode: Mode;
@@ -48,6 +57,8 @@ export type Settings = {
   devOutbox: boolean;
   /** Where people without an account are told to write. */
   contactEmail: string;
+  /** Where people can call for help; null = no phone shown, and no page tells anyone to call. */
+  contactPhone: ContactPhone | null;
   brand: Brand;
   /** Where members may e-mail a scanned paper ballot (shown in the sign-in help); null = not shown. */
   ballotEmail: string | null;
@@ -209,6 +220,27 @@ function email(env: Env, name: string, fallback: string | null): string | null {
   return raw;
 }
 
+function contactPhone(env: Env): ContactPhone | null {
+  const raw = env.CONTACT_PHONE?.trim();
+  if (!raw) {
+    if (env.CONTACT_PHONE_HOURS) throw new ConfigError('CONTACT_PHONE_HOURS', 'needs CONTACT_PHONE');
+    return null;
+  }
+  if (!/^\+?\d[\d ]{6,18}\d$/.test(raw)) throw new ConfigError('CONTACT_PHONE', `must be a phone number like 23 06 40 00 or +47 23 06 40 00, got "${raw}"`);
+  const digits = raw.replace(/ /g, '');
+  // A Norwegian number without a country code (8 digits) is dialled as +47.
+  const uri = `tel:${digits.startsWith('+') ? digits : /^\d{8}$/.test(digits) ? `+47${digits}` : digits}`;
+  let hours: ContactPhone['hours'] = null;
+  if (env.CONTACT_PHONE_HOURS) {
+    const match = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(env.CONTACT_PHONE_HOURS.trim());
+    if (!match || `${match[1]}${match[2]}` >= `${match[3]}${match[4]}`) {
+      throw new ConfigError('CONTACT_PHONE_HOURS', `must be weekday opening hours like 08:00-15:30, got "${env.CONTACT_PHONE_HOURS}"`);
+    }
+    hours = { from: `${match[1]}:${match[2]}`, to: `${match[3]}:${match[4]}` };
+  }
+  return { display: raw, uri, hours };
+}
+
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
@@ -337,6 +369,7 @@ export function loadSettings(env: Env = process.env): Settings {
     demo,
     devOutbox,
     contactEmail: email(env, 'CONTACT_EMAIL', 'post@hk.no')!,
+    contactPhone: contactPhone(env),
     brand: {
       name: brandName(env),
       logoUrl: httpsUrl(env, 'BRAND_LOGO_URL', '/static/logo.svg', { localPath: true }),

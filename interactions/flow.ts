@@ -84,6 +84,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
       name: String(metadata.client_name ?? details.params.client_id),
       logoUri: (metadata.logo_uri as string | undefined) ?? null,
       login: metadata.login === 'business' ? 'business' : 'member',
+      cancel: { action: `/interaction/${details.uid}/abort`, csrf: csrfToken(deps.settings, details.uid) },
     },
     lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),
   };
@@ -134,6 +135,7 @@ export function render(
       errors: options.errors,
       brand: deps.settings.brand,
       contactEmail: deps.settings.contactEmail,
+      contactPhone: deps.settings.contactPhone,
       switchUrl: options.path === null ? null : switchUrl(options.path ?? ctx.path, options.lang),
     }),
   );

@@ -9,6 +9,7 @@ import { ownProviderForms } from './account-switch/index.ts';
 import { registerBusinessActivation } from './business-activation/index.ts';
 import { registerBusinessInvitation } from './business-invitation/index.ts';
 import { registerBusinessLogin, showBusinessLogin } from './business-login/index.ts';
+import { registerCancel, signInForErrorPage } from './cancel/index.ts';
 import { showConsent, registerConsent } from './consent/index.ts';
 import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
@@ -52,6 +53,7 @@ export function mountInteractions(
     if (interaction.client.login === 'business') return showBusinessLogin(ctx, deps, interaction);
     return showMemberLogin(ctx, deps, interaction);
   });
+  registerCancel(router, deps);
   registerMemberLogin(router, deps);
   registerFirstTimePassword(router, deps);
   registerSetCredentials(router, deps);
@@ -64,7 +66,7 @@ export function mountInteractions(
 
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
-  provider.use(handleErrors(deps.settings, options.log));
+  provider.use(handleErrors(deps.settings, options.log, signInForErrorPage(deps)));
   provider.use(ownProviderForms(deps));
   provider.use(returnWhenSignedOut);
   provider.use(router.routes());

@@ -1,13 +1,18 @@
 // The page frame every person-facing page shares: HK branding, the app being signed in to, the
 // language switch, the error summary. No inline script or style (the CSP forbids both).
 import type { Context } from 'koa';
-import type { Brand } from '../config/settings.ts';
+import type { Brand, ContactPhone } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import { html, type Html } from './html.ts';
 import { t } from './i18n.ts';
 import { assetUrl, brandCssUrl } from './static.ts';
 
-export type PageClient = { name: string; logoUri?: string | null };
+export type PageClient = {
+  name: string;
+  logoUri?: string | null;
+  /** The form that ends the sign-in and returns access_denied to the app ("Avbryt og gå tilbake til …"). */
+  cancel?: { action: string; csrf: string } | null;
+};
 
 export type FieldError = { field: string; message: string };
 
@@ -20,6 +25,8 @@ export type PageOptions = {
   errors?: FieldError[];
   brand: Brand;
   contactEmail: string;
+  /** Shown in the footer when set (settings.contactPhone). */
+  contactPhone?: ContactPhone | null;
   /** The URL of this page in the other language (keeps the flow); omitted where switching makes no sense. */
   switchUrl?: string | null;
 };
@@ -48,8 +55,9 @@ export function page(options: PageOptions): string {
   ${client ? html`<p class="client">${client.logoUri ? html`<img src="${client.logoUri}" alt="" height="32"> ` : ''}<span>${t(lang, 'layout.signing_in_to', { client: client.name })}</span></p>` : ''}
   ${errors.length ? errorSummary(lang, errors) : ''}
   ${options.body}
+  ${client?.cancel ? cancelForm(lang, client.name, client.cancel) : ''}
 </main>
-<footer class="foot"><p>${withEmailLink(t(lang, 'layout.help'), options.contactEmail)}</p></footer>
+<footer class="foot"><p>${withContactLinks(lang, t(lang, options.contactPhone ? 'layout.help_phone' : 'layout.help'), { email: options.contactEmail, phone: options.contactPhone })}</p></footer>
 </body>
 </html>`}`;
 }
@@ -100,10 +108,35 @@ export function readableAddress(address: string): string {
   return norwegian ? `+47 ${norwegian.slice(1).join(' ')}` : address;
 }
 
+/** The way back to the app that started the sign-in: it ends the sign-in with access_denied (RFC 6749 §4.1.2.1). */
+function cancelForm(lang: Language, clientName: string, cancel: { action: string; csrf: string }): Html {
+  return html`<form class="cancel" method="post" action="${cancel.action}">
+  <input type="hidden" name="csrf" value="${cancel.csrf}">
+  <button type="submit" class="secondary">${t(lang, 'layout.cancel_to_app', { client: clientName })}</button>
+</form>`;
+}
+
+/** A phone number as a tel: link, with its opening hours in the page's language when set. */
+function phoneLink(lang: Language, phone: ContactPhone): Html {
+  // Norwegian writes times "08.00", English "08:00".
+  const time = (value: string) => (lang === 'nb' ? value.replace(':', '.') : value);
+  const hours = phone.hours ? ` (${t(lang, 'layout.phone_hours', { from: time(phone.hours.from), to: time(phone.hours.to) })})` : '';
+  return html`<a href="${phone.uri}">${phone.display}</a>${hours}`;
+}
+
+/** A translated sentence whose {email} and {phone} placeholders become mailto: and tel: links. */
+export function withContactLinks(lang: Language, text: string, contact: { email: string; phone?: ContactPhone | null }): Html {
+  const parts = text.split(/(\{email\}|\{phone\})/);
+  return html`${parts.map((part) => {
+    if (part === '{email}') return html`<a href="mailto:${contact.email}">${contact.email}</a>`;
+    if (part === '{phone}' && contact.phone) return phoneLink(lang, contact.phone);
+    return part;
+  })}`;
+}
+
 /** A translated sentence whose {email} placeholder becomes a mailto link. */
 export function withEmailLink(text: string, email: string): Html {
-  const [before, after = ''] = text.split('{email}');
-  return html`${before}<a href="mailto:${email}">${email}</a>${after}`;
+  return withContactLinks('nb', text, { email });
 }
 
 /** Sends a page; pages of the sign-in flows carry secrets in forms and are never cached. */

@@ -26,15 +26,27 @@ export type MessageContent = {
   sms?: string;
 };
 
-export type MessageTemplate = (lang: Language, params: Record<string, string>) => MessageContent;
+/** What a template may need besides its params: the issuer (for the origin-bound line of a code SMS). */
+export type TemplateContext = { issuer: string };
 
-/** "24 timer", "1 time", "30 minutter". */
+export type MessageTemplate = (lang: Language, params: Record<string, string>, context: TemplateContext) => MessageContent;
+
+/** A duration as people say it: "7 dager", "24 timer", "1 time", "1 minutt" (whole days from 2 days up). */
 export function validity(lang: Language, minutes: number): string {
-  if (minutes % 60 !== 0) return t(lang, 'time.minutes', { n: minutes });
-  return minutes === 60 ? t(lang, 'time.hour') : t(lang, 'time.hours', { n: minutes / 60 });
+  if (minutes >= 2 * 1440 && minutes % 1440 === 0) return t(lang, 'time.days', { n: minutes / 1440 });
+  if (minutes >= 60 && minutes % 60 === 0) return t(lang, 'time.hours', { n: minutes / 60 });
+  return t(lang, 'time.minutes', { n: minutes });
 }
 
-// The SMS is one short segment where the language allows: what it is, the secret, how long it holds.
+/**
+ * The last line of an SMS with a one-time code: the origin-bound one-time code format
+ * ("@login.hk.no #123456"), so browsers offer the code only on this site (WebOTP, iOS/Android autofill).
+ */
+export function originBoundLine(issuer: string, code: string): string {
+  return `@${new URL(issuer).hostname} #${code}`;
+}
+
+// The SMS is one short segment: what it is, the secret, how long it holds, and not to share it.
 const firstTimePassword: MessageTemplate = (lang, { password = '', validMinutes = '0' }) => {
   const valid = validity(lang, Number(validMinutes));
   return {
@@ -44,11 +56,14 @@ const firstTimePassword: MessageTemplate = (lang, { password = '', validMinutes 
   };
 };
 
-const businessCode: MessageTemplate = (lang, { code = '', minutes = '0' }) => ({
-  subject: t(lang, 'message.business_code.subject'),
-  body: [t(lang, 'message.business_code.intro'), { code }, t(lang, 'message.business_code.valid', { minutes })],
-  sms: t(lang, 'message.business_code.sms', { code, minutes }),
-});
+const businessCode: MessageTemplate = (lang, { code = '', minutes = '0' }, context) => {
+  const valid = validity(lang, Number(minutes));
+  return {
+    subject: t(lang, 'message.business_code.subject'),
+    body: [t(lang, 'message.business_code.intro'), { code }, t(lang, 'message.business_code.valid', { valid })],
+    sms: `${t(lang, 'message.business_code.sms', { code, valid })}\n\n${originBoundLine(context.issuer, code)}`,
+  };
+};
 
 /** Every kind hk-idp sends, by name. */
 const templates: Record<string, MessageTemplate> = {
@@ -60,7 +75,7 @@ const templates: Record<string, MessageTemplate> = {
     body: [
       t(lang, 'message.business_invitation.intro', { organization }),
       { link: { label: t(lang, 'message.business_invitation.link'), url: link } },
-      t(lang, 'message.business_invitation.valid', { days }),
+      t(lang, 'message.business_invitation.valid', { valid: validity(lang, Number(days) * 1440) }),
     ],
   }),
   business_password_changed: (lang, { contact = '' }) => ({
@@ -73,13 +88,15 @@ export function createRenderer(options: {
   contactEmail: string;
   /** The organisation's name in every e-mail (settings.brand.name). */
   brandName: string;
+  /** settings.issuer: its host binds one-time codes in SMS to this site. */
+  issuer: string;
   /** Kinds only this instance knows (tests); the catalogue above is the place for real ones. */
   extraTemplates?: Record<string, MessageTemplate>;
 }): Renderer {
   return (message) => {
     const template = options.extraTemplates?.[message.kind] ?? templates[message.kind];
     if (!template) throw new DeliveryError(`no message template for ${message.kind}`, 'permanent');
-    const content = template(message.language, message.params);
+    const content = template(message.language, message.params, { issuer: options.issuer });
     if (message.channel === 'email') return emailFrame(message.language, content, options);
     if (!content.sms) throw new DeliveryError(`message ${message.kind} has no SMS text`, 'permanent');
     return { subject: content.subject, text: content.sms, html: '' };

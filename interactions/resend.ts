@@ -4,7 +4,7 @@
 // is shown and counted down on the page (/static/hk.js) and enforced here.
 import type { Language } from '../src/accounts/accounts.ts';
 import { html, type Html } from './html.ts';
-import { t, type TextKey } from './i18n.ts';
+import { t, tPlural, type TextKey } from './i18n.ts';
 import type { FieldError } from './layout.ts';
 
 /** The id of the resend button, which the wait error links to. */
@@ -21,16 +21,16 @@ export function secondsToWait(sentAt: number | undefined, now: number, waitSecon
 const key = (texts: ResendTexts, name: string) => `${texts}.${name}` as TextKey;
 
 export function waitError(lang: Language, texts: ResendTexts, seconds: number): FieldError {
-  return { field: RESEND_FIELD, message: t(lang, key(texts, seconds === 1 ? 'too_soon_one' : 'too_soon'), { seconds }) };
+  return { field: RESEND_FIELD, message: t(lang, key(texts, 'too_soon'), { seconds }) };
 }
 
 /** The resend form: a note saying how long to wait (counted down with script) and the button. */
 export function resendForm(options: { lang: Language; texts: ResendTexts; action: string; csrf: string; secondsLeft: number }): Html {
   const { lang, texts, secondsLeft } = options;
-  const note = secondsLeft > 0 ? t(lang, key(texts, secondsLeft === 1 ? 'wait_one' : 'wait'), { seconds: secondsLeft }) : t(lang, key(texts, 'ready'));
+  const note = secondsLeft > 0 ? t(lang, key(texts, 'wait'), { seconds: secondsLeft }) : t(lang, key(texts, 'ready'));
   return html`<form class="resend" method="post" action="${options.action}" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
-  <p class="hint" id="resend-note" data-button="${RESEND_FIELD}" data-wait="${secondsLeft}" data-many="${t(lang, key(texts, 'wait'))}" data-one="${t(lang, key(texts, 'wait_one'))}" data-ready="${t(lang, key(texts, 'ready'))}">${note}</p>
+  <p class="hint" id="resend-note" data-button="${RESEND_FIELD}" data-wait="${secondsLeft}" data-plural="${JSON.stringify(tPlural(lang, key(texts, 'wait'), 'seconds'))}" data-ready="${t(lang, key(texts, 'ready'))}">${note}</p>
   <button type="submit" class="secondary" id="${RESEND_FIELD}" aria-describedby="resend-note">${t(lang, key(texts, 'submit'))}</button>
 </form>`;
 }

@@ -5,7 +5,7 @@ import type { PasswordHasher } from './accounts/passwords.ts';
 import { addClient, getClient, updateClient } from './clients/clients.ts';
 import { findBusinessUserByEmail, setBusinessPassword, upsertBusinessUser } from './accounts/business-users.ts';
 
-export const DEMO_MEMBER = { memberNumber: '1000001', username: 'demo.medlem', password: 'hk-demo-passord-2026' };
+export const DEMO_MEMBER = { memberNumber: '1000001', username: 'demo.medlem', password: 'hk-demo-passord-2026', email: 'demo.medlem@example.org', mobile: '+4799999999' };
 export const DEMO_BUSINESS_USER = { email: 'demo.bedrift@example.org', password: 'hk-demo-bedrift-2026' };
 /** Not yet activated: for trying "Aktiver brukerkonto" with a code from the dev outbox. */
 export const DEMO_INVITED_USER = { email: 'ny.bedrift@example.org', mobile: '+4799999998' };
@@ -14,8 +14,8 @@ const DEMO_MEMBER_INPUT = {
   memberNumber: DEMO_MEMBER.memberNumber,
   givenName: 'Demo',
   familyName: 'Medlem',
-  email: 'demo.medlem@example.org',
-  mobile: '+4799999999',
+  email: DEMO_MEMBER.email,
+  mobile: DEMO_MEMBER.mobile,
   status: 'active',
 };
 
@@ -39,6 +39,8 @@ export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): 
   } else {
     const username = member.username === DEMO_MEMBER.username ? ` (or username ${DEMO_MEMBER.username})` : '';
     lines.push(`Demo member: member number ${DEMO_MEMBER.memberNumber}${username}, password ${DEMO_MEMBER.password}`);
+    // Ordering a first-time password needs the registered mobile or e-mail typed exactly.
+    lines.push(`  registered mobile ${DEMO_MEMBER.mobile}, e-mail ${DEMO_MEMBER.email} (ordering a first-time password wipes the demo password; rm -rf data resets the demo)`);
   }
 
   const demoOrganization = { organizationNumber: '999999999', organizationName: 'Demo Bedrift AS' };
@@ -54,16 +56,18 @@ export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): 
 
   await ensureDemoClient(db, 'hk-demo', 'Demo-app (medlem)', 'member', issuer);
   await ensureDemoClient(db, 'hk-demo-business', 'Demo-bedriftsportal', 'business', issuer);
+  // Not first-party: its sign-in asks for consent, so the consent page can be seen.
+  await ensureDemoClient(db, 'hk-demo-third-party', 'Demo-tredjepartsapp', 'member', issuer, false);
   lines.push(`Demo app: ${issuer}/demo`);
   return lines;
 }
 
 /** The demo client follows the issuer, so a changed PORT or ISSUER keeps the demo working. */
-export async function ensureDemoClient(db: Db, clientId: string, name: string, login: 'member' | 'business', issuer: string) {
+export async function ensureDemoClient(db: Db, clientId: string, name: string, login: 'member' | 'business', issuer: string, firstParty = true) {
   const input = {
     name,
     login,
-    firstParty: true,
+    firstParty,
     redirectUris: [`${issuer}/demo/callback`],
     postLogoutRedirectUris: [`${issuer}/demo`],
   };

@@ -92,7 +92,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   }
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
-  const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, extraTemplates: options.messageTemplates });
+  const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, issuer: settings.issuer, extraTemplates: options.messageTemplates });
   const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
   const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
 

@@ -52,6 +52,7 @@ export function ownProviderForms(deps: FlowDeps) {
         title: t(lang, title),
         brand: deps.settings.brand,
         contactEmail: deps.settings.contactEmail,
+        contactPhone: deps.settings.contactPhone,
         client,
         // A GET of the same step: the provider makes a fresh form for it.
         switchUrl: switchUrlFor(ctx, lang),

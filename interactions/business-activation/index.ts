@@ -86,6 +86,7 @@ function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInter
       minLength: deps.settings.passwordMinLength,
       codeMinutes: Math.round(deps.settings.oneTimeCodeTtl / 60),
       contactEmail: deps.settings.contactEmail,
+      contactPhone: deps.settings.contactPhone,
       errors,
     }),
   });
@@ -185,16 +186,16 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
 
     let account: Account | undefined;
     if (!flow.verifiedAccountId) {
-      // The password is checked against what the person typed before the code is looked at, so a
-      // refusal cannot tell whether the address is registered, and a good code is not spent on it.
+      // The code is checked first: a right code is remembered in the flow (verified), so a refused
+      // new password does not make the person type it again. Every refusal lists the password's
+      // problems too, so none tells whether the address is registered.
       const rawCode = formField(ctx, 'code', 20);
       const code = rawCode ? normalizeCode(rawCode) : undefined;
-      const errors: FieldError[] = [
-        ...(code ? [] : [{ field: 'code', message: t(lang, 'business.password.code_missing') }]),
-        ...passwordProblems(interaction, password, confirmation, [flow.address]),
-      ];
-      if (errors.length) return showPasswordPage(ctx, deps, interaction, flow, errors);
-      const check = await verifyBusinessCode(deps.db, settings.passwordPepper, { purpose, flowId: uid, code: code! }, now);
+      if (!code) {
+        const errors = [{ field: 'code', message: t(lang, 'business.password.code_missing') }, ...passwordProblems(interaction, password, confirmation, [flow.address])];
+        return showPasswordPage(ctx, deps, interaction, flow, errors);
+      }
+      const check = await verifyBusinessCode(deps.db, settings.passwordPepper, { purpose, flowId: uid, code }, now);
       if (check.outcome !== 'ok') {
         const reason = check.outcome === 'wrong' ? 'wrong' : check.reason;
         await audit(deps.db, { event: 'code.failed', accountId: check.accountId, ...request, detail: { purpose, reason } }, now);
@@ -202,7 +203,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
           check.outcome === 'wrong'
             ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft })
             : t(lang, check.reason === 'attempts' ? 'business.password.code_attempts' : 'business.password.code_dead');
-        return showPasswordPage(ctx, deps, interaction, flow, [{ field: 'code', message }]);
+        return showPasswordPage(ctx, deps, interaction, flow, [{ field: 'code', message }, ...passwordProblems(interaction, password, confirmation, [flow.address])]);
       }
       await audit(deps.db, { event: 'code.verified', accountId: check.account.id, ...request, detail: { purpose } }, now);
       account = check.account;

@@ -3,7 +3,9 @@ import type { Channel } from '../../src/delivery/delivery.ts';
 import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, readableAddress, withEmailLink, type FieldError } from '../layout.ts';
+import type { ContactPhone } from '../../config/settings.ts';
+import { field, readableAddress, withContactLinks, type FieldError } from '../layout.ts';
+import { validity } from '../messages.ts';
 import { resendForm } from '../resend.ts';
 
 export type Purpose = 'activate' | 'reset';
@@ -59,22 +61,24 @@ export function passwordView(options: {
   minLength: number;
   codeMinutes: number;
   contactEmail: string;
+  contactPhone?: ContactPhone | null;
   errors?: FieldError[];
 }): Html {
   const { lang, uid, errors } = options;
+  const contact = { email: options.contactEmail, phone: options.contactPhone };
   return html`<h1>${purposeTitle(lang, options.purpose)}</h1>
 ${options.verified
     ? html`<div class="status" role="status"><p>${t(lang, 'business.password.verified')}</p></div>`
     : html`<div class="status" role="status">
   ${options.sends > 1 ? html`<p><strong>${t(lang, 'business.resend.sent')}</strong></p>` : ''}
   <p>${t(lang, options.channel === 'email' ? 'business.password.sent_to_email' : 'business.password.sent_to_sms', { address: readableAddress(options.address) })}</p>
-  <p>${t(lang, 'business.password.sent')}</p>
-  <p>${withEmailLink(t(lang, 'business.password.contact'), options.contactEmail)}</p>
+  <p>${t(lang, options.channel === 'email' ? 'business.password.sent_email' : 'business.password.sent_sms')}</p>
+  <p>${withContactLinks(lang, t(lang, contact.phone ? 'business.password.contact_phone' : 'business.password.contact'), contact)}</p>
 </div>`}
 <form method="post" action="/interaction/${uid}/business/password" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
   ${options.channel === 'email' ? html`<input type="hidden" name="username" value="${options.address}" autocomplete="username">` : ''}
-  ${options.verified ? '' : field({ name: 'code', label: t(lang, 'business.password.code'), autocomplete: 'one-time-code', inputmode: 'numeric', hint: t(lang, 'business.password.code_hint', { minutes: options.codeMinutes }), errors, maxlength: 20 })}
+  ${options.verified ? '' : field({ name: 'code', label: t(lang, 'business.password.code'), autocomplete: 'one-time-code', inputmode: 'numeric', hint: t(lang, 'business.password.code_hint', { valid: validity(lang, options.codeMinutes) }), errors, maxlength: 20 })}
   ${field({ name: 'password', label: t(lang, 'business.password.new'), type: 'password', autocomplete: 'new-password', hint: t(lang, 'business.password.new_hint', { min: options.minLength }), errors, maxlength: PASSWORD_MAX_LENGTH })}
   ${field({ name: 'confirm', label: t(lang, 'business.password.confirm'), type: 'password', autocomplete: 'new-password', errors, maxlength: PASSWORD_MAX_LENGTH })}
   <div class="actions"><button type="submit">${t(lang, 'business.password.submit')}</button> <a href="/interaction/${uid}">${t(lang, 'business.password.cancel')}</a></div>

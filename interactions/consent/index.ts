@@ -11,7 +11,8 @@ export async function showConsent(ctx: Context, deps: FlowDeps, interaction: Loa
   render(ctx, deps, {
     lang,
     title: t(lang, 'consent.heading', { client: interaction.client.name }),
-    client: interaction.client,
+    // Its own "Avbryt" already returns access_denied to the app.
+    client: { ...interaction.client, cancel: null },
     path: `/interaction/${uid}`,
     body: html`<h1>${t(lang, 'consent.heading', { client: interaction.client.name })}</h1>
 <p>${t(lang, 'consent.intro')}</p>

@@ -6,7 +6,7 @@ import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
 import { render, type FlowDeps } from '../flow.ts';
 
-export const DEMO_CLIENTS = { member: 'hk-demo', business: 'hk-demo-business' } as const;
+export const DEMO_CLIENTS = { member: 'hk-demo', business: 'hk-demo-business', 'third-party': 'hk-demo-third-party' } as const;
 const FLOW_COOKIE = 'demo_flow';
 
 export function registerDemoApp(router: Router, deps: FlowDeps): void {
@@ -27,18 +27,18 @@ export function registerDemoApp(router: Router, deps: FlowDeps): void {
       lang,
       title: t(lang, 'demo.title'),
       body: html`<h1>${t(lang, 'demo.heading')}</h1><p>${t(lang, 'demo.intro')}</p>
-<div class="actions"><a class="button" href="/demo/login?kind=member">${t(lang, 'demo.start')}</a> <a class="button" href="/demo/login?kind=business">${t(lang, 'demo.start_business')}</a></div>`,
+<div class="actions"><a class="button" href="/demo/login?kind=member">${t(lang, 'demo.start')}</a> <a class="button" href="/demo/login?kind=business">${t(lang, 'demo.start_business')}</a> <a class="button secondary" href="/demo/login?kind=third-party">${t(lang, 'demo.start_third_party')}</a></div>`,
     });
   });
 
   router.get('/demo/login', async (ctx) => {
-    const kind = ctx.query.kind === 'business' ? 'business' : 'member';
+    const kind = ctx.query.kind === 'business' || ctx.query.kind === 'third-party' ? ctx.query.kind : 'member';
     const clientId = DEMO_CLIENTS[kind];
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(await configFor(clientId), {
       redirect_uri: `${issuer}/demo/callback`,
-      scope: kind === 'member' ? 'openid profile email phone member' : 'openid profile email phone business',
+      scope: kind === 'business' ? 'openid profile email phone business' : 'openid profile email phone member',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
@@ -52,6 +52,19 @@ export function registerDemoApp(router: Router, deps: FlowDeps): void {
     const lang = pickLanguage(ctx);
     const flow = JSON.parse(ctx.cookies.get(FLOW_COOKIE, { signed: true }) ?? 'null') as { clientId: string; verifier: string; state: string } | null;
     if (!flow) return ctx.redirect('/demo');
+    // The person cancelled (or the provider refused): the app shows what it received, as an app should.
+    const error = typeof ctx.query.error === 'string' && /^[a-z_]{1,64}$/.test(ctx.query.error) ? ctx.query.error : undefined;
+    if (error) {
+      ctx.cookies.set(FLOW_COOKIE, null);
+      return render(ctx, deps, {
+        lang,
+        title: t(lang, 'demo.title'),
+        path: null,
+        body: html`<h1>${t(lang, 'demo.heading')}</h1>
+<div class="status" role="status"><p>${t(lang, 'demo.cancelled', { error })}</p></div>
+<div class="actions"><a class="button" href="/demo">${t(lang, 'demo.title')}</a></div>`,
+      });
+    }
     const config = await configFor(flow.clientId);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.originalUrl, issuer), {
       pkceCodeVerifier: flow.verifier,

@@ -7,7 +7,7 @@ import type { Language } from '../../src/accounts/accounts.ts';
 import { invitationPath } from '../../src/accounts/business-users.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
-import { homeLink, page, sendPage } from '../layout.ts';
+import { homeLink, page, sendPage, type PageClient } from '../layout.ts';
 import { CsrfError } from '../flow.ts';
 import { requestIdOf } from '../../src/observability/access-log.ts';
 
@@ -39,7 +39,7 @@ export function switchUrlFor(ctx: Context, lang: Language): string | null {
   return target.pathname + target.search;
 }
 
-export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string): void {
+export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string, client?: PageClient | null): void {
   const lang = pickLanguage(ctx);
   const [title, heading, body] = keys[kind];
   // The request's id, for a member to read to a caseworker who finds it in the logs.
@@ -52,29 +52,36 @@ export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, stat
       title: t(lang, title),
       brand: settings.brand,
       contactEmail: settings.contactEmail,
+      contactPhone: settings.contactPhone,
       switchUrl: switchUrlFor(ctx, lang),
+      client,
       body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}${reference ? html`<p class="hint">${t(lang, 'error.reference', { reference })}</p>` : ''}
 <div class="actions">${homeLink(lang, settings.brand)}</div>`,
     }),
   );
 }
 
-/** Wraps every request: known failures become their page, anything else a generic 500 (logged). */
-export function handleErrors(settings: Settings, log: (message: string, error: unknown) => void) {
+/**
+ * Wraps every request: known failures become their page, anything else a generic 500 (logged).
+ * `signInOf` finds the sign-in the failed request belongs to (if it is still there), so its error
+ * page can offer "Avbryt og gå tilbake til {app}"; a failure to find it only leaves that out.
+ */
+export function handleErrors(settings: Settings, log: (message: string, error: unknown) => void, signInOf: (ctx: Context) => Promise<PageClient | null> = async () => null) {
+  const findSignIn = (ctx: Context) => signInOf(ctx).catch(() => null);
   return async (ctx: Context, next: Next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null) sendErrorPage(ctx, settings, 'not_found', 404);
+      if (ctx.status === 404 && ctx.body == null) sendErrorPage(ctx, settings, 'not_found', 404, undefined, await findSignIn(ctx));
     } catch (error) {
       if (error instanceof oidcErrors.SessionNotFound) return sendErrorPage(ctx, settings, 'expired', 400);
-      if (error instanceof CsrfError) return sendErrorPage(ctx, settings, 'csrf', 403);
+      if (error instanceof CsrfError) return sendErrorPage(ctx, settings, 'csrf', 403, undefined, await findSignIn(ctx));
       const status = (error as { status?: number }).status;
       // Body parser and koa errors: malformed or oversized bodies, wrong content types.
       if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
-        return sendErrorPage(ctx, settings, 'bad_request', status);
+        return sendErrorPage(ctx, settings, 'bad_request', status, undefined, await findSignIn(ctx));
       }
       log('request failed', error);
-      sendErrorPage(ctx, settings, 'error', 500);
+      sendErrorPage(ctx, settings, 'error', 500, undefined, await findSignIn(ctx));
     }
   };
 }

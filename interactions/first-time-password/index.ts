@@ -30,6 +30,9 @@ type Order = { memberNumber: string; channel: Channel; contact: string; at: numb
 const rememberedMemberNumber = (interaction: LoadedInteraction) =>
   typeof interaction.state.memberNumber === 'string' ? interaction.state.memberNumber : undefined;
 
+/** How many orders this sign-in has made (counted here, never from what was sent, so it tells nothing). */
+const ordersIn = (interaction: LoadedInteraction) => (typeof interaction.state.orders === 'number' ? interaction.state.orders : 0);
+
 function lastOrder(interaction: LoadedInteraction): Order | undefined {
   const order = interaction.state.order as Partial<Order> | undefined;
   return typeof order?.memberNumber === 'string' && typeof order.contact === 'string' && typeof order.at === 'number' && (order.channel === 'sms' || order.channel === 'email')
@@ -82,6 +85,8 @@ function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, 
       valid: validity(lang, Math.round(deps.settings.firstTimePasswordTtl / 60)),
       order,
       secondsLeft: secondsToWait(order?.at, deps.now(), deps.settings.resendWait),
+      repeated: ordersIn(interaction) > deps.settings.sendLimits.perRecipientQuarter,
+      contact: { email: deps.settings.contactEmail, phone: deps.settings.contactPhone },
     }),
   });
 }
@@ -109,7 +114,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const now = deps.now();
     // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
     await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), now);
-    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order });
+    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order, orders: ordersIn(interaction) + 1 });
   }
 
   router.get('/interaction/:uid/first-time-password', async (ctx) => {

@@ -5,6 +5,8 @@ import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
 import { field, readableAddress, type FieldError } from '../layout.ts';
 import { resendForm } from '../resend.ts';
+import type { ContactPhone } from '../../config/settings.ts';
+import { caseworkerHelp } from '../member-login/view.ts';
 
 const backToLogin = (lang: Language, uid: string) => html`<a href="/interaction/${uid}">${t(lang, 'ftp.back_to_login')}</a>`;
 
@@ -52,17 +54,21 @@ export function sentView(options: {
   valid: string;
   /** What was typed, so a typo can be seen (it says nothing about what is registered). */
   order?: { channel: Channel; contact: string; count: number };
+  /** Ordered more often in this sign-in than the send limit lets through: "use the last one you got". */
+  repeated: boolean;
   secondsLeft: number;
+  contact: { email: string; phone?: ContactPhone | null };
 }): Html {
   const { lang, uid, order } = options;
   return html`<h1>${t(lang, 'ftp.sent.heading')}</h1>
 <div class="status" role="status">
   ${order ? html`<p>${t(lang, order.channel === 'sms' ? 'ftp.sent.to_sms' : 'ftp.sent.to_email', { contact: readableAddress(order.contact) })}</p>` : ''}
-  <p>${t(lang, order && order.count > 1 ? 'ftp.sent.again' : 'ftp.sent.body', { valid: options.valid })}</p>
+  <p>${options.repeated ? t(lang, 'ftp.sent.many') : t(lang, order && order.count > 1 ? 'ftp.sent.again' : 'ftp.sent.body', { valid: options.valid })}</p>
 </div>
 <div class="actions"><a class="button" href="/interaction/${uid}/first-login">${t(lang, 'ftp.sent.next')}</a></div>
 <h2>${t(lang, 'ftp.sent.no_message_heading')}</h2>
 <p>${t(lang, 'ftp.sent.no_message')}</p>
+${caseworkerHelp(lang, options.contact)}
 ${order ? resendForm({ lang, texts: 'ftp.resend', action: `/interaction/${uid}/first-time-password/resend`, csrf: options.csrf, secondsLeft: options.secondsLeft }) : ''}
 <ul class="links">
   <li><a href="/interaction/${uid}/first-time-password">${t(lang, 'ftp.sent.change')}</a></li>

@@ -76,7 +76,7 @@ export function logoutPages(settings: Settings, deps: { db: Db; now: () => numbe
     sendPage(
       ctx,
       200,
-      page({ lang, title: t(lang, title), brand: settings.brand, contactEmail: settings.contactEmail, switchUrl: switchUrlFor(ctx, lang), body: body(lang) }),
+      page({ lang, title: t(lang, title), brand: settings.brand, contactEmail: settings.contactEmail, contactPhone: settings.contactPhone, switchUrl: switchUrlFor(ctx, lang), body: body(lang) }),
     );
   };
   return {

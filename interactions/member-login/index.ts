@@ -32,6 +32,7 @@ export function showMemberLogin(
       identifier: options.identifier,
       errors: options.errors,
       ballotEmail: deps.settings.ballotEmail,
+      contact: { email: deps.settings.contactEmail, phone: deps.settings.contactPhone },
       links: [
         html`<a href="/interaction/${uid}/first-time-password">${t(lang, 'login.order_link')}</a>`,
         html`<a href="/interaction/${uid}/first-login">${t(lang, 'login.first_login_link')}</a>`,

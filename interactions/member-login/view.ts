@@ -1,7 +1,8 @@
 import type { Language } from '../../src/accounts/accounts.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
-import { field, withEmailLink, type FieldError } from '../layout.ts';
+import type { ContactPhone } from '../../config/settings.ts';
+import { field, withContactLinks, withEmailLink, type FieldError } from '../layout.ts';
 
 export function memberLoginView(options: {
   lang: Language;
@@ -13,6 +14,8 @@ export function memberLoginView(options: {
   links?: Html[];
   /** Where a scanned paper ballot may be e-mailed, if anywhere. */
   ballotEmail?: string | null;
+  /** HK's contact address and phone: the help says "ring oss" only when there is a number to ring. */
+  contact: { email: string; phone?: ContactPhone | null };
 }): Html {
   const { lang, errors } = options;
   return html`<h1>${t(lang, 'login.heading')}</h1>
@@ -25,7 +28,12 @@ export function memberLoginView(options: {
 ${options.links?.length ? html`<ul class="links">${options.links.map((link) => html`<li>${link}</li>`)}</ul>` : ''}
 <section class="help" aria-labelledby="help-heading">
   <h2 id="help-heading">${t(lang, 'login.help.heading')}</h2>
-  <p>${t(lang, 'login.help.caseworker')}</p>
+  ${caseworkerHelp(lang, options.contact)}
   <p>${t(lang, 'login.help.ballot')}${options.ballotEmail ? html` ${withEmailLink(t(lang, 'login.help.ballot_email'), options.ballotEmail)}` : ''}</p>
 </section>`;
+}
+
+/** "A caseworker can send you a first-time password": with a call when there is a phone to call. */
+export function caseworkerHelp(lang: Language, contact: { email: string; phone?: ContactPhone | null }): Html {
+  return html`<p>${withContactLinks(lang, t(lang, contact.phone ? 'login.help.caseworker_call' : 'login.help.caseworker'), contact)}</p>`;
 }

@@ -1,6 +1,41 @@
 // Progressive enhancement for the sign-in pages. Every page works without this file; with it the
 // error summary gets focus, its links focus their field, password fields get a show-password
 // button, a channel choice shows only its own field, and a resend button waits visibly.
+// Switching language keeps what was typed in fields that hold no secret (member number, e-mail,
+// mobile, username, the channel chosen), never passwords or codes: kept in this tab's
+// sessionStorage for the page the switch opens, and filled in there once.
+const KEEP = new Set(['identifier', 'member_number', 'email', 'mobile', 'username', 'channel']);
+const keptKey = (path) => `hk-typed:${path}`;
+for (const link of document.querySelectorAll('a.lang')) {
+  link.addEventListener('click', () => {
+    const typed = {};
+    for (const input of document.querySelectorAll('form input')) {
+      if (!KEEP.has(input.name) || input.type === 'password' || input.type === 'hidden') continue;
+      if (input.type === 'radio') {
+        if (input.checked) typed[input.name] = input.value;
+      } else if (input.value) typed[input.name] = input.value;
+    }
+    try {
+      sessionStorage.setItem(keptKey(new URL(link.href).pathname), JSON.stringify(typed));
+    } catch {
+      // Storage refused (private mode): the switch still works, only without the typed values.
+    }
+  });
+}
+try {
+  const kept = JSON.parse(sessionStorage.getItem(keptKey(location.pathname)) ?? 'null');
+  sessionStorage.removeItem(keptKey(location.pathname));
+  for (const [name, value] of Object.entries(kept ?? {})) {
+    if (!KEEP.has(name) || typeof value !== 'string') continue;
+    for (const input of document.querySelectorAll(`form input[name="${CSS.escape(name)}"]`)) {
+      if (input.type === 'radio') input.checked = input.value === value;
+      else if (input.type !== 'password' && input.type !== 'hidden' && !input.value) input.value = value;
+    }
+  }
+} catch {
+  // Nothing kept, or storage unavailable.
+}
+
 // Focus moves to the error summary (where `autofocus` on a non-form element did not do it).
 const summary = document.querySelector('.error-summary');
 if (summary && document.activeElement !== summary) summary.focus();
@@ -58,6 +93,9 @@ for (const note of document.querySelectorAll('[data-wait]')) {
   let left = Number(note.dataset.wait);
   if (!button || !(left > 0)) continue;
   button.disabled = true;
+  // The wording for each plural category ("1 sekund", "2 sekunder"), picked by the page language's rules.
+  const forms = JSON.parse(note.dataset.plural ?? '{}');
+  const plural = new Intl.PluralRules(document.documentElement.lang);
   const tick = () => {
     if (left <= 0) {
       clearInterval(timer);
@@ -65,7 +103,7 @@ for (const note of document.querySelectorAll('[data-wait]')) {
       note.textContent = note.dataset.ready ?? '';
       return;
     }
-    note.textContent = (left === 1 ? note.dataset.one : note.dataset.many)?.replace('{seconds}', String(left)) ?? '';
+    note.textContent = forms[plural.select(left)]?.replace('{seconds}', String(left)) ?? '';
     left -= 1;
   };
   const timer = setInterval(tick, 1000);

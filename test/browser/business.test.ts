@@ -90,6 +90,9 @@ describe('business portal in Chromium', () => {
 
       const code = await sendCode(page, lang, channel, channel === 'email' ? user.email! : user.mobile!.replace(/^\+47/, ''), channel === 'email' ? user.email! : user.mobile!);
       await checkPage(page, `business-code-${lang}`);
+      // The words fit the channel asked for: the mobile number after SMS, the e-mail address after e-mail.
+      await page.getByText(T(channel === 'email' ? 'business.password.sent_email' : 'business.password.sent_sms')).waitFor();
+      assert.equal(await page.getByText(T(channel === 'email' ? 'business.password.sent_sms' : 'business.password.sent_email')).count(), 0);
       assert.equal(await page.getByLabel(T('business.password.code')).getAttribute('autocomplete'), 'one-time-code');
       assert.equal(await page.getByLabel(T('business.password.code')).getAttribute('inputmode'), 'numeric');
 
@@ -102,10 +105,19 @@ describe('business portal in Chromium', () => {
       assert.equal(await page.getByLabel(T('business.password.code')).inputValue(), '');
       await checkPage(page, `business-code-error-${lang}`);
 
-      // The right code with a password refused for holding the account's other address (known only once
-      // the code is right): the code counts, only the password is asked again.
-      const withAddress = `husk ${channel === 'email' ? user.mobile : user.email!.split('@')[0]} alltid`;
+      // The right code with a password refused as too short: the code counts and is not asked again.
       await page.getByLabel(T('business.password.code')).fill(code);
+      await page.getByLabel(T('business.password.new'), { exact: true }).fill('kort');
+      await page.getByLabel(T('business.password.confirm')).fill('kort');
+      await page.getByRole('button', { name: T('business.password.submit') }).click();
+      await page.getByRole('alert').filter({ hasText: T('password.problem.too_short', { min: idp.settings.passwordMinLength }) }).waitFor();
+      assert.equal(await page.getByLabel(T('business.password.code')).count(), 0, 'the right code is kept');
+      await page.getByText(T('business.password.verified')).waitFor();
+      await checkPage(page, `business-code-kept-${lang}`);
+
+      // Then a password refused for holding the account's other address (known only once the code is
+      // right): still only the password is asked again.
+      const withAddress = `husk ${channel === 'email' ? user.mobile : user.email!.split('@')[0]} alltid`;
       await page.getByLabel(T('business.password.new'), { exact: true }).fill(withAddress);
       await page.getByLabel(T('business.password.confirm')).fill(withAddress);
       await page.getByRole('button', { name: T('business.password.submit') }).click();

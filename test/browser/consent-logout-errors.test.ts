@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { t } from '../../interactions/i18n.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
+import * as oidc from 'openid-client';
 import { type BrowserApp, checkPage, finishSignIn, type Lang, launchChromium, textsIn, openWindow, registerBrowserApp, startSignIn } from '../support/chromium.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 
@@ -46,6 +47,8 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
       await page.getByRole('heading', { level: 1, name: T('consent.heading', { client: 'Feriehytta AS' }) }).waitFor();
       for (const scope of ['scope.openid', 'scope.profile', 'scope.email'] as const) await page.getByRole('listitem').filter({ hasText: T(scope) }).waitFor();
       await checkPage(page, `consent-${lang}`);
+      // The consent page's own "Avbryt" is the way back; no second one.
+      assert.equal(await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Feriehytta AS' }) }).count(), 0);
       if (decision === 'allow') {
         await page.getByRole('button', { name: T('consent.allow') }).click();
         assert.equal((await finishSignIn(page, thirdParty, flow)).sub, member.id);
@@ -145,10 +148,12 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
       // A form sent without its token (another site, an old tab): refused; the switch leads back to the step.
       await startSignIn(page, memberApp);
-      await page.locator('input[name="csrf"]').evaluate((input) => ((input as unknown as { value: string }).value = 'forged'));
+      await page.locator('form[action$="/login"] input[name="csrf"]').evaluate((input) => ((input as unknown as { value: string }).value = 'forged'));
       await page.getByRole('button', { name: T('login.submit') }).click();
       await page.getByRole('heading', { level: 1, name: T('error.csrf.heading') }).waitFor();
       await checkPage(page, `error-form-${lang}`);
+      // The error page of a sign-in an app started offers the way back to that app.
+      await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Medlemssidene' }) }).waitFor();
       await page.getByRole('link', { name: T('lang.switch.label') }).click();
       await page.getByRole('heading', { level: 1, name: t(other, 'login.heading') }).waitFor();
       await page.getByRole('link', { name: t(other, 'lang.switch.label') }).click();
@@ -161,6 +166,34 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
       assert.match((await page.locator('a.lang').getAttribute('href'))!, /^\/interaction\/[\w-]+\?lang=/, 'the switch is a GET of the step');
       await page.getByRole('link', { name: T('lang.switch.label') }).click();
       await page.getByRole('heading', { level: 1, name: t(other, 'error.expired.heading') }).waitFor();
+      await context.close();
+    });
+  }
+
+  for (const [lang, device] of [['nb', 'desktop'], ['en', 'phone']] as const) {
+    test(`${lang}, ${device}: "cancel and go back to the app" from a sign-in page and from an error page; the app receives access_denied`, async () => {
+      const T = textsIn(lang);
+      const { context, page } = await openWindow(browser, { lang, device });
+      // From the sign-in page, by keyboard.
+      const first = await startSignIn(page, memberApp);
+      const cancel = page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Medlemssidene' }) });
+      await cancel.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${memberApp.callback}?**`);
+      await assert.rejects(memberApp.finish(page.url(), first.verifier, first.state), (e: unknown) => e instanceof oidc.AuthorizationResponseError && e.error === 'access_denied');
+
+      // From an error page inside the sign-in (a form sent with a wrong token).
+      const second = await startSignIn(page, memberApp);
+      await page.getByRole('link', { name: T('login.order_link') }).click();
+      await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Medlemssidene' }) }).waitFor();
+      await page.locator('form[action$="/first-time-password"] input[name="csrf"]').evaluate((input) => ((input as unknown as { value: string }).value = 'forged'));
+      await page.getByRole('button', { name: T('ftp.order.submit'), exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: T('error.csrf.heading') }).waitFor();
+      await checkPage(page, `error-form-cancel-${lang}`);
+      await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Medlemssidene' }) }).click();
+      await page.waitForURL(`${memberApp.callback}?**`);
+      assert.equal(new URL(page.url()).searchParams.get('error'), 'access_denied');
+      await assert.rejects(memberApp.finish(page.url(), second.verifier, second.state), (e: unknown) => e instanceof oidc.AuthorizationResponseError && e.error === 'access_denied');
       await context.close();
     });
   }

@@ -21,7 +21,8 @@ describe('member first-time password in Chromium', () => {
   // The server's clock runs `offset` ms ahead (the wait before sending again is measured by it).
   let offset = 0;
   before(async () => {
-    idp = await startIdp({}, { now: () => Date.now() + offset });
+    // The send limit of production (3 per recipient per 15 minutes), for the "ordered several times" note.
+    idp = await startIdp({ SEND_LIMIT_RECIPIENT_15MIN: '3' }, { now: () => Date.now() + offset });
     rp = await registerBrowserApp(idp, { name: 'Uravstemning', logoUri: `${idp.issuer}/static/logo.svg` });
     browser = await launchChromium();
   });
@@ -253,4 +254,81 @@ describe('member first-time password in Chromium', () => {
       await context.close();
     });
   }
+
+  for (const lang of ['nb', 'en'] as const) {
+    test(`${lang}: the countdown says its last second in the singular ("1 sekund", "1 second"), by Intl.PluralRules in the page`, async () => {
+      const T = textsIn(lang);
+      const member = await createMember(idp);
+      const { context, page } = await openWindow(browser, { lang, device: 'desktop' });
+      await context.clock.install();
+      await startSignIn(page, rp);
+      await page.getByRole('link', { name: T('login.order_link') }).click();
+      await page.getByLabel(T('ftp.order.member_number'), { exact: true }).fill(member.memberNumber!);
+      await page.getByLabel(T('ftp.order.mobile'), { exact: true }).fill(member.mobile!);
+      await page.getByRole('button', { name: T('ftp.order.submit'), exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: T('ftp.sent.heading') }).waitFor();
+      // Paused, so the countdown moves only as the test says however loaded the machine is; read with
+      // a plain evaluate (Playwright's own waiting needs the page's timers, which are now paused).
+      await page.clock.pauseAt(Date.now() + 1_000);
+      const note = async () => String(await page.evaluate("document.getElementById('resend-note').textContent"));
+      const shown = Number(/\d+/.exec(await note())![0]);
+      assert.ok(shown > 2, `counting down from ${shown}`);
+      assert.equal(await note(), T('ftp.resend.wait', { seconds: shown }));
+      await page.clock.runFor((shown - 2) * 1000);
+      assert.equal(await note(), lang === 'nb' ? 'Om 2 sekunder kan du få det sendt på nytt.' : 'In 2 seconds you can have it sent again.');
+      await page.clock.runFor(1_000);
+      assert.equal(await note(), lang === 'nb' ? 'Om 1 sekund kan du få det sendt på nytt.' : 'In 1 second you can have it sent again.');
+      await page.clock.runFor(1_000);
+      assert.equal(await note(), T('ftp.resend.ready'));
+      await context.close();
+    });
+  }
+
+  test('switching language keeps the member number, the channel and the e-mail typed, never a password', async () => {
+    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'phone' });
+    await startSignIn(page, rp);
+    await page.getByRole('link', { name: 'Jeg vil ha eller har glemt passord' }).click();
+    await page.getByLabel('Medlemsnummer', { exact: true }).fill('1234567');
+    await page.getByRole('radio', { name: 'E-post' }).check();
+    await page.getByLabel('E-postadresse', { exact: true }).fill('kari@example.org');
+    await page.getByRole('link', { name: 'Change language to English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Order a first-time password' }).waitFor();
+    assert.equal(await page.getByLabel('Member number', { exact: true }).inputValue(), '1234567');
+    assert.equal(await page.getByRole('radio', { name: 'E-mail' }).isChecked(), true);
+    assert.equal(await page.getByLabel('E-mail address', { exact: true }).inputValue(), 'kari@example.org');
+    assert.equal(await page.getByLabel('Mobile number', { exact: true }).isVisible(), false, 'the chosen channel’s field shows');
+
+    // The first-login page: the member number is kept, the first-time password is not.
+    await page.getByRole('link', { name: 'I have received a new password/PIN' }).first().click();
+    await page.getByLabel('Member number', { exact: true }).fill('7654321');
+    await page.getByLabel('First-time password').fill('abcd efgh jkmn');
+    await page.getByRole('link', { name: 'Bytt språk til norsk' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Logg inn med førstegangspassord' }).waitFor();
+    assert.equal(await page.getByLabel('Medlemsnummer', { exact: true }).inputValue(), '7654321');
+    assert.equal(await page.getByLabel('Førstegangspassord').inputValue(), '');
+    // Kept once: a reload shows the page as the server sends it.
+    await page.reload();
+    assert.equal(await page.getByLabel('Medlemsnummer', { exact: true }).inputValue(), '');
+    await context.close();
+  });
+
+  test('a 4th order in one sign-in says to use the last first-time password, and nothing about sending', async () => {
+    const member = await createMember(idp);
+    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'desktop' });
+    await startSignIn(page, rp);
+    await page.getByRole('link', { name: 'Jeg vil ha eller har glemt passord' }).click();
+    for (let order = 1; order <= 4; order++) {
+      offset += idp.settings.resendWait * 1000;
+      await page.getByLabel('Medlemsnummer', { exact: true }).fill(member.memberNumber!);
+      await page.getByLabel('Mobilnummer', { exact: true }).fill(member.mobile!);
+      await page.getByRole('button', { name: 'Send førstegangspassord', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Sjekk SMS eller e-post' }).waitFor();
+      const many = page.getByRole('status').getByText('Har du bestilt flere ganger? Bruk det siste førstegangspassordet du fikk.');
+      assert.equal(await many.count(), order === 4 ? 1 : 0, `order ${order}`);
+      if (order < 4) await page.getByRole('link', { name: 'Endre medlemsnummer, mobilnummer eller e-postadresse' }).click();
+    }
+    assert.equal(await page.getByText(/Vi har sendt/).count(), 0);
+    await checkPage(page, 'ftp-sent-many-nb');
+    await context.close();
+  });
 });

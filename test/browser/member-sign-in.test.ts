@@ -74,8 +74,13 @@ describe('member sign-in in Chromium', () => {
   test('English: by the language switch (keeping the flow and remembered), by ui_locales, by Accept-Language', async () => {
     // The switch: same step, English from then on, and the sign-in still works.
     const nb = await openSignIn({ lang: 'nb', device: 'desktop' });
+    // What was typed is kept across the switch, except the password.
+    await nb.page.getByLabel('Medlemsnummer eller brukernavn').fill(DEMO_MEMBER.memberNumber);
+    await nb.page.getByLabel('Passord', { exact: true }).fill('hemmelig');
     await nb.page.getByRole('link', { name: 'Change language to English' }).click();
     assert.equal(await nb.page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await nb.page.getByLabel('Member number or username').inputValue(), DEMO_MEMBER.memberNumber);
+    assert.equal(await nb.page.getByLabel('Password', { exact: true }).inputValue(), '');
     assert.equal(await nb.page.title(), 'Sign in – Handel og Kontor');
     await checkPage(nb.page, 'member-login-en');
     await nb.page.getByRole('link', { name: 'I want a password or have forgotten mine' }).click();
@@ -160,10 +165,40 @@ describe('member sign-in in Chromium', () => {
     await context.close();
   });
 
+  test('"Avbryt og gå tilbake til Demo-app (medlem)": the app gets access_denied and says so', async () => {
+    const { context, page } = await openSignIn({ lang: 'nb', device: 'phone' });
+    const cancel = page.getByRole('button', { name: 'Avbryt og gå tilbake til Demo-app (medlem)' });
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/demo\/callback\?.*error=access_denied/);
+    await page.getByRole('status').getByText('Innloggingen ble avbrutt. Appen fikk svaret «access_denied».').waitFor();
+    await checkPage(page, 'demo-cancelled-nb', { languageSwitch: false });
+    await context.close();
+  });
+
+  test('the demo app’s "third-party app" button shows the consent page, with what the app really gets', async () => {
+    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'desktop' });
+    await page.goto(`${idp.issuer}/demo`);
+    await checkPage(page, 'demo-nb');
+    await page.getByRole('link', { name: 'Logg inn i en tredjepartsapp' }).click();
+    await page.getByLabel('Medlemsnummer eller brukernavn').fill(DEMO_MEMBER.username);
+    await page.getByLabel('Passord', { exact: true }).fill(DEMO_MEMBER.password);
+    await page.getByRole('button', { name: 'Logg inn' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Demo-tredjepartsapp ber om tilgang' }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'En fast, tilfeldig ID som er den samme hver gang du logger inn. Den sier ikke i seg selv hvem du er.' }).waitFor();
+    assert.equal(await page.getByText(/anonym/i).count(), 0);
+    await checkPage(page, 'demo-consent-nb');
+    await page.getByRole('button', { name: 'Gi tilgang' }).click();
+    await page.waitForURL(/\/demo\/callback/);
+    await context.close();
+  });
+
   test('the sign-in help: caseworkers, and the paper ballot is as valid as the online vote', async () => {
     const { context, page } = await openSignIn({ lang: 'nb', device: 'phone' });
     const help = page.getByRole('region', { name: 'Får du det ikke til?' });
-    await help.getByText('Alle saksbehandlere i HK kan sende deg førstegangspassord på SMS dersom du ringer oss.').waitFor();
+    // No phone configured: the help does not tell anyone to call.
+    await help.getByText('Alle saksbehandlere i HK kan sende deg et førstegangspassord på SMS. Kontakt oss på post@hk.no.').waitFor();
+    assert.equal(await page.getByText(/ringer oss|ring oss/i).count(), 0);
     await help.getByText('Husk at papirstemmen er like gyldig som nettstemmen.', { exact: false }).waitFor();
     assert.equal(await help.getByRole('link', { name: 'valg@hk.no' }).getAttribute('href'), 'mailto:valg@hk.no');
     await context.close();
@@ -173,7 +208,7 @@ describe('member sign-in in Chromium', () => {
 describe('branding from the settings', () => {
   let idp: TestIdp;
   before(async () => {
-    idp = await startIdp({ DEMO: 'true', BRAND_NAME: 'HK Testforbund', BRAND_COLOR: '#005a9c', BRAND_COLOR_DARK: '#003e6b', CONTACT_EMAIL: 'hjelp@test.example' });
+    idp = await startIdp({ DEMO: 'true', BRAND_NAME: 'HK Testforbund', BRAND_COLOR: '#005a9c', BRAND_COLOR_DARK: '#003e6b', CONTACT_EMAIL: 'hjelp@test.example', CONTACT_PHONE: '23 06 40 00', CONTACT_PHONE_HOURS: '08:00-15:30' });
   });
   after(async () => {
     await idp?.close();
@@ -190,6 +225,14 @@ describe('branding from the settings', () => {
     assert.equal(await color('button[type="submit"]', 'backgroundColor'), 'rgb(0, 90, 156)');
     assert.equal(await color('.links a', 'color'), 'rgb(0, 62, 107)');
     assert.equal(await page.getByRole('contentinfo').getByRole('link', { name: 'hjelp@test.example' }).getAttribute('href'), 'mailto:hjelp@test.example');
+    // The phone: a tel: link in the footer and in the help, with the opening hours.
+    const footer = page.getByRole('contentinfo');
+    await footer.getByText('Trenger du hjelp? Ring oss på 23 06 40 00 (hverdager kl. 08.00–15.30) eller skriv til hjelp@test.example.').waitFor();
+    assert.equal(await footer.getByRole('link', { name: '23 06 40 00' }).getAttribute('href'), 'tel:+4723064000');
+    const help = page.getByRole('region', { name: 'Får du det ikke til?' });
+    await help.getByText('Ring oss på 23 06 40 00 (hverdager kl. 08.00–15.30), så kan alle saksbehandlere i HK sende deg et førstegangspassord på SMS.').waitFor();
+    assert.equal(await help.getByRole('link', { name: '23 06 40 00' }).getAttribute('href'), 'tel:+4723064000');
+    await screenshot(page, 'brand-member-login-phone-nb-desktop');
     assert.deepEqual(await axeViolations(page), []);
     await page.setViewportSize(viewports.phone);
     await screenshot(page, 'brand-member-login-nb-phone');

@@ -3,6 +3,8 @@
 // its wait enforced by the server, and our own page where oidc-provider would show its English form.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as oidc from 'openid-client';
+import { DEMO_MEMBER } from '../../src/demo.ts';
 import { inviteBusinessUser } from '../../src/accounts/business-users.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
@@ -15,6 +17,12 @@ function linkOn(page: Page, text: string): URL {
   const match = [...page.html.matchAll(/<a [^>]*href="([^"]+)"[^>]*>([^<]*)<\/a>/g)].find((m) => decode(m[2]!) === text);
   assert.ok(match, `no link "${text}" on ${page.url}:\n${textOf(page.html)}`);
   return new URL(decode(match[1]!), page.url);
+}
+
+/** The app's callback after a sign-in ended: redeeming it must fail with `error` (RFC 6749 §4.1.2.1). */
+async function assertAppGets(rp: Rp, callback: string | undefined, start: { verifier: string; state: string }, error: string): Promise<void> {
+  assert.ok(callback?.startsWith(CALLBACK), `back at the app: ${callback}`);
+  await assert.rejects(rp.finish(callback!, start.verifier, start.state), (e: unknown) => e instanceof oidc.AuthorizationResponseError && e.error === error);
 }
 
 const langOf = (page: Page) => /<html lang="(\w+)">/.exec(page.html)?.[1];
@@ -180,5 +188,188 @@ describe('pages', () => {
     const done = await b.submit(switchPage, {}, { action: /\/session\/end\/confirm$/, stopAt: CALLBACK });
     assert.ok(done.location?.startsWith(CALLBACK), `back at the portal: ${done.location}`);
     assert.ok(new URL(done.location!).searchParams.get('code'));
+  });
+
+  test('every sign-in page and in-flow error page has "Avbryt og gå tilbake til {app}", which returns access_denied to the app', async () => {
+    const cancel = (page: Page) => /<form class="cancel" method="post" action="[^"]+\/abort">[\s\S]*?<button[^>]*>([^<]+)<\/button>/.exec(page.html)?.[1];
+    const member = await createMember(idp);
+    // The member sign-in, then each page of the first-time password flow, each cancelled in a sign-in of its own.
+    const steps: [string, (b: Browser, login: Page) => Promise<Page>][] = [
+      ['member login', async (_b, login) => login],
+      ['order', (b, login) => b.go(linkOn(login, 'Jeg vil ha eller har glemt passord'))],
+      ['sent', async (b, login) => b.submit(await b.go(linkOn(login, 'Jeg vil ha eller har glemt passord')), { member_number: member.memberNumber!, channel: 'sms', mobile: member.mobile! })],
+      ['first login', (b, login) => b.go(linkOn(login, 'Jeg har fått nytt passord/PIN'))],
+      ['refused sign-in', (b, login) => b.submit(login, { identifier: member.memberNumber!, password: 'feil' })],
+      ['error page (forged form)', (b, login) => b.request(new URL(decode(/action="([^"]+\/login)"/.exec(login.html)![1]!), idp.issuer), { form: { csrf: 'forged' } })],
+      ['error page (not found)', (b, login) => b.go(new URL(`${new URL(login.url).pathname}/nope`, idp.issuer))],
+    ];
+    for (const [name, reach] of steps) {
+      const b = new Browser();
+      const start = await members.start(b);
+      const page = await reach(b, start.page);
+      assert.equal(cancel(page), 'Avbryt og gå tilbake til Testapp', `${name}: the way back`);
+      const back = await b.submit(page, {}, { action: /\/abort$/, stopAt: CALLBACK });
+      await assertAppGets(members, back.location, start, 'access_denied');
+    }
+    // The business portal's pages too, in English.
+    const user = await createBusinessUser(idp);
+    const p = new Browser({ 'accept-language': 'en' });
+    const start = await portal.start(p, { scope: 'openid email business' });
+    const activate = await p.go(linkOn(start.page, 'Click here to activate your user account'));
+    const codePage = await p.submit(activate, { email: user.email! }, { action: /\/email$/ });
+    for (const page of [start.page, activate, codePage]) assert.equal(cancel(page), 'Cancel and go back to Bedriftsportalen');
+    await assertAppGets(portal, (await p.submit(codePage, {}, { action: /\/abort$/, stopAt: CALLBACK })).location, start, 'access_denied');
+    // A forged cancel changes nothing: the sign-in goes on.
+    const f = new Browser();
+    const forged = await members.start(f);
+    const refused = await f.request(new URL(decode(/action="([^"]+\/abort)"/.exec(forged.page.html)![1]!), idp.issuer), { form: { csrf: 'forged' } });
+    assert.equal(refused.status, 403);
+    assert.equal((await f.go(forged.page.url, {}, CALLBACK)).status, 200, 'still signing in');
+  });
+
+  test('after asking for a code by SMS the page speaks of the mobile number; by e-mail, of the e-mail address', async () => {
+    const sms = new Browser();
+    const { page: login } = await portal.start(sms, { scope: 'openid email business' });
+    const activate = await sms.go(linkOn(login, 'Klikk her for å aktivere din brukerkonto'));
+    const bySms = textOf((await sms.submit(activate, { mobile: '41234599' }, { action: /\/sms$/ })).html);
+    assert.match(bySms, /Dersom mobilnummeret ditt er registrert hos oss, får du en engangskode på SMS om kort tid\./);
+    assert.doesNotMatch(bySms, /e-post(adressen)? (din )?er registrert|din e-post/);
+    const byEmail = textOf((await sms.submit(activate, { email: 'noen@firma.example' }, { action: /\/email$/ })).html);
+    assert.match(byEmail, /Dersom e-postadressen din er registrert hos oss, får du en engangskode om kort tid\./);
+    assert.doesNotMatch(byEmail, /mobilnummeret ditt er registrert/);
+  });
+
+  test('a new password refused on the code step keeps the right code: the next try asks only for the password', async () => {
+    const user = await createBusinessUser(idp);
+    const b = new Browser();
+    const { page: login } = await portal.start(b, { scope: 'openid email business' });
+    const activate = await b.go(linkOn(login, 'Klikk her for å aktivere din brukerkonto'));
+    const codePage = await b.submit(activate, { email: user.email! }, { action: /\/email$/ });
+    const code = /\b(\d{6})\b/.exec((await deliveredTo(user.email!)).at(-1)!.text)![1]!;
+    const refused = await b.submit(codePage, { code, password: 'kort', confirm: 'kort' }, { action: /\/password$/ });
+    assert.equal(refused.status, 400);
+    assert.match(textOf(refused.html), /Engangskoden er godkjent\. Velg passordet ditt\./);
+    assert.match(textOf(refused.html), /Passordet må ha minst 12 tegn\./);
+    assert.doesNotMatch(refused.html, /name="code"/, 'no code to type again');
+    const done = await b.submit(refused, { password: PASSWORD, confirm: PASSWORD }, { action: /\/password$/ });
+    assert.match(textOf(done.html), /Brukerkontoen din er aktivert/);
+    // A wrong code with a refused password: both said, nothing verified.
+    const w = new Browser();
+    const { page: again } = await portal.start(w, { scope: 'openid email business' });
+    const other = await createBusinessUser(idp);
+    const otherCodePage = await w.submit(await w.go(linkOn(again, 'Klikk her for å aktivere din brukerkonto')), { email: other.email! }, { action: /\/email$/ });
+    await deliveredTo(other.email!); // the worker issues the code the wrong one is checked against
+    const wrong = await w.submit(otherCodePage, { code: '000000', password: 'kort', confirm: 'kort' }, { action: /\/password$/ });
+    assert.match(textOf(wrong.html), /Feil engangskode\. Du kan prøve \d+ (gang|ganger) til\./);
+    assert.match(textOf(wrong.html), /Passordet må ha minst 12 tegn\./);
+    assert.match(wrong.html, /name="code"/);
+  });
+});
+
+describe('repeated orders', () => {
+  let idp: TestIdp;
+  let members: Rp;
+  let offset = 0;
+  before(async () => {
+    idp = await startIdp({ SEND_LIMIT_RECIPIENT_15MIN: '3' }, { now: () => Date.now() + offset });
+    members = await registerRp(idp);
+  });
+  after(() => idp.close());
+
+  async function deliveredTo(to: string) {
+    await idp.outbox.deliverDue();
+    return idp.devOutbox!.filter((m) => m.to === to);
+  }
+
+  test('a 4th order in one sign-in says "use the last one you got", the same whether the member exists or not', async () => {
+    const member = await createMember(idp);
+    const answers: string[][] = [];
+    for (const memberNumber of [member.memberNumber!, '99999998']) {
+      offset = 0;
+      const b = new Browser();
+      const { page: login } = await members.start(b);
+      const order = await b.go(linkOn(login, 'Jeg vil ha eller har glemt passord'));
+      const said: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        offset = i * 61_000;
+        const sent = await b.submit(order, { member_number: memberNumber, channel: 'sms', mobile: member.mobile! });
+        said.push(textOf(/<div class="status" role="status">([\s\S]*?)<\/div>/.exec(sent.html)![1]!));
+      }
+      answers.push(said);
+    }
+    const [known, unknown] = answers;
+    assert.doesNotMatch(known![2]!, /Har du bestilt flere ganger/, 'not before the limit');
+    assert.match(known![3]!, /Har du bestilt flere ganger\? Bruk det siste førstegangspassordet du fikk\./);
+    assert.doesNotMatch(known![3]!, /Vi har sendt/, 'nothing said about sending');
+    assert.deepEqual(unknown, known, 'the same words whatever exists');
+    offset = 300_000;
+    assert.equal((await deliveredTo(member.mobile!)).length, 3, 'the limit held');
+    offset = 0;
+  });
+});
+
+describe('pages with a contact phone', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  before(async () => {
+    idp = await startIdp({ CONTACT_PHONE: '23 06 40 00', CONTACT_PHONE_HOURS: '08:00-15:30' });
+    rp = await registerRp(idp);
+  });
+  after(() => idp.close());
+
+  test('the footer and the sign-in help give the number as a tel: link with the opening hours', async () => {
+    const nb = await rp.start(new Browser());
+    assert.match(nb.page.html, /<footer class="foot"><p>Trenger du hjelp\? Ring oss på <a href="tel:\+4723064000">23 06 40 00<\/a> \(hverdager kl\. 08\.00–15\.30\) eller skriv til <a href="mailto:post@hk\.no">post@hk\.no<\/a>\.<\/p><\/footer>/);
+    assert.match(textOf(nb.page.html), /Ring oss på 23 06 40 00 \(hverdager kl\. 08\.00–15\.30\), så kan alle saksbehandlere i HK sende deg et førstegangspassord på SMS\./);
+    const en = await rp.start(new Browser({ 'accept-language': 'en' }));
+    assert.match(textOf(en.page.html), /Call us on 23 06 40 00 \(weekdays 08:00–15:30\), and any HK caseworker/);
+    assert.match(en.page.html, /<a href="tel:\+4723064000">/);
+  });
+
+  test('without one, no page says "ring oss" or "call us"', async () => {
+    const plain = await startIdp();
+    try {
+      const member = await createMember(plain);
+      const app = await registerRp(plain);
+      for (const lang of ['nb', 'en']) {
+        const b = new Browser({ 'accept-language': lang });
+        const { page: login } = await app.start(b);
+        const order = await b.go(new URL(/href="([^"]+first-time-password)"/.exec(login.html)![1]!, login.url));
+        const sent = await b.submit(order, { member_number: member.memberNumber!, channel: 'sms', mobile: member.mobile! });
+        for (const page of [login, order, sent]) {
+          assert.doesNotMatch(textOf(page.html), /ring(er)? oss|call us|tel:/i, `${lang} ${page.url}`);
+          assert.doesNotMatch(page.html, /href="tel:/);
+          assert.match(page.html, /href="mailto:post@hk\.no"/);
+        }
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('the demo', () => {
+  let idp: TestIdp;
+  before(async () => (idp = await startIdp({ DEMO: 'true' })));
+  after(() => idp.close());
+
+  test('the start prints the demo member’s registered mobile and e-mail, and how ordering and a reset work', () => {
+    const line = idp.notices.find((l) => l.includes(DEMO_MEMBER.mobile));
+    assert.ok(line, idp.notices.join('\n'));
+    assert.ok(line.includes(DEMO_MEMBER.email));
+    assert.match(line, /wipes the demo password/);
+    assert.match(line, /rm -rf data/);
+  });
+
+  test('the demo app’s "third-party app" button leads to the consent page', async () => {
+    const b = new Browser();
+    const demo = await b.go(`${idp.issuer}/demo`);
+    const login = await b.go(linkOn(demo, 'Logg inn i en tredjepartsapp'));
+    const consent = await b.submit(login, { identifier: DEMO_MEMBER.memberNumber, password: DEMO_MEMBER.password });
+    assert.match(textOf(consent.html), /Demo-tredjepartsapp ber om tilgang/);
+    assert.match(textOf(consent.html), /En fast, tilfeldig ID som er den samme hver gang du logger inn\./);
+    assert.doesNotMatch(consent.html, /class="cancel"/, 'consent has its own Avbryt');
+    const claims = await b.submit(consent, { decision: 'allow' });
+    assert.match(textOf(claims.html), /member_number/);
   });
 });

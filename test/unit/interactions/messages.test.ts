@@ -11,7 +11,7 @@ const notice: MessageTemplate = (lang, params) => ({
   sms: `Kode ${params.code}`,
 });
 const emailOnly: MessageTemplate = () => ({ subject: 'Invitasjon', body: ['Velkommen'] });
-const render = createRenderer({ contactEmail: 'hjelp@hk.example', brandName: 'Handel og Kontor', extraTemplates: { notice, 'email-only': emailOnly } });
+const render = createRenderer({ contactEmail: 'hjelp@hk.example', brandName: 'Handel og Kontor', issuer: 'https://login.hk.no', extraTemplates: { notice, 'email-only': emailOnly } });
 const request = (kind: string, channel: 'sms' | 'email', params: Record<string, string> = {}, language: 'nb' | 'en' = 'nb'): MessageRequest => ({ channel, to: 'x', kind, language, params });
 const permanent = (error: unknown) => error instanceof DeliveryError && error.failure === 'permanent';
 
@@ -57,21 +57,51 @@ test('what cannot be rendered fails permanently: unknown kind, no SMS text, a no
 });
 
 // The real kinds, through the same renderer.
-const real = createRenderer({ contactEmail: 'post@hk.no', brandName: 'Handel og Kontor' });
-// GSM 03.38 basic character set: an SMS in it fits 160 characters per segment (else only 70).
+const real = createRenderer({ contactEmail: 'post@hk.no', brandName: 'Handel og Kontor', issuer: 'https://login.hk.no' });
+// GSM 03.38: the basic set costs one septet a character, the extension table two; an SMS in it fits
+// 160 septets in one segment (anything else makes it UCS-2: 70 characters).
 const GSM7 = new Set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà');
+const GSM7_EXTENSION = new Set('^{}\\[~]|€\f');
+const septets = (text: string) => [...text].reduce((sum, c) => sum + (GSM7_EXTENSION.has(c) ? 2 : 1), 0);
+const notGsm7 = (text: string) => [...text].filter((c) => !GSM7.has(c) && !GSM7_EXTENSION.has(c));
+// A real first-time password (12 characters, shown in groups of four) and the longest validity wording.
 const ftp = { password: 'k7m2 p9xq 4rtw', validMinutes: '1440' };
 
-test('the first-time password SMS says what it is, who sent it and how long it is valid, in one segment', () => {
+/** One GSM-7 segment, every character in the alphabet (æøå included), and "don't share it" said. */
+function assertOneSegment(text: string, label: string): void {
+  assert.deepEqual(notGsm7(text), [], `${label}: only GSM-7 characters`);
+  assert.ok(septets(text) <= 160, `${label}: ${septets(text)} septets`);
+}
+
+test('the first-time password SMS says what it is, who sent it, how long it is valid and not to share it, in one segment', () => {
   const nb = real(request('first-time-password', 'sms', ftp));
-  assert.match(nb.text, /førstegangspassord fra Handel og Kontor: k7m2 p9xq 4rtw/);
-  assert.match(nb.text, /Gjelder i 24 timer/);
+  assert.match(nb.text, /førstegangspassord fra HK: k7m2 p9xq 4rtw/);
+  assert.match(nb.text, /Det er gyldig i 24 timer\./);
+  assert.match(nb.text, /Ikke del passordet med noen\.$/);
   const en = real(request('first-time-password', 'sms', ftp, 'en'));
-  assert.match(en.text, /first-time password from Handel og Kontor: k7m2 p9xq 4rtw/);
-  assert.match(en.text, /Valid for 24 hours/);
-  for (const { text } of [nb, en]) {
-    assert.ok(text.length <= 160, `${text.length} characters`);
-    assert.deepEqual([...text].filter((c) => !GSM7.has(c)), [], 'only GSM-7 characters');
+  assert.match(en.text, /first-time password from HK: k7m2 p9xq 4rtw/);
+  assert.match(en.text, /It is valid for 24 hours\./);
+  assert.match(en.text, /Do not share it with anyone\.$/);
+  // Every validity the settings allow (5 minutes to 7 days), in both languages.
+  for (const validMinutes of ['5', '59', '60', '90', '1439', '1440', '2880', '10080']) {
+    for (const language of ['nb', 'en'] as const) assertOneSegment(real(request('first-time-password', 'sms', { ...ftp, validMinutes }, language)).text, `${language} ${validMinutes} min`);
+  }
+});
+
+test('a one-time code SMS ends with "Ikke del koden med noen." and the origin-bound line for the issuer\'s host', () => {
+  const nb = real(request('business_code_sms', 'sms', { code: '123456', minutes: '10' }));
+  assert.equal(nb.text, 'Engangskoden din for HKs bedriftsportal er 123456. Den er gyldig i 10 minutter. Ikke del koden med noen.\n\n@login.hk.no #123456');
+  const en = real(request('business_code_sms', 'sms', { code: '123456', minutes: '10' }, 'en'));
+  assert.equal(en.text.split('\n').at(-1), '@login.hk.no #123456', 'the last line binds the code to the issuer (no port, no scheme)');
+  assert.match(en.text, /Do not share the code with anyone\.\n\n@/);
+  // A long issuer host and the longest validity still fit one segment.
+  const long = createRenderer({ contactEmail: 'post@hk.no', brandName: 'Handel og Kontor', issuer: 'https://innlogging.handelogkontor.no:8443' });
+  for (const language of ['nb', 'en'] as const) {
+    for (const minutes of ['1', '10', '59', '60']) {
+      const { text } = long(request('business_code_sms', 'sms', { code: '987654', minutes }, language));
+      assert.match(text, /\n@innlogging\.handelogkontor\.no #987654$/);
+      assertOneSegment(text, `${language} ${minutes} min`);
+    }
   }
 });
 
@@ -79,7 +109,7 @@ test('the first-time password e-mail: the password shown as a code, validity, wh
   const mail = real(request('first-time-password', 'email', { ...ftp, password: '<b>x</b>' }));
   assert.equal(mail.subject, 'Ditt førstegangspassord fra Handel og Kontor');
   assert.match(mail.text, /^Hei!\n\n/);
-  assert.match(mail.text, /Det gjelder i 24 timer/);
+  assert.match(mail.text, /Det er gyldig i 24 timer/);
   assert.match(mail.text, /Vennlig hilsen\nHandel og Kontor/);
   assert.ok(mail.html.includes('&#60;b&#62;x&#60;/b&#62;'));
   assert.doesNotMatch(mail.html, /<b>/);
@@ -101,10 +131,23 @@ test('business codes (SMS and e-mail), invitations and password notices render i
   }
 });
 
-test('validity in words', () => {
+test('validity as people say it: days from 2 days up, whole hours, else minutes; singular for 1', () => {
+  assert.equal(validity('nb', 10080), '7 dager');
+  assert.equal(validity('nb', 2880), '2 dager');
   assert.equal(validity('nb', 1440), '24 timer');
   assert.equal(validity('nb', 60), '1 time');
-  assert.equal(validity('nb', 10), '10 minutter');
+  assert.equal(validity('nb', 120), '2 timer');
+  assert.equal(validity('nb', 90), '90 minutter');
+  assert.equal(validity('nb', 1), '1 minutt');
+  assert.equal(validity('en', 10080), '7 days');
   assert.equal(validity('en', 1440), '24 hours');
   assert.equal(validity('en', 60), '1 hour');
+  assert.equal(validity('en', 1), '1 minute');
+});
+
+test('an invitation valid for 7 days says "7 dager", not "168 timer"; for 1 day "24 timer"', () => {
+  const week = real(request('business_invitation', 'email', { organization: 'Firma AS', link: 'https://id.hk.example/invitation/abc', days: '7' }));
+  assert.match(week.text, /gyldig i 7 dager\./);
+  const day = real(request('business_invitation', 'email', { organization: 'Firma AS', link: 'https://id.hk.example/invitation/abc', days: '1' }, 'en'));
+  assert.match(day.text, /valid for 24 hours\./);
 });
