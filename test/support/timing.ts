@@ -1,23 +1,7 @@
 // Timing comparisons. `pairedTimings` measures two cases in pairs whose order is random, for the
-// statistical check (`npm run check:timing`) and the coarse behavioural checks in `npm test`;
-// `medianTimings` interleaves several cases and compares medians.
+// statistical check (`npm run check:timing`) and the coarse behavioural checks in `npm test`.
 
 import { hodgesLehmann, median } from '../../scripts/wilcoxon.ts';
-
-export async function medianTimings(cases: Record<string, () => Promise<unknown>>, options: { rounds: number; warmup: number }) {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  for (let round = 0; round < options.rounds + options.warmup; round++) {
-    for (const [name, run] of Object.entries(cases)) {
-      const started = performance.now();
-      await run();
-      if (round >= options.warmup) samples[name]!.push(performance.now() - started);
-    }
-  }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]));
-  const spread = Math.max(...Object.values(medians)) - Math.min(...Object.values(medians));
-  return { medians, spread };
-}
 
 /** Spins for `ms` (no timer: a timer's lateness would add its own noise). */
 export function busyWait(ms: number): void {
