@@ -6,6 +6,7 @@ import * as firstTimePasswords from './003_first_time_passwords.ts';
 import * as business from './004_business.ts';
 import * as counters from './006_counters.ts';
 import * as crowd from './007_crowd.ts';
+import * as console from './014_console.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004_business': business,
   '006_counters': counters,
   '007_crowd': crowd,
+  '014_console': console,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
