@@ -16,6 +16,9 @@ import { purgeInvitations } from './accounts/business-users.ts';
 import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
+import { ensureConsoleClient } from './staff/console-client.ts';
+import { purgeStaffInvitations } from './staff/enrolment.ts';
+import { purgeConsoleSessions } from './staff/sessions.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
@@ -100,6 +103,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   provider.use(healthRoutes({ db, now, log }));
   provider.use(metricsRoute({ db, counters, limits: settings.sendLimits, now, token: settings.metricsToken, production: settings.mode === 'production' }));
 
+  await ensureConsoleClient(db, settings.issuer, settings.mode === 'production');
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
   if (outbox && settings.mode === 'production') notices.push('WARNING: DEV_OUTBOX=true in production: messages, codes included, are printed to the console');
@@ -115,6 +119,8 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
         purgeExpiredFirstTimePasswords(db, now()),
         purgeOneTimeCodes(db, now()),
         purgeInvitations(db, now()),
+        purgeStaffInvitations(db, now()),
+        purgeConsoleSessions(db, now()),
       ]).catch((error) => log('purge failed', error)),
     PURGE_INTERVAL_MS,
   );
