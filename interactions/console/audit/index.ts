@@ -40,7 +40,7 @@ export function registerAuditLog(router: Router, deps: FlowDeps): void {
   ${field({ name: 'to', label: t(lang, 'console.audit.to'), type: 'date', value: text('to'), required: false })}
   <div class="actions"><button type="submit">${t(lang, 'console.audit.filter')}</button></div>
 </form>
-${rows.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${t(lang, 'console.audit.time')}</th><th scope="col">${t(lang, 'console.audit.event')}</th><th scope="col">${t(lang, 'console.audit.account')}</th><th scope="col">${t(lang, 'console.audit.actor')}</th></tr></thead>
+${rows.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t(lang, 'console.audit.title')}"><table><thead><tr><th scope="col">${t(lang, 'console.audit.time')}</th><th scope="col">${t(lang, 'console.audit.event')}</th><th scope="col">${t(lang, 'console.audit.account')}</th><th scope="col">${t(lang, 'console.audit.actor')}</th></tr></thead>
 <tbody>${rows.map((row) => html`<tr><td>${new Date(row.at).toISOString().replace('T', ' ').slice(0, 19)}</td><td>${row.event}${Object.keys(row.detail).length ? html`<br><code>${JSON.stringify(row.detail)}</code>` : ''}</td><td>${row.accountId ?? '–'}</td><td>${row.actor ?? '–'}</td></tr>`)}</tbody></table></div>` : html`<p>${t(lang, 'console.audit.none')}</p>`}
 <div class="actions">${filter.before ? html`<a href="/console/audit${params.size ? `?${params}` : ''}">${t(lang, 'console.audit.newest')}</a> ` : ''}${older ? html`<a href="${older}">${t(lang, 'console.audit.older')}</a>` : ''}</div>`,
     });

@@ -23,7 +23,7 @@ export function registerBusinessAdmin(router: Router, deps: FlowDeps): void {
       title: t(lang, 'console.business.title'),
       status,
       body: html`<h1>${t(lang, 'console.business.title')}</h1>${message ?? ''}
-${users.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${t(lang, 'console.business.email')}</th><th scope="col">${t(lang, 'console.business.org_name')}</th><th scope="col">${t(lang, 'console.business.status')}</th><th scope="col">${t(lang, 'console.staff.actions')}</th></tr></thead>
+${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t(lang, 'console.business.title')}"><table><thead><tr><th scope="col">${t(lang, 'console.business.email')}</th><th scope="col">${t(lang, 'console.business.org_name')}</th><th scope="col">${t(lang, 'console.business.status')}</th><th scope="col">${t(lang, 'console.staff.actions')}</th></tr></thead>
 <tbody>${users.map((u) => html`<tr><td>${u.email}</td><td>${u.organizationName} (${u.organizationNumber})</td><td>${t(lang, `console.status.${u.status}` as TextKey)}</td><td>${u.status === 'invited' ? actionForm(u.email!, 'invite') : ''}${u.status === 'disabled' ? actionForm(u.email!, 'enable') : actionForm(u.email!, 'disable')}</td></tr>`)}</tbody></table></div>` : html`<p>${t(lang, 'console.business.none')}</p>`}
 <h2>${t(lang, 'console.business.add')}</h2>
 <form method="post" action="/console/business-users">

@@ -52,7 +52,7 @@ export function registerClientAdmin(router: Router, deps: FlowDeps): void {
       title: t(lang, 'console.clients.title'),
       status,
       body: html`<h1>${t(lang, 'console.clients.title')}</h1>${message ?? ''}
-${clients.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${t(lang, 'console.clients.name')}</th><th scope="col">${t(lang, 'console.clients.id')}</th><th scope="col">${t(lang, 'console.clients.login')}</th></tr></thead>
+${clients.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="${t(lang, 'console.clients.title')}"><table><thead><tr><th scope="col">${t(lang, 'console.clients.name')}</th><th scope="col">${t(lang, 'console.clients.id')}</th><th scope="col">${t(lang, 'console.clients.login')}</th></tr></thead>
 <tbody>${clients.map((c) => html`<tr><td><a href="/console/clients/${c.clientId}">${c.name}</a></td><td><code>${c.clientId}</code></td><td>${t(lang, c.login === 'business' ? 'console.clients.login.business' : 'console.clients.login.member')}</td></tr>`)}</tbody></table></div>` : html`<p>${t(lang, 'console.clients.none')}</p>`}
 <h2>${t(lang, 'console.clients.add')}</h2>
 ${clientForm(session, '/console/clients')}`,

@@ -53,7 +53,7 @@ export function searchView(options: { session: ConsoleSession; query: string; re
   <div class="actions"><button type="submit">${t(lang, 'console.search.submit')}</button></div>
 </form>
 ${results === undefined ? '' : results.length === 0 ? html`<p role="status">${t(lang, 'console.search.none')}</p>` : html`<h2>${t(lang, 'console.search.results')}</h2>
-<div class="table-wrap"><table>
+<div class="table-wrap" tabindex="0" role="region" aria-label="${t(lang, 'console.search.results')}"><table>
 <thead><tr><th scope="col">${t(lang, 'console.search.number')}</th><th scope="col">${t(lang, 'console.search.name')}</th><th scope="col">${t(lang, 'console.search.mobile')}</th><th scope="col">${t(lang, 'console.search.email')}</th><th scope="col">${t(lang, 'console.search.status')}</th></tr></thead>
 <tbody>${results.map((m) => html`<tr><td><a href="/console/members/${m.id}">${m.memberNumber}</a></td><td>${m.name}</td><td>${m.maskedMobile ?? '–'}</td><td>${m.maskedEmail ?? '–'}</td><td>${statusText(lang, m.status)}</td></tr>`)}</tbody>
 </table></div>`}`;

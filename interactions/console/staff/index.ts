@@ -31,7 +31,7 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
       title: t(lang, 'console.staff.title'),
       status,
       body: html`<h1>${t(lang, 'console.staff.title')}</h1>${message ?? ''}
-<div class="table-wrap"><table><thead><tr><th scope="col">${t(lang, 'console.staff.name')}</th><th scope="col">${t(lang, 'console.staff.status')}</th><th scope="col">${t(lang, 'console.staff.role')}</th><th scope="col">${t(lang, 'console.staff.actions')}</th></tr></thead>
+<div class="table-wrap" tabindex="0" role="region" aria-label="${t(lang, 'console.staff.title')}"><table><thead><tr><th scope="col">${t(lang, 'console.staff.name')}</th><th scope="col">${t(lang, 'console.staff.status')}</th><th scope="col">${t(lang, 'console.staff.role')}</th><th scope="col">${t(lang, 'console.staff.actions')}</th></tr></thead>
 <tbody>${staff.map((member, i) => row(session, member, i))}</tbody></table></div>
 <h2>${t(lang, 'console.staff.invite')}</h2>
 <form method="post" action="/console/staff">
