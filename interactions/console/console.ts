@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import type { Language } from '../../src/accounts/accounts.ts';
 import { audit } from '../../src/audit/audit.ts';
+import { InputError } from '../../src/errors.ts';
 import { useConsoleSession } from '../../src/staff/sessions.ts';
 import type { Staff } from '../../src/staff/staff.ts';
 import { checkCsrf, csrfToken, render, type FlowDeps } from '../flow.ts';
@@ -108,3 +109,22 @@ export async function adminSession(ctx: Context, deps: FlowDeps, options: { post
 
 /** A refusal from the core (InputError), shown above the page's content. */
 export const refusal = (text: string) => html`<div class="error-summary" role="alert"><p>${text}</p></div>`;
+
+/**
+ * Runs an admin action and shows `show`'s page with its outcome: the action's message, or for an
+ * InputError (bad input; the core changed nothing) the refusal in words, with status 400.
+ */
+export async function attempt(
+  show: (message: Html | string, status?: number) => Promise<void>,
+  refused: (reason: string) => string,
+  action: () => Promise<Html | string>,
+): Promise<void> {
+  let message: Html | string;
+  try {
+    message = await action();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return show(refusal(refused(error.message)), 400);
+  }
+  await show(message);
+}

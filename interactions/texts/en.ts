@@ -336,7 +336,6 @@ export const en: Record<TextKey, string> = {
   'console.send.refused': 'Not sent: {reason}',
   'console.send.cap': 'Not sent: you have sent {n} first-time passwords today, which is the limit.',
 
-  'console.event.at': '{when}',
   'console.event.sent': 'sent',
   'console.event.not_sent': 'not sent: {reason}',
   'console.event.first_time_password.ordered': 'Ordered a first-time password by {channel}',

@@ -334,7 +334,6 @@ export const nb = {
   'console.send.refused': 'Ikke sendt: {reason}',
   'console.send.cap': 'Ikke sendt: du har sendt {n} førstegangspassord i dag, som er grensen.',
 
-  'console.event.at': '{when}',
   'console.event.sent': 'sendt',
   'console.event.not_sent': 'ikke sendt: {reason}',
   'console.event.first_time_password.ordered': 'Bestilte førstegangspassord på {channel}',

@@ -1,6 +1,6 @@
 // The audit log as admins browse it in the console: filters (event, account, who acted, time) and
 // paging by id (newest first; "older" continues below the last id shown).
-import type { AuditRow } from '../audit/audit.ts';
+import { toAuditRow, type AuditRow } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 
 export type AuditFilter = { event?: string; accountId?: string; actor?: string; from?: number; to?: number; before?: number };
@@ -14,16 +14,6 @@ export async function searchAudit(db: Db, filter: AuditFilter, limit = 50): Prom
   if (filter.to !== undefined) query.where('at', '<', filter.to);
   if (filter.before !== undefined) query.where('id', '<', filter.before);
   const found: Record<string, any>[] = await query;
-  const rows = found.slice(0, limit).map((row) => ({
-    id: Number(row.id),
-    at: Number(row.at),
-    event: row.event,
-    accountId: row.account_id,
-    clientId: row.client_id,
-    actor: row.actor,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    detail: row.detail ? JSON.parse(row.detail) : {},
-  }));
+  const rows = found.slice(0, limit).map(toAuditRow);
   return { rows, more: found.length > limit };
 }

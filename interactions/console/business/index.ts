@@ -3,12 +3,11 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { disableBusinessUser, enableBusinessUser, importBusinessUsers, inviteBusinessUser, listBusinessUsers, upsertBusinessUser } from '../../../src/accounts/business-users.ts';
-import { InputError } from '../../../src/errors.ts';
 import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t, type TextKey } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { actorOf, adminSession, consoleAudit, csrfField, notice, posted, refusal, renderConsole, type ConsoleSession } from '../console.ts';
+import { actorOf, adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { textArea } from '../forms.ts';
 
 const ACTIONS = { invite: 'console.business.invite', disable: 'console.business.disable', enable: 'console.business.enable' } as const;
@@ -49,14 +48,9 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     inviteBusinessUser(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now());
 
   /** Runs a core action; an InputError becomes a refusal on the list page. */
-  async function attempt(ctx: Context, session: ConsoleSession, action: () => Promise<string>): Promise<void> {
-    try {
-      await showList(ctx, session, notice(await action()));
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      await showList(ctx, session, refusal(t(session.lang, 'console.business.invalid', { reason: error.message })), 400);
-    }
-  }
+  /** Runs a core action; its message (or the refusal of bad input) shows above the list. */
+  const act = (ctx: Context, session: ConsoleSession, action: () => Promise<string>) =>
+    attempt((message, status) => showList(ctx, session, message, status), (reason) => t(session.lang, 'console.business.invalid', { reason }), async () => notice(await action()));
 
   router.get('/console/business-users', async (ctx) => {
     const session = await adminSession(ctx, deps);
@@ -66,7 +60,7 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
   router.post('/console/business-users', async (ctx) => {
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
-    await attempt(ctx, session, async () => {
+    await act(ctx, session, async () => {
       const { account, added } = await upsertBusinessUser(
         deps.db,
         {
@@ -87,7 +81,7 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
   router.post('/console/business-users/import', async (ctx) => {
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
-    await attempt(ctx, session, async () => {
+    await act(ctx, session, async () => {
       const report = await importBusinessUsers(deps.db, posted(ctx, 'csv', 15_000), deps.now());
       await consoleAudit(ctx, deps, session, 'business.imported', { detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
       const summary = t(session.lang, 'console.business.import_report', { added: report.added, updated: report.updated, rejected: report.rejected.length });
@@ -101,7 +95,7 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     const email = posted(ctx, 'email', 254);
-    await attempt(ctx, session, async () => {
+    await act(ctx, session, async () => {
       const account =
         action === 'invite' ? (await invite(session, email)).account : action === 'disable' ? await disableBusinessUser(deps.db, email, deps.now()) : await enableBusinessUser(deps.db, email, deps.now());
       await consoleAudit(ctx, deps, session, `business.${action === 'invite' ? 'invited' : `${action}d`}`, { accountId: account.id });

@@ -3,13 +3,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientInput, type ClientRecord } from '../../../src/clients/clients.ts';
-import { InputError } from '../../../src/errors.ts';
 import { CONSOLE_CLIENT_ID } from '../../../src/staff/console-client.ts';
 import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { adminSession, consoleAudit, csrfField, notice, posted, refusal, renderConsole, type ConsoleSession } from '../console.ts';
+import { adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { checkBox, lines, radios, textArea } from '../forms.ts';
 
 function clientForm(session: ConsoleSession, action: string, client?: ClientRecord): Html {
@@ -59,7 +58,7 @@ ${clientForm(session, '/console/clients')}`,
     });
   }
 
-  const refused = (lang: ConsoleSession['lang'], error: InputError) => refusal(t(lang, 'console.clients.invalid', { reason: error.message }));
+  const refused = (lang: ConsoleSession['lang']) => (reason: string) => t(lang, 'console.clients.invalid', { reason });
   const secretNotice = (lang: ConsoleSession['lang'], client: ClientRecord, secret: string | null) =>
     html`<div class="status" role="status"><p>${t(lang, 'console.clients.saved', { name: client.name })}</p><p>${t(lang, 'console.clients.id')}: <code>${client.clientId}</code></p>${secret ? html`<p>${t(lang, 'console.clients.secret', { secret })}</p>` : ''}</div>`;
 
@@ -71,14 +70,11 @@ ${clientForm(session, '/console/clients')}`,
   router.post('/console/clients', async (ctx) => {
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
-    try {
+    await attempt((message, status) => showList(ctx, session, message, status), refused(session.lang), async () => {
       const { client, secret } = await addClient(deps.db, clientInput(ctx), { production });
       await consoleAudit(ctx, deps, session, 'client.added', { clientId: client.clientId });
-      await showList(ctx, session, secretNotice(session.lang, client, secret));
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      await showList(ctx, session, refused(session.lang, error), 400);
-    }
+      return secretNotice(session.lang, client, secret);
+    });
   });
 
   async function showClient(ctx: Context, session: ConsoleSession, client: ClientRecord, message?: Html | string, status = 200): Promise<void> {
@@ -104,14 +100,12 @@ ${clientForm(session, base, client)}
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
     const { public: _public, ...changes } = clientInput(ctx);
-    try {
-      const updated = await updateClient(deps.db, client.clientId, changes, { production });
+    let shown = client;
+    await attempt((message, status) => showClient(ctx, session, shown, message, status), refused(session.lang), async () => {
+      shown = await updateClient(deps.db, client.clientId, changes, { production });
       await consoleAudit(ctx, deps, session, 'client.updated', { clientId: client.clientId, detail: { fields: Object.keys(changes) } });
-      await showClient(ctx, session, updated, notice(t(session.lang, 'console.clients.saved', { name: updated.name })));
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      await showClient(ctx, session, client, refused(session.lang, error), 400);
-    }
+      return notice(t(session.lang, 'console.clients.saved', { name: shown.name }));
+    });
   });
 
   // Rotating and removing each ask first (a GET page with the confirming form).
@@ -134,14 +128,11 @@ ${clientForm(session, base, client)}
     const session = await adminSession(ctx, deps, { post: true });
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
-    try {
+    await attempt((message, status) => showClient(ctx, session, client, message, status), refused(session.lang), async () => {
       const secret = await rotateSecret(deps.db, client.clientId);
       await consoleAudit(ctx, deps, session, 'client.secret_rotated', { clientId: client.clientId });
-      await showClient(ctx, session, client, secretNotice(session.lang, client, secret));
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      await showClient(ctx, session, client, refused(session.lang, error), 400);
-    }
+      return secretNotice(session.lang, client, secret);
+    });
   });
 
   router.post('/console/clients/:id/remove', async (ctx) => {

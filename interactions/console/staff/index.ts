@@ -2,14 +2,13 @@
 // change role, disable, enable, reset TOTP (forget both factors and e-mail a new enrolment link).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { InputError } from '../../../src/errors.ts';
 import { inviteStaff } from '../../../src/staff/enrolment.ts';
 import { addStaff, changeStaffRole, disableStaff, enableStaff, listStaff, resetStaff, STAFF_ROLES, type Staff } from '../../../src/staff/staff.ts';
 import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t, type TextKey } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { actorOf, adminSession, consoleAudit, csrfField, notice, posted, refusal, renderConsole, type ConsoleSession } from '../console.ts';
+import { actorOf, adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { radios, select } from '../forms.ts';
 
 export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
@@ -47,14 +46,9 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
   const invite = (session: ConsoleSession, email: string) =>
     inviteStaff(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now());
 
-  async function attempt(ctx: Context, session: ConsoleSession, action: () => Promise<string>): Promise<void> {
-    try {
-      await showList(ctx, session, notice(await action()));
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      await showList(ctx, session, refusal(t(session.lang, 'console.staff.invalid', { reason: error.message })), 400);
-    }
-  }
+  /** Runs a core action; its message (or the refusal of bad input) shows above the list. */
+  const act = (ctx: Context, session: ConsoleSession, action: () => Promise<string>) =>
+    attempt((message, status) => showList(ctx, session, message, status), (reason) => t(session.lang, 'console.staff.invalid', { reason }), async () => notice(await action()));
 
   router.get('/console/staff', async (ctx) => {
     const session = await adminSession(ctx, deps);
@@ -64,7 +58,7 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
   router.post('/console/staff', async (ctx) => {
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
-    await attempt(ctx, session, async () => {
+    await act(ctx, session, async () => {
       const staff = await addStaff(deps.db, { email: posted(ctx, 'email', 254), name: posted(ctx, 'name', 200), role: posted(ctx, 'role'), language: session.lang }, deps.now());
       await consoleAudit(ctx, deps, session, 'staff.added', { accountId: staff.id, detail: { role: staff.role } });
       const { expiresAt } = await invite(session, staff.email);
@@ -90,7 +84,7 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
     if (!action) return;
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
-    await attempt(ctx, session, async () => {
+    await act(ctx, session, async () => {
       const staff = await action(posted(ctx, 'email', 254), ctx, session);
       await consoleAudit(ctx, deps, session, events[ctx.params.action!]!, { accountId: staff.id, detail: ctx.params.action === 'role' ? { role: staff.role } : undefined });
       return t(session.lang, 'console.staff.done', { email: staff.email });
