@@ -31,7 +31,10 @@ export async function consoleSession(ctx: Context, deps: FlowDeps): Promise<Cons
     ctx.redirect('/console');
     return undefined;
   }
-  return { ...live, lang: pickLanguage(ctx), csrf: csrfToken(deps.settings, `console:${live.key}`) };
+  const session = { ...live, lang: pickLanguage(ctx), csrf: csrfToken(deps.settings, `console:${live.key}`) };
+  // Every page a staff member opens is on record (the path only: a search's words stay out of the log).
+  if (ctx.method === 'GET') await consoleAudit(ctx, deps, session, 'console.page_viewed', { detail: { path: ctx.path } });
+  return session;
 }
 
 /** Every console form carries the session's token; a post without it changes nothing (403). */
@@ -86,6 +89,8 @@ export function renderConsole(ctx: Context, deps: FlowDeps, session: ConsoleSess
   render(ctx, deps, {
     lang: session.lang,
     title: `${options.title} – ${t(session.lang, 'console.title')}`,
+    // The language switch of a page answering a form leads to the GET page the form belongs to.
+    path: ctx.method === 'GET' ? ctx.path : ctx.path.replace(/\/(send|rotate|remove|import|invite|disable|enable|role|reset)$/, ''),
     status: options.status,
     errors: options.errors,
     body: html`<div class="console">${menu(session)}${options.body}</div>`,

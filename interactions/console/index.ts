@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { audit } from '../../src/audit/audit.ts';
 import { CONSOLE_CLIENT_ID, consoleCallbackPath } from '../../src/staff/console-client.ts';
-import { endConsoleSession, hasBothFactors, startConsoleSession } from '../../src/staff/sessions.ts';
+import { endConsoleSession, hasBothFactors, startConsoleSession, useConsoleSession } from '../../src/staff/sessions.ts';
 import { findStaffById, staffCanSignIn } from '../../src/staff/staff.ts';
 import { formBody } from '../../src/http/strict-form.ts';
 import { render, type FlowDeps } from '../flow.ts';
@@ -37,6 +37,8 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
   const flowCookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, path: '/console', secure: issuer.startsWith('https:'), overwrite: true };
 
   router.get('/console', async (ctx) => {
+    // Signed in already: straight to work.
+    if (await useConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), deps.now())) return ctx.redirect('/console/members');
     const lang = pickLanguage(ctx);
     render(ctx, deps, {
       lang,

@@ -123,6 +123,9 @@ describe('staff console: admin pages', () => {
     const disabled = await post(reset, /\/console\/staff\/disable$/, { email: 'per@hk.example' });
     assert.equal(disabled.status, 200);
     assert.equal((await findStaffByEmail(idp.db, 'per@hk.example'))!.status, 'disabled');
+    assert.match(disabled.html, /<a class="lang" href="\/console\/staff\?lang=en"/, 'the language switch of an answer leads to its GET page');
+    const [viewed] = await latestAudit(idp.db, 1, { event: 'console.page_viewed' });
+    assert.equal(viewed!.actor, `staff:${adminId}`);
   });
 
   test('audit log: filters and paging', async () => {

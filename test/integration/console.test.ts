@@ -69,6 +69,28 @@ describe('staff console', () => {
     assert.match(textOf(unknown.html), /Feil e-post eller passord/);
   });
 
+  test('both steps are throttled like a member sign-in: passwords and codes on counters of their own', async () => {
+    const staff = await enrol(idp, await inviteByCli(idp, 'throttle@hk.example', 'caseworker'), now);
+    for (let i = 0; i < 5; i++) await passwordStep(idp, new Browser(), staff.email, 'feil-passord-helt-feil');
+    const locked = await passwordStep(idp, new Browser(), staff.email);
+    assert.doesNotMatch(locked.html, /name="code"/, 'the right password is refused while locked');
+    assert.match(textOf(locked.html), /For mange forsøk/);
+    offset += 20 * 60_000;
+    const browser = new Browser();
+    const codePage = await passwordStep(idp, browser, staff.email);
+    assert.match(codePage.html, /name="code"/, 'the wait is over');
+    const wrong = totpCode(staff.secret, now()) === '000000' ? '111111' : '000000';
+    let page = codePage;
+    for (let i = 0; i < 5; i++) page = await browser.submit(page, { code: wrong });
+    // The next step's code (accepted within ±1 step), so only the lock can refuse it.
+    const refused = await browser.submit(page, { code: totpCode(staff.secret, now() + 30_000) });
+    assert.match(textOf(refused.html), /For mange forsøk/, 'the right code is refused while locked');
+    assert.equal((await browser.request(`${idp.base}/console/members`)).status, 303);
+    offset += 20 * 60_000;
+    const after = await browser.submit(refused, { code: totpCode(staff.secret, now()) });
+    assert.equal(new URL(after.url).pathname, '/console/members');
+  });
+
   test('password + TOTP signs in; the ID token carries amr pwd+otp; the same code is refused a second time', async () => {
     const code = nextCode(caseworker);
     const first = new Browser();
