@@ -103,7 +103,7 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
   router.post('/console/logout', async (ctx) => {
     const session = await consolePost(ctx, deps);
     if (!session) return;
-    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), deps.now());
+    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), session.staff.id, deps.now());
     ctx.cookies.set(consoleCookie(deps), null, consoleCookieOptions(deps));
     await audit(deps.db, { event: 'console.signed_out', accountId: session.staff.id, actor: `staff:${session.staff.id}`, ip: ctx.ip }, deps.now());
     const { lang } = session;

@@ -2,6 +2,7 @@
 // receives an ID token with amr ["pwd", "otp"]. It ends after CONSOLE idle or maximum age; every
 // use is one conditional UPDATE that both checks those and moves the idle clock.
 import { createHash, randomBytes } from 'node:crypto';
+import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
 import { findStaffById, staffCanSignIn, type Staff } from './staff.ts';
 
@@ -40,9 +41,13 @@ export async function useConsoleSession(db: Db, cookie: string | undefined, now:
   return staff && staffCanSignIn(staff) ? { staff, key } : undefined;
 }
 
-export async function endConsoleSession(db: Db, cookie: string | undefined, now: number): Promise<void> {
-  if (!cookie || !/^[\w-]{43}$/.test(cookie)) return;
-  await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
+/**
+ * Signing out: ends this console session, and the staff member's sessions at hk-idp itself (they only
+ * ever served a console sign-in, which always asks again, so no other console session depends on them).
+ */
+export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, now: number): Promise<void> {
+  if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
+  await endEverythingOf(db, staffId);
 }
 
 export async function purgeConsoleSessions(db: Db, now: number): Promise<number> {

@@ -92,9 +92,18 @@ describe('staff console in Chromium', () => {
     assert.equal(await page.locator('.recovery-codes li').count(), 10);
     await checkConsolePage(page, 'enrol-recovery-codes');
 
+    // The link is used up.
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: T('console.enrol.invalid_title') }).waitFor();
+    await checkConsolePage(page, 'enrol-invalid');
+
     await signIn(page, 'nb', { email: 'kari@hk.example', secret }, true);
     await checkConsolePage(page, 'members');
     assert.equal(await page.getByRole('link', { name: T('console.nav.clients') }).count(), 0, 'no admin menu for a caseworker');
+    await page.goto(`${idp.base}/console/clients`);
+    await page.getByRole('heading', { level: 1, name: T('console.forbidden.title') }).waitFor();
+    await checkConsolePage(page, 'forbidden');
+    await page.getByRole('link', { name: T('console.nav.members') }).click();
 
     const member = await createMember(idp, { givenName: 'Siri', familyName: 'Ringer', mobile: '41234432' });
     await page.getByLabel(T('console.search.query')).fill(member.memberNumber!);

@@ -196,6 +196,17 @@ describe('staff console', () => {
     assert.match(textOf(capped.html), /du har sendt 2 førstegangspassord i dag/);
   });
 
+  test('signing out ends the console session and the staff member\'s sessions at hk-idp', async () => {
+    const browser = new Browser();
+    const members = await signInToConsole(idp, browser, caseworker, nextCode(caseworker));
+    const staff = (await findStaffByEmail(idp.db, caseworker.email))!;
+    assert.ok(await idp.db('oidc_store').where({ model: 'Session', account_id: staff.id }).first(), 'a provider session while signed in');
+    const out = await browser.submit(members, {}, { action: /\/console\/logout$/ });
+    assert.match(textOf(out.html), /Du er logget ut av konsollen/);
+    assert.equal((await browser.request(`${idp.base}/console/members`)).status, 303);
+    assert.equal(await idp.db('oidc_store').where({ model: 'Session', account_id: staff.id }).first(), undefined);
+  });
+
   test('a caseworker cannot reach admin pages or actions', async () => {
     const browser = new Browser();
     const members = await signInToConsole(idp, browser, caseworker, nextCode(caseworker));
