@@ -5,6 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { enqueue } from '../delivery/outbox.ts';
 import { InputError } from '../errors.ts';
+import { throttledAttempt, type SignInDeps } from '../accounts/sign-in.ts';
 import type { Db } from '../storage/db.ts';
 import { acceptTotpStep, matchingStep, newRecoveryCodes, newTotpSecret, openTotpSecret, sealTotpSecret, storeRecoveryCodes } from './second-factor.ts';
 import { findStaffByEmail, findStaffById, type Staff } from './staff.ts';
@@ -104,6 +105,27 @@ export async function confirmEnrolment(
   });
   if (!saved) return undefined;
   return { staff: (await findStaffById(db, staffId))!, recoveryCodes };
+}
+
+/**
+ * confirmEnrolment, with guesses at the code throttled per link and per IP as sign-ins are (the link
+ * alone must not allow trying all million codes).
+ */
+export async function confirmEnrolmentThrottled(
+  deps: SignInDeps,
+  token: string,
+  code: string,
+  secrets: { keyEncryptionKey: string; pepper: string },
+  ip: string,
+): Promise<Awaited<ReturnType<typeof confirmEnrolment>> | 'throttled'> {
+  let outcome: Awaited<ReturnType<typeof confirmEnrolment>>;
+  const { result, throttled } = await throttledAttempt(deps, `staff-enrol:${hashToken(token)}`, ip, async (allowed) => {
+    if (!allowed) return undefined;
+    outcome = await confirmEnrolment(deps.db, token, code, secrets, deps.now());
+    return typeof outcome === 'object' ? outcome : undefined;
+  });
+  if (result) return result;
+  return throttled ? 'throttled' : outcome;
 }
 
 export async function purgeStaffInvitations(db: Db, now: number): Promise<number> {

@@ -10,7 +10,7 @@ import { findStaffByEmail } from '../../src/staff/staff.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
-import { enrol, inviteByCli, passwordStep, signInToConsole, totpCode, type EnrolledStaff } from '../support/staff.ts';
+import { enrol, inviteByCli, passwordStep, secretOn, signInToConsole, totpCode, type EnrolledStaff } from '../support/staff.ts';
 
 /** The hidden form token of the first form on `page` posting to `action`. */
 function csrfOn(page: Page, action: RegExp): string {
@@ -89,6 +89,18 @@ describe('staff console', () => {
     offset += 20 * 60_000;
     const after = await browser.submit(refused, { code: totpCode(staff.secret, now()) });
     assert.equal(new URL(after.url).pathname, '/console/members');
+  });
+
+  test('guessing the enrolment code is throttled', async () => {
+    const link = await inviteByCli(idp, 'guess@hk.example', 'caseworker');
+    const browser = new Browser();
+    let page = await browser.submit(await browser.go(link), { password: 'gjettelek-med-koder-hele-dagen', confirm: 'gjettelek-med-koder-hele-dagen' });
+    const secret = secretOn(page);
+    const wrong = totpCode(secret, now()) === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) page = await browser.submit(page, { code: wrong });
+    const refused = await browser.submit(page, { code: totpCode(secret, now()) });
+    assert.match(textOf(refused.html), /For mange forsøk/);
+    assert.equal((await findStaffByEmail(idp.db, 'guess@hk.example'))!.status, 'invited');
   });
 
   test('password + TOTP signs in; the ID token carries amr pwd+otp; the same code is refused a second time', async () => {
