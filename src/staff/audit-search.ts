@@ -9,7 +9,7 @@ export async function searchAudit(db: Db, filter: AuditFilter, limit = 50): Prom
   const query = db('audit_log').orderBy('id', 'desc').limit(limit + 1);
   if (filter.event) query.where({ event: filter.event.slice(0, 100) });
   if (filter.accountId) query.where({ account_id: filter.accountId.slice(0, 64) });
-  if (filter.actor) query.where('actor', 'like', `%${filter.actor.slice(0, 100).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (filter.actor) query.whereRaw("actor like ? escape '\\'", [`%${filter.actor.slice(0, 100).replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
   if (filter.from !== undefined) query.where('at', '>=', filter.from);
   if (filter.to !== undefined) query.where('at', '<', filter.to);
   if (filter.before !== undefined) query.where('id', '<', filter.before);

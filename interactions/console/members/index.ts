@@ -5,9 +5,9 @@ import { findMemberForCaseworker, memberEvents, searchMembers } from '../../../s
 import { sendFirstTimePasswordFromConsole } from '../../../src/staff/caseworker.ts';
 import type { FlowDeps } from '../../flow.ts';
 import { html } from '../../html.ts';
-import { t, type TextKey } from '../../i18n.ts';
+import { t } from '../../i18n.ts';
 import { consoleAudit, consolePost, consoleSession, notice, renderConsole } from '../console.ts';
-import { confirmSendView, memberView, searchView } from './view.ts';
+import { confirmSendView, memberView, reasonInWords, searchView } from './view.ts';
 
 export function registerMemberPages(router: Router, deps: FlowDeps): void {
   router.get('/console/members', async (ctx) => {
@@ -48,7 +48,7 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
       ? t(lang, 'console.send.sent', { mobile: member.maskedMobile ?? '' })
       : result.reason === 'caseworker_cap'
         ? t(lang, 'console.send.cap', { n: deps.settings.consoleSmsPerCaseworkerDay })
-        : t(lang, 'console.send.refused', { reason: t(lang, `console.reason.${result.reason}` as TextKey) });
+        : t(lang, 'console.send.refused', { reason: reasonInWords(lang, result.reason) });
     if (!result.sent && result.reason === 'caseworker_cap') await consoleAudit(ctx, deps, session, 'console.send_capped', { accountId: member.id });
     const events = await memberEvents(deps.db, member.id);
     renderConsole(ctx, deps, session, {

@@ -28,6 +28,9 @@ const EVENTS = new Set([
 
 const REASONS = new Set(['unknown_member', 'inactive', 'no_contact', 'contact_mismatch', 'limited_recipient', 'limited_ip', 'limited_sms_budget']);
 
+/** Why a first-time password was not sent, in plain words (a reason without words is shown as it is). */
+export const reasonInWords = (lang: Language, reason: string) => (REASONS.has(reason) ? t(lang, `console.reason.${reason}` as TextKey) : reason);
+
 /** An audit event in plain words: "Bestilte førstegangspassord på SMS 3. des. kl. 09:12 — ikke sendt: mobilnummeret stemte ikke". */
 export function eventInWords(lang: Language, row: AuditRow): string {
   const channel = row.detail.channel === 'email' ? t(lang, 'console.channel.email') : t(lang, 'console.channel.sms');
@@ -37,7 +40,7 @@ export function eventInWords(lang: Language, row: AuditRow): string {
     const reason = String(row.detail.reason ?? '');
     outcome = row.detail.sent
       ? t(lang, 'console.event.sent')
-      : t(lang, 'console.event.not_sent', { reason: REASONS.has(reason) ? t(lang, `console.reason.${reason}` as TextKey) : reason });
+      : t(lang, 'console.event.not_sent', { reason: reasonInWords(lang, reason) });
   }
   return `${what} ${when(lang, row.at)}${outcome ? ` — ${outcome}` : ''}`;
 }
