@@ -82,7 +82,7 @@ export type Settings = {
   invitationTtl: number;
   /** Where a business user lands after activating without an app in the picture. */
   businessPortalUrl: string;
-  /** First-time passwords one caseworker may send from the console per day (CONSOLE_SMS_PER_CASEWORKER_DAY). */
+  /** First-time passwords one caseworker may send from the console per calendar day in Norway (CONSOLE_SMS_PER_CASEWORKER_DAY). */
   consoleSmsPerCaseworkerDay: number;
   /** How e-mail and SMS leave the building; a channel without a real connector uses the dev outbox. */
   delivery: DeliverySettings;

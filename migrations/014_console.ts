@@ -43,6 +43,14 @@ export async function up(db: Knex): Promise<void> {
     t.index(['staff_id']);
   });
 
+  // First-time passwords each caseworker sent from the console, per Oslo calendar day (the daily cap).
+  await db.schema.createTable('console_send_counts', (t) => {
+    t.string('staff_id', 36).notNullable();
+    t.string('day', 10).notNullable(); // YYYY-MM-DD, Europe/Oslo
+    t.integer('sent').notNullable().defaultTo(0);
+    t.primary(['staff_id', 'day']);
+  });
+
   await db.schema.createTable('console_sessions', (t) => {
     t.string('id_hash', 64).primary(); // SHA-256 of the cookie value
     t.string('staff_id', 36).notNullable();
@@ -55,6 +63,7 @@ export async function up(db: Knex): Promise<void> {
 
 export async function down(db: Knex): Promise<void> {
   await db.schema.dropTableIfExists('console_sessions');
+  await db.schema.dropTableIfExists('console_send_counts');
   await db.schema.dropTableIfExists('staff_invitations');
   await db.schema.dropTableIfExists('staff_recovery_codes');
   await db.schema.dropTableIfExists('staff');

@@ -1,31 +1,36 @@
 // A caseworker sends a first-time password from the console: the same core function as the CLI
 // (sendFirstTimePasswordAsCaseworker: same wipe setting, same sending limits), and on top a cap per
-// caseworker per day (CONSOLE_SMS_PER_CASEWORKER_DAY), claimed atomically before sending.
+// caseworker per Norwegian calendar day (CONSOLE_SMS_PER_CASEWORKER_DAY), claimed atomically before sending.
 import type { Settings } from '../../config/settings.ts';
 import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
-import type { CounterStore } from '../security/counters.ts';
 import type { SendGuard } from '../security/send-limits.ts';
 import type { Db } from '../storage/db.ts';
 import type { Staff } from './staff.ts';
 
-const DAY = 24 * 3600_000;
+/** The day a send counts on: the calendar day in Norway, so "today" means what the caseworker thinks. */
+const osloDay = (now: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(now));
+
+/**
+ * Claims one of today's sends in one conditional UPDATE (the row made first if missing): true only
+ * while the count is under the cap, so of a crowd of sends no more than the cap win.
+ */
+async function claimDailySend(db: Db, staffId: string, day: string, cap: number): Promise<boolean> {
+  await db('console_send_counts').insert({ staff_id: staffId, day, sent: 0 }).onConflict(['staff_id', 'day']).ignore();
+  const claimed = await db('console_send_counts').where({ staff_id: staffId, day }).where('sent', '<', cap).increment('sent', 1);
+  return claimed === 1;
+}
 
 export type ConsoleSendResult = Awaited<ReturnType<typeof sendFirstTimePasswordAsCaseworker>> | { sent: false; reason: 'caseworker_cap' };
 
 export async function sendFirstTimePasswordFromConsole(
-  deps: { db: Db; settings: Settings; sendGuard: SendGuard; counters: CounterStore; now: () => number },
+  deps: { db: Db; settings: Settings; sendGuard: SendGuard; now: () => number },
   staff: Staff,
   memberNumber: string,
   context: { ip: string; userAgent: string },
 ): Promise<ConsoleSendResult> {
-  const key = `console-sms:${staff.id}`;
   const now = deps.now();
-  // One atomic addition decides: of a crowd of sends, no more than the cap get a number under it.
-  const used = await deps.counters.increment(key, DAY, now, 1);
-  if (used > deps.settings.consoleSmsPerCaseworkerDay) {
-    await deps.counters.increment(key, DAY, now, -1);
-    return { sent: false, reason: 'caseworker_cap' };
-  }
+  const day = osloDay(now);
+  if (!(await claimDailySend(deps.db, staff.id, day, deps.settings.consoleSmsPerCaseworkerDay))) return { sent: false, reason: 'caseworker_cap' };
   const result = await sendFirstTimePasswordAsCaseworker(
     deps.db,
     deps.settings,
@@ -35,8 +40,6 @@ export async function sendFirstTimePasswordFromConsole(
     now,
   );
   // Nothing sent: the send does not count against the caseworker's day.
-  if (!result.sent) await deps.counters.increment(key, DAY, now, -1);
+  if (!result.sent) await deps.db('console_send_counts').where({ staff_id: staff.id, day }).where('sent', '>', 0).decrement('sent', 1);
   return result;
 }
-
-export const sendsToday = (counters: CounterStore, staff: Staff, now: number) => counters.peek(`console-sms:${staff.id}`, DAY, now);
