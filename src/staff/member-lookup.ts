@@ -2,7 +2,7 @@
 // the contact masked, the status, whether they have a username and password, and the latest events.
 import { fromRow, MEMBER_NUMBER, type Account } from '../accounts/accounts.ts';
 import { normalizeEmail, normalizeMobile } from '../accounts/contact.ts';
-import { latestAudit, type AuditRow } from '../audit/audit.ts';
+import { toAuditRow, type AuditRow } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 
 export type MemberSummary = {
@@ -74,7 +74,8 @@ export async function findMemberForCaseworker(db: Db, id: string): Promise<Membe
   return row ? summarize(fromRow(row)) : undefined;
 }
 
-/** The member's latest ten security events, newest first. */
+/** The member's latest ten security events, newest first; staff looking at the member are not among them. */
 export async function memberEvents(db: Db, accountId: string): Promise<AuditRow[]> {
-  return latestAudit(db, 10, { accountId });
+  const rows = await db('audit_log').where({ account_id: accountId }).whereNot('event', 'like', 'console.%').orderBy('id', 'desc').limit(10);
+  return rows.map(toAuditRow);
 }

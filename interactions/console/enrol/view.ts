@@ -21,10 +21,12 @@ export function choosePasswordView(options: { lang: Language; action: string; cs
 export function totpView(options: { lang: Language; action: string; csrf: string; qrDataUrl: string; secret: string; errors?: FieldError[] }): Html {
   const { lang, errors } = options;
   const grouped = options.secret.match(/.{1,4}/g)!.join(' ');
+  // The sentence around the key, so the key alone is set as code.
+  const manual = t(lang, 'console.enrol.manual', { secret: '\u0000' }).split('\u0000');
   return html`<h1>${t(lang, 'console.enrol.totp_title')}</h1>
 <p>${t(lang, 'console.enrol.totp_intro')}</p>
 <p><img class="qr" src="${options.qrDataUrl}" alt="${t(lang, 'console.enrol.qr_alt')}" width="200" height="200"></p>
-<p class="secret">${t(lang, 'console.enrol.manual', { secret: grouped })}</p>
+<p>${manual[0]}<code class="secret">${grouped}</code>${manual[1]}</p>
 <form method="post" action="${options.action}/totp" novalidate>
   <input type="hidden" name="csrf" value="${options.csrf}">
   ${field({ name: 'code', label: t(lang, 'console.enrol.code'), hint: t(lang, 'console.enrol.code_hint'), autocomplete: 'one-time-code', inputmode: 'numeric', errors, maxlength: 10 })}
