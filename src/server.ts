@@ -17,8 +17,7 @@ import { purgeOneTimeCodes } from './codes/one-time-codes.ts';
 import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
 import { ensureConsoleClient } from './staff/console-client.ts';
-import { purgeStaffInvitations } from './staff/enrolment.ts';
-import { purgeConsoleSessions } from './staff/sessions.ts';
+import { purgeStaffConsole } from './staff/purge.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
 import { createCounterStore, purgeCounters, type CounterStore } from './security/counters.ts';
@@ -119,8 +118,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
         purgeExpiredFirstTimePasswords(db, now()),
         purgeOneTimeCodes(db, now()),
         purgeInvitations(db, now()),
-        purgeStaffInvitations(db, now()),
-        purgeConsoleSessions(db, now()),
+        purgeStaffConsole(db, now()),
       ]).catch((error) => log('purge failed', error)),
     PURGE_INTERVAL_MS,
   );

@@ -127,7 +127,3 @@ export async function confirmEnrolmentThrottled(
   if (result) return result;
   return throttled ? 'throttled' : outcome;
 }
-
-export async function purgeStaffInvitations(db: Db, now: number): Promise<number> {
-  return db('staff_invitations').where('expires_at', '<', now - 30 * 24 * 3600_000).delete();
-}

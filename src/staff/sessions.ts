@@ -49,7 +49,3 @@ export async function endConsoleSession(db: Db, cookie: string | undefined, staf
   if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
   await endEverythingOf(db, staffId);
 }
-
-export async function purgeConsoleSessions(db: Db, now: number): Promise<number> {
-  return db('console_sessions').where('created_at', '<', now - CONSOLE_MAX_MS - 24 * 3600_000).delete();
-}

@@ -8,6 +8,7 @@ import { latestAudit } from '../../../src/audit/audit.ts';
 import { runCli } from '../../../src/cli/run.ts';
 import { choosePassword, confirmEnrolment, findEnrolment, staffInvitationPath } from '../../../src/staff/enrolment.ts';
 import { acceptTotpStep, matchingStep, openTotpSecret, redeemRecoveryCode, recoveryCodesLeft } from '../../../src/staff/second-factor.ts';
+import { purgeStaffConsole } from '../../../src/staff/purge.ts';
 import { findStaffByEmail, staffCanSignIn } from '../../../src/staff/staff.ts';
 import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
@@ -133,5 +134,23 @@ describe('staff accounts', () => {
     assert.equal(await recoveryCodesLeft(db, staff.id), 0);
     assert.ok(await tokenFor('kari@hk.example'), 'reset e-mails a new enrolment link');
     assert.equal(await run('disable', 'nobody@hk.example'), 65);
+  });
+
+  test('the purge removes ended invitations, old console sessions and past days\' send counts, nothing current', async () => {
+    const now = Date.now();
+    const day = 24 * 3600_000;
+    await db('staff_invitations').insert({ id: 'old-inv', staff_id: 's', token_hash: 'old', created_at: now - 40 * day, expires_at: now - 31 * day });
+    await db('console_sessions').insert([
+      { id_hash: 'old-session', staff_id: 's', created_at: now - 2 * day, last_seen_at: now - 2 * day },
+      { id_hash: 'new-session', staff_id: 's', created_at: now, last_seen_at: now },
+    ]);
+    await db('console_send_counts').insert([
+      { staff_id: 's', day: '2020-01-01', sent: 3 },
+      { staff_id: 's', day: new Date(now).toISOString().slice(0, 10), sent: 1 },
+    ]);
+    assert.equal(await purgeStaffConsole(db, now), 3);
+    assert.deepEqual((await db('console_sessions').where({ staff_id: 's' })).map((r: { id_hash: string }) => r.id_hash), ['new-session']);
+    assert.equal((await db('console_send_counts').where({ staff_id: 's' })).length, 1);
+    assert.ok((await db('staff_invitations')).length > 0, 'live invitations stay');
   });
 });
