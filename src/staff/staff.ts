@@ -74,7 +74,8 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
   const email = input.email?.trim() ? normalizeEmail(input.email) : undefined;
   if (!email) problems.push(input.email?.trim() ? `email is not a valid address: ${input.email}` : 'email is required');
   const name = (input.name ?? '').trim();
-  if (!name || name.length > 200 || /\p{Cc}/u.test(name)) problems.push('name is required (at most 200 characters, no control characters)');
+  // No control or format characters (bidirectional overrides would garble lists and logs).
+  if (!name || name.length > 200 || /[\p{Cc}\p{Cf}]/u.test(name)) problems.push('name is required (at most 200 characters, no control characters)');
   if (input.role !== 'caseworker' && input.role !== 'admin') problems.push('role must be caseworker or admin');
   const language = input.language ?? 'nb';
   if (language !== 'nb' && language !== 'en') problems.push('language must be nb or en');

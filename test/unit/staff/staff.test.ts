@@ -56,6 +56,7 @@ describe('staff accounts', () => {
     assert.match(err[0]!, /email is not a valid address.*name is required.*role must be caseworker or admin/);
     assert.equal(await run('add', '--email', 'kari@hk.example', '--name', 'Igjen', '--role', 'admin'), 65);
     assert.match(err[0]!, /already a staff member/);
+    assert.equal(await run('add', '--email', 'rlo@hk.example', '--name', 'Evil\u202eName', '--role', 'admin'), 65, 'no bidirectional overrides in names');
     assert.equal((await db('staff')).length, 1);
   });
 
