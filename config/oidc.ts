@@ -21,7 +21,8 @@ export type ProviderHooks = Pick<
 
 /** Scope → claims released with it. `sub` is an opaque, stable id, never the member number. */
 export const scopeClaims = {
-  openid: ['sub'],
+  // amr: how the person signed in (the staff console requires ["pwd", "otp"]).
+  openid: ['sub', 'amr'],
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],

@@ -95,6 +95,8 @@ export type Settings = {
   invitationTtl: number;
   /** Where a business user lands after activating without an app in the picture. */
   businessPortalUrl: string;
+  /** First-time passwords one caseworker may send from the console per calendar day in Norway (CONSOLE_SMS_PER_CASEWORKER_DAY). */
+  consoleSmsPerCaseworkerDay: number;
   /** How e-mail and SMS leave the building; a channel without a real connector uses the dev outbox. */
   delivery: DeliverySettings;
   /**
@@ -404,6 +406,7 @@ export function loadSettings(env: Env = process.env): Settings {
     oneTimeCodeTtl: integer(env, 'ONE_TIME_CODE_TTL', 600, 60, 3600),
     invitationTtl: integer(env, 'INVITATION_TTL', 7 * 24 * 3600, 3600, 30 * 24 * 3600),
     businessPortalUrl: env.BUSINESS_PORTAL_URL || 'https://bedrift.hk.no',
+    consoleSmsPerCaseworkerDay: integer(env, 'CONSOLE_SMS_PER_CASEWORKER_DAY', 30, 1, 10_000),
     delivery,
     backchannelAllowLoopback: oneOf(env, 'BACKCHANNEL_ALLOW_LOOPBACK', ['true', 'false'] as const, production ? 'false' : 'true') === 'true',
     operations: {

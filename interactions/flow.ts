@@ -63,7 +63,7 @@ export type LoadedInteraction = {
   /** Extra state a flow keeps between its steps (e.g. "first-time password accepted"). */
   state: Record<string, unknown>;
   accountId: string | undefined;
-  client: PageClient & { clientId: string; login: 'member' | 'business' };
+  client: PageClient & { clientId: string; login: 'member' | 'business' | 'staff' };
   lang: Language;
 };
 
@@ -83,7 +83,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
       clientId: String(details.params.client_id),
       name: String(metadata.client_name ?? details.params.client_id),
       logoUri: (metadata.logo_uri as string | undefined) ?? null,
-      login: metadata.login === 'business' ? 'business' : 'member',
+      login: metadata.login === 'business' || metadata.login === 'staff' ? metadata.login : 'member',
       cancel: { action: `/interaction/${details.uid}/abort`, csrf: csrfToken(deps.settings, details.uid) },
     },
     lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),
@@ -95,7 +95,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
  * or an app for the other kind), the browser is sent back to the interaction's entry, which shows
  * the right page, and the handler must stop.
  */
-export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: 'member' | 'business'): boolean {
+export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: 'member' | 'business' | 'staff'): boolean {
   if (interaction.prompt === 'login' && interaction.client.login === kind) return true;
   ctx.status = 303;
   ctx.redirect(`/interaction/${interaction.uid}`);

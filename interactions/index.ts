@@ -20,6 +20,8 @@ import { returnWhenSignedOut } from './logout/index.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
 import { registerSetCredentials } from './set-credentials/index.ts';
 import { staticFiles } from './static.ts';
+import { registerConsole } from './console/index.ts';
+import { registerStaffLogin, showStaffLogin } from './console/sign-in/index.ts';
 
 export { logoutPages } from './logout/index.ts';
 export { renderProviderError } from './errors/index.ts';
@@ -51,6 +53,7 @@ export function mountInteractions(
     if (interaction.prompt === 'consent') return showConsent(ctx, deps, interaction);
     // The app's registration (`--login business`) decides which sign-in a person sees.
     if (interaction.client.login === 'business') return showBusinessLogin(ctx, deps, interaction);
+    if (interaction.client.login === 'staff') return showStaffLogin(ctx, deps, interaction);
     return showMemberLogin(ctx, deps, interaction);
   });
   registerCancel(router, deps);
@@ -61,6 +64,8 @@ export function mountInteractions(
   registerBusinessActivation(router, deps);
   registerBusinessInvitation(router, deps);
   registerConsent(router, deps);
+  registerStaffLogin(router, deps);
+  registerConsole(router, deps);
   if (options.devOutbox) registerDevOutbox(router, deps, options.devOutbox);
   if (options.demo) registerDemoApp(router, deps);
 

@@ -78,6 +78,10 @@ const templates: Record<string, MessageTemplate> = {
       t(lang, 'message.business_invitation.valid', { valid: validity(lang, Number(days) * 1440) }),
     ],
   }),
+  staff_invitation: (lang, { link = '', days = '0' }) => ({
+    subject: t(lang, 'console.message.invitation.subject'),
+    body: [t(lang, 'console.message.invitation.intro'), { link: { label: t(lang, 'console.message.invitation.link'), url: link } }, t(lang, 'console.message.invitation.valid', { days })],
+  }),
   business_password_changed: (lang, { contact = '' }) => ({
     subject: t(lang, 'message.business_password_changed.subject'),
     body: [t(lang, 'message.business_password_changed.body'), t(lang, 'message.business_password_changed.warning', { contact })],

@@ -9,6 +9,7 @@ import * as crowd from './007_crowd.ts';
 import * as backchannel from './010_backchannel.ts';
 import * as ops from './013_ops.ts';
 import * as orders from './008_orders.ts';
+import * as console from './014_console.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '010_backchannel': backchannel,
   '013_ops': ops,
   '008_orders': orders,
+  '014_console': console,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -15,6 +15,7 @@ import { createDelivery } from './delivery/router.ts';
 import type { SignInDeps } from './accounts/sign-in.ts';
 import { audit } from './audit/audit.ts';
 import { seedDemo } from './demo.ts';
+import { ensureConsoleClient } from './staff/console-client.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
 import { runPurge, type PurgeReport } from './maintenance/purge.ts';
@@ -149,6 +150,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   provider.use(healthRoutes({ db, now, log, draining: () => draining }));
   provider.use(metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }));
 
+  await ensureConsoleClient(db, settings.issuer, settings.mode === 'production');
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
   if (outbox) notices.push(`Development outbox: ${settings.issuer}/dev/outbox`);
   if (outbox && settings.mode === 'production') notices.push('WARNING: DEV_OUTBOX=true in production: messages, codes included, are printed to the console');

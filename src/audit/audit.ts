@@ -47,7 +47,12 @@ export async function latestAudit(db: Db, limit = 50, filter: { accountId?: stri
   if (filter.accountId) query.where({ account_id: filter.accountId });
   if (filter.event) query.where({ event: filter.event });
   const rows = await query;
-  return rows.map((row: Record<string, any>) => ({
+  return rows.map(toAuditRow);
+}
+
+/** An `audit_log` row as an AuditRow. */
+export function toAuditRow(row: Record<string, any>): AuditRow {
+  return {
     id: Number(row.id),
     at: Number(row.at),
     event: row.event,
@@ -57,5 +62,5 @@ export async function latestAudit(db: Db, limit = 50, filter: { accountId?: stri
     ip: row.ip,
     userAgent: row.user_agent,
     detail: row.detail ? JSON.parse(row.detail) : {},
-  }));
+  };
 }

@@ -27,6 +27,8 @@ import { createSendGuard } from '../security/send-limits.ts';
 import { runPurge } from '../maintenance/purge.ts';
 import { migrate, type Db } from '../storage/db.ts';
 import { MESSAGE_LIMIT, printable } from './output.ts';
+import { inviteStaff } from '../staff/enrolment.ts';
+import { addStaff, disableStaff, enableStaff, listStaff, resetStaff } from '../staff/staff.ts';
 
 export type CliContext = { db: Db; settings: Settings; out: (line: string) => void; err?: (line: string) => void; actor?: string };
 type Command = (args: string[], cli: CliContext) => Promise<void>;
@@ -57,7 +59,11 @@ export const USAGE = `Usage: hk-idp <command>
   business-users invite EMAIL | disable EMAIL | enable EMAIL
   audit tail [--limit N] [--account ID] [--event NAME]
   outbox list [--status waiting|failed|expired|sent|all] [--limit N]
-                                            messages not yet delivered (default) and failed ones, never their content`;
+                                            messages not yet delivered (default) and failed ones, never their content
+  staff add --email E --name N --role caseworker|admin [--language nb|en]
+                                            adds a console user and e-mails an enrolment link (password + TOTP)
+  staff list | disable EMAIL | enable EMAIL
+  staff reset EMAIL                         forgets password, TOTP and recovery codes; e-mails a new enrolment link`;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -391,6 +397,47 @@ const outboxCommands: Record<string, Command> = {
   },
 };
 
+/** E-mails a staff member an enrolment link and records who sent it. */
+async function inviteStaffMember(cli: CliContext, email: string): Promise<void> {
+  const { staff, expiresAt } = await inviteStaff(cli.db, { issuer: cli.settings.issuer, ttlMs: cli.settings.invitationTtl * 1000, createdBy: actorOf(cli) }, email);
+  await audit(cli.db, { event: 'staff.invited', accountId: staff.id, actor: actorOf(cli), detail: { expiresAt } });
+  cli.out(`invited ${staff.email} (enrolment link valid until ${new Date(expiresAt).toISOString()})`);
+}
+
+const staffCommands: Record<string, Command> = {
+  async add(args, cli) {
+    const { values } = parse(args, { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, language: { type: 'string' } });
+    const staff = await addStaff(cli.db, { email: values.email ?? '', name: values.name ?? '', role: values.role ?? '', language: values.language });
+    await audit(cli.db, { event: 'staff.added', accountId: staff.id, actor: actorOf(cli), detail: { role: staff.role } });
+    cli.out(`added ${staff.role} ${staff.email}`);
+    await inviteStaffMember(cli, staff.email);
+  },
+  async list(_args, cli) {
+    const staff = await listStaff(cli.db);
+    if (!staff.length) cli.out('no staff');
+    for (const s of staff) cli.out([s.email, s.role.padEnd(10), s.status.padEnd(8), s.name].join('  '));
+  },
+  async disable([email], cli) {
+    if (!email) throw new InputError('which staff member? hk-idp staff disable EMAIL');
+    const staff = await disableStaff(cli.db, email);
+    await audit(cli.db, { event: 'staff.disabled', accountId: staff.id, actor: actorOf(cli) });
+    cli.out(`disabled ${staff.email}; their sessions have ended`);
+  },
+  async enable([email], cli) {
+    if (!email) throw new InputError('which staff member? hk-idp staff enable EMAIL');
+    const staff = await enableStaff(cli.db, email);
+    await audit(cli.db, { event: 'staff.enabled', accountId: staff.id, actor: actorOf(cli) });
+    cli.out(`enabled ${staff.email} (${staff.status})`);
+  },
+  async reset([email], cli) {
+    if (!email) throw new InputError('which staff member? hk-idp staff reset EMAIL');
+    const staff = await resetStaff(cli.db, email);
+    await audit(cli.db, { event: 'staff.reset', accountId: staff.id, actor: actorOf(cli) });
+    cli.out(`reset ${staff.email}: password, TOTP and recovery codes forgotten; sessions ended`);
+    await inviteStaffMember(cli, staff.email);
+  },
+};
+
 const groups: Record<string, Record<string, Command>> = {
   keys: keyCommands,
   clients: clientCommands,
@@ -398,6 +445,7 @@ const groups: Record<string, Record<string, Command>> = {
   'business-users': businessUserCommands,
   audit: auditCommands,
   outbox: outboxCommands,
+  staff: staffCommands,
 };
 
 /** Runs one command; returns the exit code. Bad input prints its reason and changes nothing. */

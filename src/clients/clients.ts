@@ -4,7 +4,8 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 
-export type LoginKind = 'member' | 'business';
+/** 'staff' is only the console's own client, registered by the server itself (src/staff/console-client.ts). */
+export type LoginKind = 'member' | 'business' | 'staff';
 /** RS256 is the OIDC default; ES256 for apps that ask for it. */
 export type IdTokenAlg = 'RS256' | 'ES256';
 
@@ -62,10 +63,10 @@ export function validateUri(raw: string, what: string, production: boolean): str
   return raw;
 }
 
-function validate(input: ClientInput, production: boolean): ClientInput {
+function validate(input: ClientInput, production: boolean, staffConsole = false): ClientInput {
   const name = input.name?.trim();
   if (!name || name.length > 200) throw new InputError('name is required (at most 200 characters)');
-  if (input.login !== 'member' && input.login !== 'business') throw new InputError('login must be member or business');
+  if (input.login !== 'member' && input.login !== 'business' && !(staffConsole && input.login === 'staff')) throw new InputError('login must be member or business');
   if (input.idTokenAlg !== undefined && input.idTokenAlg !== 'RS256' && input.idTokenAlg !== 'ES256') {
     throw new InputError('the ID token algorithm must be RS256 or ES256');
   }
@@ -107,9 +108,9 @@ function fromRow(row: Record<string, any>): ClientRecord {
 export async function addClient(
   db: Db,
   input: ClientInput,
-  options: { production: boolean; clientId?: string; now?: number },
+  options: { production: boolean; clientId?: string; now?: number; staffConsole?: boolean },
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  const valid = validate(input, options.production);
+  const valid = validate(input, options.production, options.staffConsole);
   const clientId = options.clientId ?? randomUUID();
   const secret = valid.public ? null : newSecret();
   const now = options.now ?? Date.now();
@@ -145,14 +146,14 @@ export async function updateClient(
   db: Db,
   clientId: string,
   changes: Partial<ClientInput>,
-  options: { production: boolean },
+  options: { production: boolean; staffConsole?: boolean },
 ): Promise<ClientRecord> {
   const current = await getClient(db, clientId);
   if (!current) throw new InputError(`no client ${clientId}`);
   if (changes.public !== undefined && changes.public !== current.public) {
     throw new InputError('a client cannot switch between public and confidential; register a new one');
   }
-  const valid = validate({ ...current, ...changes }, options.production);
+  const valid = validate({ ...current, ...changes }, options.production, options.staffConsole);
   await db('clients')
     .where({ client_id: clientId })
     .update({

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RETENTION_MS as OUTBOX_RETENTION_MS } from '../delivery/outbox.ts';
 import { endExpiredSessions } from '../oidc/backchannel-queue.ts';
+import { CONSOLE_MAX_MS } from '../staff/sessions.ts';
 import type { Db } from '../storage/db.ts';
 
 const DAY = 24 * 3600_000;
@@ -40,6 +41,10 @@ export const PURGES: Array<PurgeTarget | PurgeStep> = [
   // Kept a day past expiry: the flow that asked for one can still say "expired" rather than "unknown".
   { name: 'one-time-codes', table: 'one_time_codes', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - DAY) },
   { name: 'invitations', table: 'invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - 30 * DAY) },
+  { name: 'staff-invitations', table: 'staff_invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - 30 * DAY) },
+  { name: 'console-sessions', table: 'console_sessions', key: ['id_hash'], expired: (q, { now }) => q.where('created_at', '<', now - CONSOLE_MAX_MS - DAY) },
+  // Days are 'YYYY-MM-DD' (Oslo); anything two days back is over everywhere.
+  { name: 'console-send-counts', table: 'console_send_counts', key: ['staff_id', 'day'], expired: (q, { now }) => q.where('day', '<', new Date(now - 2 * DAY).toISOString().slice(0, 10)) },
   { name: 'audit-log', table: 'audit_log', key: ['id'], expired: (q, { now, auditRetentionDays }) => q.where('at', '<', now - auditRetentionDays * DAY) },
 ];
 

@@ -9,6 +9,7 @@ import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { outgoingFetch } from './backchannel.ts';
+import { staffAccount } from '../staff/console-client.ts';
 import type { SigningKey } from './keys.ts';
 
 /** The pages the provider itself renders (errors, logout); they come from interactions/. */
@@ -45,11 +46,13 @@ export function createProvider(
     extraClientMetadata: {
       properties: ['login', 'first_party'],
       validator(_ctx, key, value) {
-        if (key === 'login' && value !== 'member' && value !== 'business') throw new Error('login must be member or business');
+        if (key === 'login' && value !== 'member' && value !== 'business' && value !== 'staff') throw new Error('login must be member, business or staff');
       },
     },
     async findAccount(_ctx, sub) {
       const account = await findAccountById(db, sub);
+      // Staff (the console) live in a table of their own.
+      if (!account) return staffAccount(db, sub);
       // A disabled or wiped account ends its sessions: the provider asks for a new sign-in.
       if (!account || !canSignIn(account) || !account.passwordHash) return undefined;
       return {

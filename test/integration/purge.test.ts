@@ -85,6 +85,9 @@ test('one instance purges at a time, in batches; the audit log keeps AUDIT_RETEN
       'first-time-passwords': 0,
       'one-time-codes': 0,
       invitations: 0,
+      'staff-invitations': 0,
+      'console-sessions': 0,
+      'console-send-counts': 0,
       'audit-log': 1,
     });
     assert.deepEqual(await b.db('counters').pluck('key'), ['live']);

@@ -1,0 +1,45 @@
+// A caseworker sends a first-time password from the console: the same core function as the CLI
+// (sendFirstTimePasswordAsCaseworker: same wipe setting, same sending limits), and on top a cap per
+// caseworker per Norwegian calendar day (CONSOLE_SMS_PER_CASEWORKER_DAY), claimed atomically before sending.
+import type { Settings } from '../../config/settings.ts';
+import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
+import type { SendGuard } from '../security/send-limits.ts';
+import type { Db } from '../storage/db.ts';
+import type { Staff } from './staff.ts';
+
+/** The day a send counts on: the calendar day in Norway, so "today" means what the caseworker thinks. */
+const osloDay = (now: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(now));
+
+/**
+ * Claims one of today's sends in one conditional UPDATE (the row made first if missing): true only
+ * while the count is under the cap, so of a crowd of sends no more than the cap win.
+ */
+async function claimDailySend(db: Db, staffId: string, day: string, cap: number): Promise<boolean> {
+  await db('console_send_counts').insert({ staff_id: staffId, day, sent: 0 }).onConflict(['staff_id', 'day']).ignore();
+  const claimed = await db('console_send_counts').where({ staff_id: staffId, day }).where('sent', '<', cap).increment('sent', 1);
+  return claimed === 1;
+}
+
+export type ConsoleSendResult = Awaited<ReturnType<typeof sendFirstTimePasswordAsCaseworker>> | { sent: false; reason: 'caseworker_cap' };
+
+export async function sendFirstTimePasswordFromConsole(
+  deps: { db: Db; settings: Settings; sendGuard: SendGuard; now: () => number },
+  staff: Staff,
+  memberNumber: string,
+  context: { ip: string; userAgent: string },
+): Promise<ConsoleSendResult> {
+  const now = deps.now();
+  const day = osloDay(now);
+  if (!(await claimDailySend(deps.db, staff.id, day, deps.settings.consoleSmsPerCaseworkerDay))) return { sent: false, reason: 'caseworker_cap' };
+  const result = await sendFirstTimePasswordAsCaseworker(
+    deps.db,
+    deps.settings,
+    deps.sendGuard,
+    { memberNumber, caseworker: `${staff.name} <${staff.email}>`.slice(0, 100) },
+    { actor: `staff:${staff.id}`, ip: context.ip, userAgent: context.userAgent },
+    now,
+  );
+  // Nothing sent: the send does not count against the caseworker's day.
+  if (!result.sent) await deps.db('console_send_counts').where({ staff_id: staff.id, day }).where('sent', '>', 0).decrement('sent', 1);
+  return result;
+}

@@ -1,0 +1,51 @@
+// Console sessions: the console's own cookie session, made after the console (a client of hk-idp)
+// receives an ID token with amr ["pwd", "otp"]. It ends after CONSOLE idle or maximum age; every
+// use is one conditional UPDATE that both checks those and moves the idle clock.
+import { createHash, randomBytes } from 'node:crypto';
+import { endEverythingOf } from '../oidc/adapter.ts';
+import type { Db } from '../storage/db.ts';
+import { findStaffById, staffCanSignIn, type Staff } from './staff.ts';
+
+export const CONSOLE_IDLE_MS = 30 * 60_000;
+export const CONSOLE_MAX_MS = 8 * 3600_000;
+
+const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+/** The amr a console session requires: a password and a one-time code (TOTP or recovery code). */
+export const hasBothFactors = (amr: unknown) => Array.isArray(amr) && amr.includes('pwd') && amr.includes('otp');
+
+/** Starts a session; returns the cookie value (stored only hashed). */
+export async function startConsoleSession(db: Db, staffId: string, now: number): Promise<string> {
+  const id = randomBytes(32).toString('base64url');
+  await db('console_sessions').insert({ id_hash: hashId(id), staff_id: staffId, created_at: now, last_seen_at: now });
+  return id;
+}
+
+/**
+ * The staff member of a live session, the session's key (for CSRF tokens) included; moves the idle
+ * clock. Undefined for an unknown, ended, idle or too old session, or a staff member who may no
+ * longer sign in (disabled, reset).
+ */
+export async function useConsoleSession(db: Db, cookie: string | undefined, now: number): Promise<{ staff: Staff; key: string } | undefined> {
+  if (!cookie || !/^[\w-]{43}$/.test(cookie)) return undefined;
+  const key = hashId(cookie);
+  const live = await db('console_sessions')
+    .where({ id_hash: key })
+    .whereNull('ended_at')
+    .where('last_seen_at', '>', now - CONSOLE_IDLE_MS)
+    .where('created_at', '>', now - CONSOLE_MAX_MS)
+    .update({ last_seen_at: now });
+  if (!live) return undefined;
+  const row = await db('console_sessions').where({ id_hash: key }).first('staff_id');
+  const staff = row ? await findStaffById(db, row.staff_id) : undefined;
+  return staff && staffCanSignIn(staff) ? { staff, key } : undefined;
+}
+
+/**
+ * Signing out: ends this console session, and the staff member's sessions at hk-idp itself (they only
+ * ever served a console sign-in, which always asks again, so no other console session depends on them).
+ */
+export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, now: number): Promise<void> {
+  if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
+  await endEverythingOf(db, staffId);
+}
