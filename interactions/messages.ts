@@ -80,7 +80,7 @@ const templates: Record<string, MessageTemplate> = {
   }),
   staff_invitation: (lang, { link = '', days = '0' }) => ({
     subject: t(lang, 'console.message.invitation.subject'),
-    body: [t(lang, 'console.message.invitation.intro'), { link: { label: t(lang, 'console.message.invitation.link'), url: link } }, t(lang, 'console.message.invitation.valid', { days })],
+    body: [t(lang, 'console.message.invitation.intro'), { link: { label: t(lang, 'console.message.invitation.link'), url: link } }, t(lang, 'console.message.invitation.valid', { valid: validity(lang, Number(days) * 1440) })],
   }),
   business_password_changed: (lang, { contact = '' }) => ({
     subject: t(lang, 'message.business_password_changed.subject'),
