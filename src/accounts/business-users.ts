@@ -324,8 +324,3 @@ export async function acceptInvitation(db: Db, token: string, passwordHash: stri
   await endEverythingOf(db, account.id);
   return accountOrThrow(db, account.id);
 }
-
-/** Deletes invitations that ended more than 30 days ago. */
-export async function purgeInvitations(db: Db, now: number): Promise<number> {
-  return db('invitations').where('expires_at', '<', now - 30 * 24 * 3600 * 1000).delete();
-}

@@ -386,8 +386,3 @@ export async function completeFirstLogin(
   }
   return { status: 'done', account: (await findAccountById(db, account.id))! };
 }
-
-/** Deletes expired first-time passwords; runs with the provider's own purge. */
-export async function purgeExpiredFirstTimePasswords(db: Db, now: number): Promise<number> {
-  return db('first_time_passwords').where('expires_at', '<', now).delete();
-}

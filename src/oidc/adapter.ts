@@ -155,14 +155,6 @@ class ClientAdapter {
 }
 
 /**
- * Deletes expired rows; runs periodically in every instance (the delete is idempotent). Sessions are
- * left to endExpiredSessions (backchannel-queue.ts), which tells their apps as it deletes them.
- */
-export async function purgeExpired(db: Db, now: number): Promise<number> {
-  return db('oidc_store').where('expires_at', '<', now).whereNot({ model: 'Session' }).delete();
-}
-
-/**
  * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
  * started in one of those sessions is detached from it (as the provider itself does when a session
  * is replaced), so it can still finish — with a new session. Every app of those sessions that listens

@@ -9,7 +9,8 @@ import * as oidc from 'openid-client';
 import { latestAudit } from '../../src/audit/audit.ts';
 import { setBusinessPassword } from '../../src/accounts/business-users.ts';
 import { runCli } from '../../src/cli/run.ts';
-import { endEverythingOf, purgeExpired } from '../../src/oidc/adapter.ts';
+import { purgesNamed, runPurge } from '../../src/maintenance/purge.ts';
+import { endEverythingOf } from '../../src/oidc/adapter.ts';
 import { endSession, listSessions } from '../../src/oidc/backchannel.ts';
 import { endExpiredSessions } from '../../src/oidc/backchannel-queue.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
@@ -473,7 +474,7 @@ describe('back-channel logout when a session runs out (at purge time)', () => {
 
     s.offset += 61_000 + 15_000;
     // The general purge leaves sessions to the hook that tells their apps.
-    await purgeExpired(s.idp.db, now());
+    await runPurge(s.idp.db, { now: now(), auditRetentionDays: 400, targets: purgesNamed('oidc') });
     assert.equal((await listSessions(s.idp.db, member.id, 0)).length, 1);
     const second = await s.idp.another();
     const ended = await Promise.all([endExpiredSessions(s.idp.db, now()), endExpiredSessions(second.db, now())]);
