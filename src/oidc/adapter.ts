@@ -160,7 +160,7 @@ class ClientAdapter {
  * is replaced), so it can still finish — with a new session. Every app of those sessions that listens
  * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
-export async function endEverythingOf(db: Db, accountId: string, now: number = Date.now()): Promise<number> {
+export async function endEverythingOf(db: Db, accountId: string, now: number): Promise<number> {
   // The session end and its notifications commit together.
   if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now));
   // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.

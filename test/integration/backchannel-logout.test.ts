@@ -415,8 +415,11 @@ describe('back-channel logout when a first-time password is used (WIPE_CREDENTIA
     const browser = new Browser();
     const { page } = await s.voting.start(browser);
     const form = await browser.go(linkOn(page, 'Jeg har fått nytt passord/PIN'));
+    s.offset = -120_000; // the server's clock, not the wall clock, stamps the notification
     await browser.submit(form, { member_number: member.memberNumber!, password }, { stopAt: CALLBACK });
+    s.offset = 0;
     assert.deepEqual((await notifications(s.idp, member.id)).map((n) => [n.client_id, n.reason]), [[s.voting.clientId, 'account']]);
+    assert.ok(Number((await notifications(s.idp, member.id))[0]!.created_at) < Date.now() - 100_000);
     await s.idp.backchannel.deliverDue();
     const [token] = await s.endpoints.tokensFor(s.idp, member.id);
     assertValidLogoutToken(s.idp, token!, s.voting.clientId);
@@ -457,7 +460,9 @@ describe('back-channel logout for business users', () => {
 
   test('a password reset (the one-time code flow’s last step) ends the sessions', async () => {
     const { user, claims } = await userInPortal();
-    await setBusinessPassword(s.idp.db, user.id, await s.idp.hasher.hash('et-helt-nytt-passord-2026'), 'email', Date.now(), 'post@hk.no');
+    const at = Date.now() - 60_000; // the injected clock, not the wall clock, stamps the notification
+    await setBusinessPassword(s.idp.db, user.id, await s.idp.hasher.hash('et-helt-nytt-passord-2026'), 'email', at, 'post@hk.no');
+    assert.deepEqual((await notifications(s.idp, user.id)).map((n) => [Number(n.created_at), Number(n.next_attempt_at)]), [[at, at]]);
     await assertPortalTold(user, claims);
   });
 });

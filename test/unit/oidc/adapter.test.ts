@@ -96,7 +96,7 @@ test('endEverythingOf removes sessions, grants and tokens of one account only', 
   await adapter('Grant').upsert('gA', { accountId: 'acc-A' }, 60);
   await adapter('RefreshToken').upsert('rA', { accountId: 'acc-A', grantId: 'gA' }, 60);
   await adapter('Session').upsert('sB', { accountId: 'acc-B' }, 60);
-  await endEverythingOf(db, 'acc-A');
+  await endEverythingOf(db, 'acc-A', clock);
   assert.equal(await adapter('Session').find('sA'), undefined);
   assert.equal(await adapter('Grant').find('gA'), undefined);
   assert.equal(await adapter('RefreshToken').find('rA'), undefined);
