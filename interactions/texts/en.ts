@@ -302,7 +302,7 @@ export const en: Record<TextKey, string> = {
   'console.enrol.title': 'Activate your console access',
   'console.enrol.intro': 'Hello {name}. Choose a password for the console. Your username is {email}.',
   'console.enrol.password': 'New password',
-  'console.enrol.password_hint': 'At least {min} characters. Several words together work well.',
+  'console.enrol.password_hint': '{min, plural, one {At least # character} other {At least # characters}}. Several words together work well.',
   'console.enrol.confirm': 'Repeat the password',
   'console.enrol.submit': 'Continue',
   'console.enrol.totp_title': 'Set up one-time codes',
@@ -321,7 +321,7 @@ export const en: Record<TextKey, string> = {
   'console.message.invitation.subject': 'Access to the HK caseworker console',
   'console.message.invitation.intro': 'You have been given access to the caseworker console of Handel og Kontor. Open the link to choose a password and set up one-time codes:',
   'console.message.invitation.link': 'Activate your access',
-  'console.message.invitation.valid': 'The link can be used once and is valid for {days} days.',
+  'console.message.invitation.valid': 'The link can be used once and is valid for {days, plural, one {# day} other {# days}}.',
 
   'console.search.title': 'Find member',
   'console.search.query': 'Member number, name, e-mail or mobile',
@@ -344,7 +344,7 @@ export const en: Record<TextKey, string> = {
   'console.send.submit': 'Yes, send by SMS',
   'console.send.sent': 'The first-time password was sent by SMS to {mobile}. Ask the member to sign in with it within a day.',
   'console.send.refused': 'Not sent: {reason}',
-  'console.send.cap': 'Not sent: you have sent {n} first-time passwords today, which is the limit.',
+  'console.send.cap': 'Not sent: you have sent {n, plural, one {# first-time password} other {# first-time passwords}} today, which is the limit.',
 
   'console.event.sent': 'sent',
   'console.event.not_sent': 'not sent: {reason}',
@@ -439,4 +439,10 @@ export const en: Record<TextKey, string> = {
   'console.audit.none': 'No events.',
   'console.audit.older': 'Older events',
   'console.audit.newest': 'Newest events',
+  'console.member.sign_out': 'Sign the member out everywhere',
+  'console.sign_out.title': 'Sign the member out everywhere',
+  'console.sign_out.confirm': 'Sign {name} out everywhere? The member is signed in to {n, plural, one {# session} other {# sessions}} now. The apps the member is signed in to are told, and the member must sign in again.',
+  'console.sign_out.submit': 'Yes, sign out everywhere',
+  'console.sign_out.done': 'The member is signed out everywhere: {n, plural, one {# session} other {# sessions}} ended, and the apps have been told.',
+  'console.sign_out.none': 'The member was not signed in anywhere.',
 };

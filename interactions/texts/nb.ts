@@ -300,7 +300,7 @@ export const nb = {
   'console.enrol.title': 'Aktiver tilgang til konsollen',
   'console.enrol.intro': 'Hei {name}. Velg et passord for konsollen. Brukernavnet ditt er {email}.',
   'console.enrol.password': 'Nytt passord',
-  'console.enrol.password_hint': 'Minst {min} tegn. Gjerne flere ord satt sammen.',
+  'console.enrol.password_hint': '{min, plural, one {Minst # tegn} other {Minst # tegn}}. Gjerne flere ord satt sammen.',
   'console.enrol.confirm': 'Gjenta passordet',
   'console.enrol.submit': 'Fortsett',
   'console.enrol.totp_title': 'Sett opp engangskoder',
@@ -319,7 +319,7 @@ export const nb = {
   'console.message.invitation.subject': 'Tilgang til HKs saksbehandlerkonsoll',
   'console.message.invitation.intro': 'Du har fått tilgang til saksbehandlerkonsollen til Handel og Kontor. Åpne lenken for å velge passord og sette opp engangskoder:',
   'console.message.invitation.link': 'Aktiver tilgangen',
-  'console.message.invitation.valid': 'Lenken kan brukes én gang og er gyldig i {days} dager.',
+  'console.message.invitation.valid': 'Lenken kan brukes én gang og er gyldig i {days, plural, one {# dag} other {# dager}}.',
 
   'console.search.title': 'Finn medlem',
   'console.search.query': 'Medlemsnummer, navn, e-post eller mobil',
@@ -342,7 +342,7 @@ export const nb = {
   'console.send.submit': 'Ja, send på SMS',
   'console.send.sent': 'Førstegangspassordet er sendt på SMS til {mobile}. Be medlemmet logge inn med det innen et døgn.',
   'console.send.refused': 'Ikke sendt: {reason}',
-  'console.send.cap': 'Ikke sendt: du har sendt {n} førstegangspassord i dag, som er grensen.',
+  'console.send.cap': 'Ikke sendt: du har sendt {n, plural, one {# førstegangspassord} other {# førstegangspassord}} i dag, som er grensen.',
 
   'console.event.sent': 'sendt',
   'console.event.not_sent': 'ikke sendt: {reason}',
@@ -437,6 +437,12 @@ export const nb = {
   'console.audit.none': 'Ingen hendelser.',
   'console.audit.older': 'Eldre hendelser',
   'console.audit.newest': 'Nyeste hendelser',
+  'console.member.sign_out': 'Logg ut medlemmet overalt',
+  'console.sign_out.title': 'Logg ut medlemmet overalt',
+  'console.sign_out.confirm': 'Logge ut {name} overalt? Medlemmet er logget inn i {n, plural, one {# økt} other {# økter}} nå. Appene medlemmet er logget inn i, får beskjed, og medlemmet må logge inn på nytt.',
+  'console.sign_out.submit': 'Ja, logg ut overalt',
+  'console.sign_out.done': 'Medlemmet er logget ut overalt: {n, plural, one {# økt} other {# økter}} avsluttet, og appene har fått beskjed.',
+  'console.sign_out.none': 'Medlemmet var ikke logget inn noe sted.',
 } as const;
 
 export type TextKey = keyof typeof nb;
