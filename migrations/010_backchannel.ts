@@ -1,6 +1,7 @@
 // Back-channel logout: each app's logout URI on its registration, and the durable queue of logout
-// notifications. A notification is written in the same transaction as the session end it reports;
-// a worker in some instance signs the logout token and delivers it afterwards.
+// notifications. A notification is written in the same transaction as the session end it reports
+// (the provider's own confirmed logout queues it during the logout request); a worker in some
+// instance signs the logout token and delivers it afterwards.
 import type { Knex } from 'knex';
 
 export async function up(db: Knex): Promise<void> {
@@ -15,7 +16,7 @@ export async function up(db: Knex): Promise<void> {
     // the app registered backchannel_logout_session_required). No token is stored: it is signed when sent.
     t.string('account_id', 64).notNullable();
     t.string('sid', 64);
-    // Why the session ended (logout, expired, credentials_wiped, ...), for the audit log.
+    // Why the session ended (EndReason: logout | account | expired | staff), for the audit log.
     t.string('reason', 32).notNullable();
     t.string('status', 16).notNullable(); // pending | sending | sent | failed | expired
     t.integer('attempts').notNullable().defaultTo(0);

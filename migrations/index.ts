@@ -1,4 +1,6 @@
-// The migrations, in order; the same files serve SQLite and PostgreSQL.
+// The migrations, in order of their number: knex applies the pending ones in the order of this list.
+// A database records each by name, so one that applied them in another order has nothing pending.
+// The same files serve SQLite and PostgreSQL.
 import type { Knex } from 'knex';
 import * as initial from './001_initial.ts';
 import * as outbox from './002_outbox.ts';
@@ -6,9 +8,9 @@ import * as firstTimePasswords from './003_first_time_passwords.ts';
 import * as business from './004_business.ts';
 import * as counters from './006_counters.ts';
 import * as crowd from './007_crowd.ts';
+import * as orders from './008_orders.ts';
 import * as backchannel from './010_backchannel.ts';
 import * as ops from './013_ops.ts';
-import * as orders from './008_orders.ts';
 import * as console from './014_console.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
@@ -20,9 +22,9 @@ const migrations: Record<string, Migration> = {
   '004_business': business,
   '006_counters': counters,
   '007_crowd': crowd,
+  '008_orders': orders,
   '010_backchannel': backchannel,
   '013_ops': ops,
-  '008_orders': orders,
   '014_console': console,
 };
 

@@ -44,15 +44,21 @@ export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): 
   }
 
   const demoOrganization = { organizationNumber: '999999999', organizationName: 'Demo Bedrift AS' };
-  if (!(await findBusinessUserByEmail(db, DEMO_BUSINESS_USER.email))) {
-    const business = await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, mobile: '+4799999997', givenName: 'Demo', familyName: 'Bedrift', ...demoOrganization });
-    await setBusinessPassword(db, business.account.id, await hasher.hash(DEMO_BUSINESS_USER.password), 'email', Date.now(), '');
+  // As for the member: a user at the demo's address outside the demo organization is someone else's.
+  const isDemo = (user: { organizationNumber: string | null }) => user.organizationNumber === demoOrganization.organizationNumber;
+  const business = await findBusinessUserByEmail(db, DEMO_BUSINESS_USER.email);
+  if (!business) {
+    const created = await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, mobile: '+4799999997', givenName: 'Demo', familyName: 'Bedrift', ...demoOrganization });
+    await setBusinessPassword(db, created.account.id, await hasher.hash(DEMO_BUSINESS_USER.password), 'email', Date.now(), '');
   }
-  if (!(await findBusinessUserByEmail(db, DEMO_INVITED_USER.email))) {
+  if (business && !isDemo(business)) lines.push(`Demo business user not seeded: ${DEMO_BUSINESS_USER.email} belongs to an existing business user, left as it is`);
+  else lines.push(`Demo business user: e-mail ${DEMO_BUSINESS_USER.email}, password ${DEMO_BUSINESS_USER.password}`);
+  const invited = await findBusinessUserByEmail(db, DEMO_INVITED_USER.email);
+  if (!invited) {
     await upsertBusinessUser(db, { email: DEMO_INVITED_USER.email, mobile: DEMO_INVITED_USER.mobile, givenName: 'Ny', familyName: 'Bedriftsbruker', ...demoOrganization });
   }
-  lines.push(`Demo business user: e-mail ${DEMO_BUSINESS_USER.email}, password ${DEMO_BUSINESS_USER.password}`);
-  lines.push(`Demo business user to activate: ${DEMO_INVITED_USER.email} or ${DEMO_INVITED_USER.mobile} (the code shows in the dev outbox)`);
+  if (invited && !isDemo(invited)) lines.push(`Demo business user to activate not seeded: ${DEMO_INVITED_USER.email} belongs to an existing business user, left as it is`);
+  else lines.push(`Demo business user to activate: ${DEMO_INVITED_USER.email} or ${DEMO_INVITED_USER.mobile} (the code shows in the dev outbox)`);
 
   await ensureDemoClient(db, 'hk-demo', 'Demo-app (medlem)', 'member', issuer);
   await ensureDemoClient(db, 'hk-demo-business', 'Demo-bedriftsportal', 'business', issuer);

@@ -90,7 +90,7 @@ export function renderConsole(ctx: Context, deps: FlowDeps, session: ConsoleSess
     lang: session.lang,
     title: `${options.title} – ${t(session.lang, 'console.title')}`,
     // The language switch of a page answering a form leads to the GET page the form belongs to.
-    path: ctx.method === 'GET' ? ctx.path : ctx.path.replace(/\/(send|rotate|remove|import|invite|disable|enable|role|reset)$/, ''),
+    path: ctx.method === 'GET' ? ctx.path : ctx.path.replace(/\/(send|sign-out|rotate|remove|import|invite|disable|enable|role|reset)$/, ''),
     status: options.status,
     errors: options.errors,
     body: html`<div class="console">${menu(session)}${options.body}</div>`,

@@ -439,4 +439,10 @@ export const en: Record<TextKey, string> = {
   'console.audit.none': 'No events.',
   'console.audit.older': 'Older events',
   'console.audit.newest': 'Newest events',
+  'console.member.sign_out': 'Sign the member out everywhere',
+  'console.sign_out.title': 'Sign the member out everywhere',
+  'console.sign_out.confirm': 'Sign {name} out everywhere? The member is signed in to {n, plural, one {# session} other {# sessions}} now. The apps the member is signed in to are told, and the member must sign in again.',
+  'console.sign_out.submit': 'Yes, sign out everywhere',
+  'console.sign_out.done': 'The member is signed out everywhere: {n, plural, one {# session} other {# sessions}} ended, and the apps have been told.',
+  'console.sign_out.none': 'The member was not signed in anywhere.',
 };

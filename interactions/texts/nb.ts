@@ -437,6 +437,12 @@ export const nb = {
   'console.audit.none': 'Ingen hendelser.',
   'console.audit.older': 'Eldre hendelser',
   'console.audit.newest': 'Nyeste hendelser',
+  'console.member.sign_out': 'Logg ut medlemmet overalt',
+  'console.sign_out.title': 'Logg ut medlemmet overalt',
+  'console.sign_out.confirm': 'Logge ut {name} overalt? Medlemmet er logget inn i {n, plural, one {# økt} other {# økter}} nå. Appene medlemmet er logget inn i, får beskjed, og medlemmet må logge inn på nytt.',
+  'console.sign_out.submit': 'Ja, logg ut overalt',
+  'console.sign_out.done': 'Medlemmet er logget ut overalt: {n, plural, one {# økt} other {# økter}} avsluttet, og appene har fått beskjed.',
+  'console.sign_out.none': 'Medlemmet var ikke logget inn noe sted.',
 } as const;
 
 export type TextKey = keyof typeof nb;

@@ -130,7 +130,7 @@ export async function disableBusinessUser(db: Db, email: string, now = Date.now(
     await cancelOneTimeCodes(trx, account.id, now);
     await trx('invitations').where({ account_id: account.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
   });
-  await endEverythingOf(db, account.id);
+  await endEverythingOf(db, account.id, now);
   return accountOrThrow(db, account.id);
 }
 
@@ -232,7 +232,7 @@ export async function setBusinessPassword(
 ): Promise<{ account: Account; previousStatus: BusinessStatus } | undefined> {
   const before = await accountOrThrow(db, accountId);
   if (!(await db.transaction((trx) => applyPassword(trx, before, passwordHash, proved, now, contactEmail, language)))) return undefined;
-  await endEverythingOf(db, accountId);
+  await endEverythingOf(db, accountId, now);
   return { account: await accountOrThrow(db, accountId), previousStatus: before.status as BusinessStatus };
 }
 
@@ -321,11 +321,6 @@ export async function acceptInvitation(db: Db, token: string, passwordHash: stri
     throw error;
   });
   if (!accepted) return undefined;
-  await endEverythingOf(db, account.id);
+  await endEverythingOf(db, account.id, now);
   return accountOrThrow(db, account.id);
-}
-
-/** Deletes invitations that ended more than 30 days ago. */
-export async function purgeInvitations(db: Db, now: number): Promise<number> {
-  return db('invitations').where('expires_at', '<', now - 30 * 24 * 3600 * 1000).delete();
 }

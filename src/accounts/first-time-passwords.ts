@@ -56,7 +56,7 @@ export const maskMobile = (mobile: string) => `…${mobile.slice(-3)}`;
 /** Deletes the member's password and username and ends every session, grant and token of theirs. */
 export async function wipeCredentials(trx: Db, accountId: string, now: number): Promise<void> {
   await trx('accounts').where({ id: accountId }).update({ password_hash: null, username: null, username_key: null, updated_at: now });
-  await endEverythingOf(trx, accountId);
+  await endEverythingOf(trx, accountId, now);
 }
 
 /**
@@ -371,7 +371,7 @@ export async function completeFirstLogin(
       const claimed = await trx('first_time_passwords').where({ account_id: login.accountId, id: login.firstTimePasswordId }).andWhere('expires_at', '>', now).delete();
       if (!claimed) return false;
       // Sessions begun with the old credentials end; the new sign-in starts after this.
-      await endEverythingOf(trx, account.id);
+      await endEverythingOf(trx, account.id, now);
       const username = await setUsername(trx, account.id, input.username!);
       await trx('accounts').where({ id: account.id }).update({ password_hash: passwordHash, updated_at: now });
       await audit(trx, { event: 'username.set', accountId: account.id, ...context, detail: { username } }, now);
@@ -385,9 +385,4 @@ export async function completeFirstLogin(
     throw error;
   }
   return { status: 'done', account: (await findAccountById(db, account.id))! };
-}
-
-/** Deletes expired first-time passwords; runs with the provider's own purge. */
-export async function purgeExpiredFirstTimePasswords(db: Db, now: number): Promise<number> {
-  return db('first_time_passwords').where('expires_at', '<', now).delete();
 }

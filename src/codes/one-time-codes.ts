@@ -132,8 +132,3 @@ export async function verifyOneTimeCode(
 export async function cancelOneTimeCodes(db: Db, accountId: string, now: number): Promise<number> {
   return db('one_time_codes').where({ account_id: accountId }).whereNull('used_at').whereNull('cancelled_at').update({ cancelled_at: now });
 }
-
-/** Deletes codes expired for a day; kept that long so a late entry still gets "expired", not "none". */
-export async function purgeOneTimeCodes(db: Db, now: number): Promise<number> {
-  return db('one_time_codes').where('expires_at', '<', now - 24 * 3600 * 1000).delete();
-}

@@ -23,8 +23,6 @@ export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'expired'
 
 /** A claim older than this is taken to belong to a dead process. Far above any connector's own timeout. */
 export const LEASE_MS = 5 * 60_000;
-/** Finished rows (no secret left, only who got what when) are kept this long for the operator. */
-export const RETENTION_MS = 30 * 24 * 3600_000;
 const BATCH = 10;
 
 /** Back-off after the n-th failed attempt: 5 s, 10 s, 20 s, ... at most 10 minutes. */
@@ -307,9 +305,4 @@ export async function listOutbox(db: Db, statuses: OutboxStatus[], limit: number
     lastError: row.last_error,
     accountId: row.account_id,
   }));
-}
-
-/** Removes finished rows past the retention period (they hold no secret, but still a recipient). */
-export async function purgeOutbox(db: Db, now: number): Promise<number> {
-  return db('outbox').whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - RETENTION_MS).delete();
 }

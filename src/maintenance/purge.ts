@@ -6,12 +6,19 @@
 // here), or a step of its own (`run`) for rows whose end must do more than a delete.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { RETENTION_MS as OUTBOX_RETENTION_MS } from '../delivery/outbox.ts';
 import { endExpiredSessions } from '../oidc/backchannel-queue.ts';
 import { CONSOLE_MAX_MS } from '../staff/sessions.ts';
 import type { Db } from '../storage/db.ts';
 
 const DAY = 24 * 3600_000;
+
+// Every retention period of the service, here and nowhere else.
+/** Finished outbox messages and back-channel notifications (no secret left, only who got what when). */
+export const FINISHED_MESSAGE_RETENTION_MS = 30 * DAY;
+/** Ended invitations (members' and staff's): kept a month so a late click says "expired", and for the operator. */
+export const ENDED_INVITATION_RETENTION_MS = 30 * DAY;
+/** Expired one-time codes: the flow that asked for one can still say "expired" rather than "unknown". */
+export const EXPIRED_CODE_RETENTION_MS = DAY;
 
 export type PurgeContext = { now: number; auditRetentionDays: number };
 
@@ -33,20 +40,26 @@ export const PURGES: Array<PurgeTarget | PurgeStep> = [
   // An expired session is ended with its apps told (back-channel logout); the rest of oidc_store just goes.
   { name: 'expired-sessions', run: (db, { now }) => endExpiredSessions(db, now) },
   { name: 'oidc', table: 'oidc_store', key: ['model', 'id'], expired: (q, { now }) => q.where('expires_at', '<', now).whereNot({ model: 'Session' }) },
-  { name: 'backchannel-logouts', table: 'backchannel_logouts', key: ['id'], expired: (q, { now }) => q.whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - OUTBOX_RETENTION_MS) },
-  { name: 'outbox', table: 'outbox', key: ['id'], expired: (q, { now }) => q.whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - OUTBOX_RETENTION_MS) },
+  { name: 'backchannel-logouts', table: 'backchannel_logouts', key: ['id'], expired: (q, { now }) => q.whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - FINISHED_MESSAGE_RETENTION_MS) },
+  { name: 'outbox', table: 'outbox', key: ['id'], expired: (q, { now }) => q.whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - FINISHED_MESSAGE_RETENTION_MS) },
   { name: 'counters', table: 'counters', key: ['key'], expired: (q, { now }) => q.where('expires_at', '<', now) },
   { name: 'counter-slices', table: 'counter_slices', key: ['key', 'slice', 'shard'], expired: (q, { now }) => q.where('expires_at', '<', now) },
   { name: 'first-time-passwords', table: 'first_time_passwords', key: ['account_id'], expired: (q, { now }) => q.where('expires_at', '<', now) },
-  // Kept a day past expiry: the flow that asked for one can still say "expired" rather than "unknown".
-  { name: 'one-time-codes', table: 'one_time_codes', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - DAY) },
-  { name: 'invitations', table: 'invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - 30 * DAY) },
-  { name: 'staff-invitations', table: 'staff_invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - 30 * DAY) },
+  { name: 'one-time-codes', table: 'one_time_codes', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - EXPIRED_CODE_RETENTION_MS) },
+  { name: 'invitations', table: 'invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - ENDED_INVITATION_RETENTION_MS) },
+  { name: 'staff-invitations', table: 'staff_invitations', key: ['id'], expired: (q, { now }) => q.where('expires_at', '<', now - ENDED_INVITATION_RETENTION_MS) },
   { name: 'console-sessions', table: 'console_sessions', key: ['id_hash'], expired: (q, { now }) => q.where('created_at', '<', now - CONSOLE_MAX_MS - DAY) },
   // Days are 'YYYY-MM-DD' (Oslo); anything two days back is over everywhere.
   { name: 'console-send-counts', table: 'console_send_counts', key: ['staff_id', 'day'], expired: (q, { now }) => q.where('day', '<', new Date(now - 2 * DAY).toISOString().slice(0, 10)) },
   { name: 'audit-log', table: 'audit_log', key: ['id'], expired: (q, { now, auditRetentionDays }) => q.where('at', '<', now - auditRetentionDays * DAY) },
 ];
+
+/** The entries of PURGES with these names (a test purges only what it checks, with the service's own rules). */
+export function purgesNamed(...names: string[]): Array<PurgeTarget | PurgeStep> {
+  const unknown = names.filter((name) => !PURGES.some((target) => target.name === name));
+  if (unknown.length) throw new Error(`No purge named ${unknown.join(', ')}`);
+  return PURGES.filter((target) => names.includes(target.name));
+}
 
 export type PurgeOptions = PurgeContext & {
   batchSize?: number;

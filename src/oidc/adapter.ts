@@ -155,20 +155,12 @@ class ClientAdapter {
 }
 
 /**
- * Deletes expired rows; runs periodically in every instance (the delete is idempotent). Sessions are
- * left to endExpiredSessions (backchannel-queue.ts), which tells their apps as it deletes them.
- */
-export async function purgeExpired(db: Db, now: number): Promise<number> {
-  return db('oidc_store').where('expires_at', '<', now).whereNot({ model: 'Session' }).delete();
-}
-
-/**
  * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
  * started in one of those sessions is detached from it (as the provider itself does when a session
  * is replaced), so it can still finish — with a new session. Every app of those sessions that listens
  * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
-export async function endEverythingOf(db: Db, accountId: string, now: number = Date.now()): Promise<number> {
+export async function endEverythingOf(db: Db, accountId: string, now: number): Promise<number> {
   // The session end and its notifications commit together.
   if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now));
   // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.

@@ -2,7 +2,6 @@
 // ends a session writes one row per app of that session that registered a back-channel logout URI,
 // in the same transaction as the session end; the worker (backchannel.ts) signs the logout token
 // and delivers it later, so no request waits for an app and an app that is down hears it later.
-import { RETENTION_MS } from '../delivery/outbox.ts';
 import type { Db } from '../storage/db.ts';
 
 /** Why a session ended; recorded with each notification and in the audit log. */
@@ -80,9 +79,4 @@ export async function endExpiredSessions(db: Db, now: number): Promise<number> {
     }
     if (rows.length < BATCH) return ended;
   }
-}
-
-/** Removes finished notifications after the outbox's retention period (who was told what, when). */
-export async function purgeLogoutNotifications(db: Db, now: number): Promise<number> {
-  return db('backchannel_logouts').whereIn('status', ['sent', 'failed', 'expired']).andWhere('created_at', '<', now - RETENTION_MS).delete();
 }

@@ -269,9 +269,3 @@ export function createCounterStore(
 ): CounterStore {
   return settings.redisUrl ? createFailoverCounterStore(settings.redisUrl, settings.redisPrefix, db, log) : createDbCounterStore(db);
 }
-
-/** Deletes counters whose window or lock has passed (the database store only; Redis expires its own). */
-export async function purgeCounters(db: Db, now: number): Promise<number> {
-  const [failures, windows] = await Promise.all([db('counters').where('expires_at', '<', now).delete(), db('counter_slices').where('expires_at', '<', now).delete()]);
-  return failures + windows;
-}

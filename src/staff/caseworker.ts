@@ -1,8 +1,10 @@
 // A caseworker sends a first-time password from the console: the same core function as the CLI
 // (sendFirstTimePasswordAsCaseworker: same wipe setting, same sending limits), and on top a cap per
 // caseworker per Norwegian calendar day (CONSOLE_SMS_PER_CASEWORKER_DAY), claimed atomically before sending.
+// And signs a member out everywhere (the core's endSession for each live session).
 import type { Settings } from '../../config/settings.ts';
 import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
+import { endSession, listSessions } from '../oidc/backchannel.ts';
 import type { SendGuard } from '../security/send-limits.ts';
 import type { Db } from '../storage/db.ts';
 import type { Staff } from './staff.ts';
@@ -42,4 +44,24 @@ export async function sendFirstTimePasswordFromConsole(
   // Nothing sent: the send does not count against the caseworker's day.
   if (!result.sent) await deps.db('console_send_counts').where({ staff_id: staff.id, day }).where('sent', '>', 0).decrement('sent', 1);
   return result;
+}
+
+/**
+ * Ends every live session of the member, each through the core's endSession (reason 'staff', the
+ * caseworker as actor): the session goes, the grants made in it are revoked and every app of it that
+ * listens gets a back-channel logout. Returns how many sessions this call ended (a session ended
+ * meanwhile by someone else is not counted twice).
+ */
+export async function signMemberOutEverywhere(
+  deps: { db: Db; now: () => number },
+  staff: Staff,
+  accountId: string,
+  context: { ip: string; userAgent: string },
+): Promise<number> {
+  const now = deps.now();
+  let ended = 0;
+  for (const session of await listSessions(deps.db, accountId, now)) {
+    if (await endSession(deps.db, session.uid, { reason: 'staff', actor: `staff:${staff.id}`, ip: context.ip, userAgent: context.userAgent }, now)) ended++;
+  }
+  return ended;
 }

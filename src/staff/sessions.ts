@@ -47,5 +47,5 @@ export async function useConsoleSession(db: Db, cookie: string | undefined, now:
  */
 export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, now: number): Promise<void> {
   if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
-  await endEverythingOf(db, staffId);
+  await endEverythingOf(db, staffId, now);
 }

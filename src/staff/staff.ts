@@ -93,7 +93,7 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
 /** Ends every console session and provider session of the staff member. */
 export async function endStaffSessions(db: Db, staffId: string, now: number): Promise<void> {
   await db('console_sessions').where({ staff_id: staffId }).whereNull('ended_at').update({ ended_at: now });
-  await endEverythingOf(db, staffId);
+  await endEverythingOf(db, staffId, now);
 }
 
 /** No sign-in, no invitation link; every session ends now. */

@@ -124,6 +124,12 @@ describe('staff console in Chromium', () => {
     assert.match(sms.text, /førstegangspassord/i);
     assert.ok(!(await page.content()).includes(sms.text.match(/[a-z0-9]{4} [a-z0-9]{4} [a-z0-9]{4}/)![0]), 'the caseworker never sees it');
 
+    await page.getByRole('link', { name: T('console.member.sign_out') }).click();
+    await page.getByText(T('console.sign_out.confirm', { name: 'Siri Ringer', n: 0 })).waitFor();
+    await checkConsolePage(page, 'sign-out-confirm');
+    await page.getByRole('button', { name: T('console.sign_out.submit') }).click();
+    await page.getByRole('status').filter({ hasText: T('console.sign_out.none') }).waitFor();
+
     await page.getByRole('button', { name: T('console.nav.sign_out') }).click();
     await page.getByRole('heading', { level: 1, name: T('console.signed_out.title') }).waitFor();
     await checkConsolePage(page, 'signed-out');

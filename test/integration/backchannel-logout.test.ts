@@ -9,7 +9,8 @@ import * as oidc from 'openid-client';
 import { latestAudit } from '../../src/audit/audit.ts';
 import { setBusinessPassword } from '../../src/accounts/business-users.ts';
 import { runCli } from '../../src/cli/run.ts';
-import { endEverythingOf, purgeExpired } from '../../src/oidc/adapter.ts';
+import { purgesNamed, runPurge } from '../../src/maintenance/purge.ts';
+import { endEverythingOf } from '../../src/oidc/adapter.ts';
 import { endSession, listSessions } from '../../src/oidc/backchannel.ts';
 import { endExpiredSessions } from '../../src/oidc/backchannel-queue.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
@@ -414,8 +415,11 @@ describe('back-channel logout when a first-time password is used (WIPE_CREDENTIA
     const browser = new Browser();
     const { page } = await s.voting.start(browser);
     const form = await browser.go(linkOn(page, 'Jeg har fått nytt passord/PIN'));
+    s.offset = -120_000; // the server's clock, not the wall clock, stamps the notification
     await browser.submit(form, { member_number: member.memberNumber!, password }, { stopAt: CALLBACK });
+    s.offset = 0;
     assert.deepEqual((await notifications(s.idp, member.id)).map((n) => [n.client_id, n.reason]), [[s.voting.clientId, 'account']]);
+    assert.ok(Number((await notifications(s.idp, member.id))[0]!.created_at) < Date.now() - 100_000);
     await s.idp.backchannel.deliverDue();
     const [token] = await s.endpoints.tokensFor(s.idp, member.id);
     assertValidLogoutToken(s.idp, token!, s.voting.clientId);
@@ -456,7 +460,9 @@ describe('back-channel logout for business users', () => {
 
   test('a password reset (the one-time code flow’s last step) ends the sessions', async () => {
     const { user, claims } = await userInPortal();
-    await setBusinessPassword(s.idp.db, user.id, await s.idp.hasher.hash('et-helt-nytt-passord-2026'), 'email', Date.now(), 'post@hk.no');
+    const at = Date.now() - 60_000; // the injected clock, not the wall clock, stamps the notification
+    await setBusinessPassword(s.idp.db, user.id, await s.idp.hasher.hash('et-helt-nytt-passord-2026'), 'email', at, 'post@hk.no');
+    assert.deepEqual((await notifications(s.idp, user.id)).map((n) => [Number(n.created_at), Number(n.next_attempt_at)]), [[at, at]]);
     await assertPortalTold(user, claims);
   });
 });
@@ -473,7 +479,7 @@ describe('back-channel logout when a session runs out (at purge time)', () => {
 
     s.offset += 61_000 + 15_000;
     // The general purge leaves sessions to the hook that tells their apps.
-    await purgeExpired(s.idp.db, now());
+    await runPurge(s.idp.db, { now: now(), auditRetentionDays: 400, targets: purgesNamed('oidc') });
     assert.equal((await listSessions(s.idp.db, member.id, 0)).length, 1);
     const second = await s.idp.another();
     const ended = await Promise.all([endExpiredSessions(s.idp.db, now()), endExpiredSessions(second.db, now())]);

@@ -10,7 +10,10 @@ import { findStaffByEmail } from '../../src/staff/staff.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, registerRp } from '../support/rp.ts';
 import { enrol, inviteByCli, passwordStep, secretOn, signInToConsole, totpCode, type EnrolledStaff } from '../support/staff.ts';
+
+const MEMBER_PASSWORD = 'fjordtur-til-lofoten';
 
 /** The hidden form token of the first form on `page` posting to `action`. */
 function csrfOn(page: Page, action: RegExp): string {
@@ -206,6 +209,50 @@ describe('staff console', () => {
     }
     assert.ok(capped);
     assert.match(textOf(capped.html), /du har sendt 2 førstegangspassord i dag/);
+  });
+
+  test('a caseworker signs a member out everywhere: every session ends, its apps get a back-channel logout, on record', async () => {
+    const app = await registerRp(idp, { name: 'Uravstemning', backchannelLogoutUri: 'http://127.0.0.1:9/backchannel' });
+    const member = await createMember(idp, { givenName: 'Per', familyName: 'Overalt', password: MEMBER_PASSWORD });
+    const sessions = () => idp.db('oidc_store').where({ model: 'Session', account_id: member.id });
+    // Signed in to the app on two devices.
+    const devices = [new Browser(), new Browser()];
+    for (const device of devices) {
+      const { page } = await app.start(device);
+      const done = await device.submit(page, { identifier: member.memberNumber!, password: MEMBER_PASSWORD }, { stopAt: CALLBACK });
+      assert.ok(done.location?.startsWith(CALLBACK), textOf(done.html));
+    }
+    assert.equal((await sessions()).length, 2);
+
+    const browser = new Browser();
+    await signInToConsole(idp, browser, caseworker, nextCode(caseworker));
+    const page = await browser.go(`${idp.base}/console/members/${member.id}`);
+    assert.match(page.html, new RegExp(`href="/console/members/${member.id}/sign-out">Logg ut medlemmet overalt<`));
+    const confirm = await browser.go(`${idp.base}/console/members/${member.id}/sign-out`);
+    assert.match(textOf(confirm.html), /Logge ut Per Overalt overalt\? Medlemmet er logget inn i 2 økter nå/);
+    assert.equal((await sessions()).length, 2, 'the confirmation page ends nothing');
+    const forged = await browser.request(`${idp.base}/console/members/${member.id}/sign-out`, { form: { csrf: 'forged' } });
+    assert.equal(forged.status, 403);
+    assert.equal((await sessions()).length, 2, 'without the form token nothing ends');
+
+    const done = await browser.submit(confirm, {}, { action: /\/sign-out$/ });
+    assert.equal(done.status, 200, textOf(done.html));
+    assert.match(textOf(done.html), /Medlemmet er logget ut overalt: 2 økter avsluttet/);
+    assert.deepEqual(await sessions(), []);
+    const queued = await idp.db('backchannel_logouts').where({ account_id: member.id }).orderBy('id');
+    assert.deepEqual(queued.map((row) => [row.client_id, row.reason]), [[app.clientId, 'staff'], [app.clientId, 'staff']]);
+    const staff = (await findStaffByEmail(idp.db, caseworker.email))!;
+    const ended = await latestAudit(idp.db, 2, { event: 'session.ended' });
+    assert.deepEqual(ended.map((row) => [row.accountId, row.actor, row.detail.reason, row.detail.notified]), [[member.id, `staff:${staff.id}`, 'staff', 1], [member.id, `staff:${staff.id}`, 'staff', 1]]);
+    const [action] = await latestAudit(idp.db, 1, { event: 'console.member_signed_out' });
+    assert.deepEqual([action!.accountId, action!.actor, action!.detail.sessions], [member.id, `staff:${staff.id}`, 2]);
+
+    // The member's device must sign in again; a second click finds nothing left to end.
+    const again = await app.start(devices[0]!);
+    assert.ok(!again.page.location?.startsWith(CALLBACK), 'no session left to skip the password');
+    const twice = await browser.submit(await browser.go(`${idp.base}/console/members/${member.id}/sign-out`), {}, { action: /\/sign-out$/ });
+    assert.match(textOf(twice.html), /Medlemmet var ikke logget inn noe sted/);
+    assert.equal((await idp.db('backchannel_logouts').where({ account_id: member.id })).length, 2, 'nothing more queued');
   });
 
   test('signing out ends the console session and the staff member\'s sessions at hk-idp', async () => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import knex from 'knex';
 import { runCli } from '../../src/cli/run.ts';
 import { migrationSource } from '../../migrations/index.ts';
-import { migrate, openDatabase } from '../../src/storage/db.ts';
+import { migrate, openDatabase, pendingMigrations } from '../../src/storage/db.ts';
 import { freshDatabase, startIdpOn, usingPostgres } from '../support/idp.ts';
 
 test('MIGRATE_ON_START=false: /readyz is 503 while the schema is behind, until `hk-idp migrate`', async () => {
@@ -32,6 +32,24 @@ test('MIGRATE_ON_START=false: /readyz is 503 while the schema is behind, until `
   } finally {
     await db.destroy();
     await idp.close();
+    await database.drop();
+  }
+});
+
+test('the migrations are listed in number order; a database that applied them in the old order has nothing pending', async () => {
+  const names = await migrationSource.getMigrations([]);
+  assert.deepEqual(names, [...names].sort());
+  // Until today 008_orders came after 013_ops: a database migrated then keeps working unchanged.
+  const oldOrder = [...names.filter((name) => name !== '008_orders' && name <= '013_ops'), '008_orders', ...names.filter((name) => name > '013_ops')];
+  const database = await freshDatabase();
+  const db = openDatabase(database.databaseUrl, { schema: database.schema });
+  try {
+    await db.migrate.latest({ migrationSource: { ...migrationSource, getMigrations: async () => oldOrder } });
+    assert.deepEqual((await db('knex_migrations').orderBy('id').pluck('name')), oldOrder);
+    assert.deepEqual(await pendingMigrations(db), []);
+    assert.deepEqual(await migrate(db), []);
+  } finally {
+    await db.destroy();
     await database.drop();
   }
 });

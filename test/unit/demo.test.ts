@@ -51,10 +51,20 @@ test('a restart keeps what the demo member changed; a taken demo username does n
   assert.equal((await hasher.verify('endret-av-utvikleren', (await findMemberByNumber(db, DEMO_MEMBER.memberNumber))!.passwordHash)).ok, true);
 });
 
-test('an existing business user with the demo address is not given the demo password', async () => {
+test('an existing business user with the demo address is not given the demo password, nor is it printed', async () => {
   await upsertBusinessUser(db, { email: DEMO_BUSINESS_USER.email, givenName: 'Ekte', familyName: 'Bruker', organizationNumber: '987654321', organizationName: 'Ekte AS' });
-  await seedDemo(db, hasher, ISSUER);
+  const lines = (await seedDemo(db, hasher, ISSUER)).join('\n');
   const user = (await findBusinessUserByEmail(db, DEMO_BUSINESS_USER.email))!;
   assert.equal(user.givenName, 'Ekte');
   assert.equal(user.passwordHash, null);
+  assert.match(lines, /Demo business user not seeded: demo\.bedrift@example\.org belongs to an existing business user/);
+  assert.doesNotMatch(lines, new RegExp(DEMO_BUSINESS_USER.password));
+});
+
+test('the seeded demo business user is printed with its password, on the first start and after a restart', async () => {
+  for (let start = 0; start < 2; start++) {
+    const lines = (await seedDemo(db, hasher, ISSUER)).join('\n');
+    assert.match(lines, new RegExp(`Demo business user: e-mail demo\\.bedrift@example\\.org, password ${DEMO_BUSINESS_USER.password}`));
+    assert.match(lines, /Demo business user to activate: ny\.bedrift@example\.org/);
+  }
 });

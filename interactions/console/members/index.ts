@@ -1,13 +1,15 @@
-// Caseworker pages: find a member, see what went wrong, send a first-time password by SMS (with a
-// confirmation step). Looking at a member is audited with the caseworker's id; so is every send.
+// Caseworker pages: find a member, see what went wrong, send a first-time password by SMS or sign the
+// member out everywhere (each with a confirmation step). Looking at a member is audited with the
+// caseworker's id; so is every send and every sign-out.
 import type Router from '@koa/router';
 import { findMemberForCaseworker, memberEvents, searchMembers } from '../../../src/staff/member-lookup.ts';
-import { sendFirstTimePasswordFromConsole } from '../../../src/staff/caseworker.ts';
+import { sendFirstTimePasswordFromConsole, signMemberOutEverywhere } from '../../../src/staff/caseworker.ts';
+import { listSessions } from '../../../src/oidc/backchannel.ts';
 import type { FlowDeps } from '../../flow.ts';
 import { html } from '../../html.ts';
 import { t } from '../../i18n.ts';
 import { consoleAudit, consolePost, consoleSession, notice, renderConsole } from '../console.ts';
-import { confirmSendView, memberView, reasonInWords, searchView } from './view.ts';
+import { confirmSendView, confirmSignOutView, memberView, reasonInWords, searchView } from './view.ts';
 
 export function registerMemberPages(router: Router, deps: FlowDeps): void {
   router.get('/console/members', async (ctx) => {
@@ -55,6 +57,31 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
       title: t(lang, 'console.member.title', { number: member.memberNumber }),
       status: result.sent ? 200 : 409,
       body: memberView({ session, member, events, message: result.sent ? notice(message) : html`<div class="error-summary" role="alert"><p>${message}</p></div>` }),
+    });
+  });
+
+  router.get('/console/members/:id/sign-out', async (ctx) => {
+    const session = await consoleSession(ctx, deps);
+    if (!session) return;
+    const member = await findMemberForCaseworker(deps.db, ctx.params.id!);
+    if (!member) return;
+    const sessions = (await listSessions(deps.db, member.id, deps.now())).length;
+    renderConsole(ctx, deps, session, { title: t(session.lang, 'console.sign_out.title'), body: confirmSignOutView({ session, member, sessions }) });
+  });
+
+  router.post('/console/members/:id/sign-out', async (ctx) => {
+    const session = await consolePost(ctx, deps);
+    if (!session) return;
+    const member = await findMemberForCaseworker(deps.db, ctx.params.id!);
+    if (!member) return;
+    const { lang } = session;
+    const ended = await signMemberOutEverywhere(deps, session.staff, member.id, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
+    // Each ended session is audited by the core; this records the action, also when nothing was live.
+    await consoleAudit(ctx, deps, session, 'console.member_signed_out', { accountId: member.id, detail: { sessions: ended } });
+    const events = await memberEvents(deps.db, member.id);
+    renderConsole(ctx, deps, session, {
+      title: t(lang, 'console.member.title', { number: member.memberNumber }),
+      body: memberView({ session, member, events, message: notice(ended ? t(lang, 'console.sign_out.done', { n: ended }) : t(lang, 'console.sign_out.none')) }),
     });
   });
 }

@@ -76,6 +76,7 @@ ${options.message ?? ''}
   <dt>${t(lang, 'console.member.has_login')}</dt><dd>${yesNo(member.hasLogin)}</dd>
 </dl>
 ${member.hasMobile ? html`<div class="actions"><a class="button" href="/console/members/${member.id}/send">${t(lang, 'console.member.send')}</a></div>` : html`<p>${t(lang, 'console.member.no_mobile')}</p>`}
+<div class="actions"><a class="button secondary" href="/console/members/${member.id}/sign-out">${t(lang, 'console.member.sign_out')}</a></div>
 <h2>${t(lang, 'console.member.events')}</h2>
 ${options.events.length ? html`<ul class="events">${options.events.map((row) => html`<li>${eventInWords(lang, row)}</li>`)}</ul>` : html`<p>${t(lang, 'console.member.no_events')}</p>`}`;
 }
@@ -88,5 +89,16 @@ export function confirmSendView(options: { session: ConsoleSession; member: Memb
 <form method="post" action="/console/members/${member.id}/send">
   ${csrfField(session)}
   <div class="actions"><button type="submit">${t(lang, 'console.send.submit')}</button> <a href="/console/members/${member.id}">${t(lang, 'console.cancel')}</a></div>
+</form>`;
+}
+
+export function confirmSignOutView(options: { session: ConsoleSession; member: MemberSummary; sessions: number }): Html {
+  const { session, member } = options;
+  const { lang } = session;
+  return html`<h1>${t(lang, 'console.sign_out.title')}</h1>
+<p>${t(lang, 'console.sign_out.confirm', { name: member.name, n: options.sessions })}</p>
+<form method="post" action="/console/members/${member.id}/sign-out">
+  ${csrfField(session)}
+  <div class="actions"><button type="submit">${t(lang, 'console.sign_out.submit')}</button> <a href="/console/members/${member.id}">${t(lang, 'console.cancel')}</a></div>
 </form>`;
 }

@@ -6,9 +6,9 @@ import {
   issueOneTimeCode,
   MAX_WRONG_ATTEMPTS,
   normalizeCode,
-  purgeOneTimeCodes,
   verifyOneTimeCode,
 } from '../../../src/codes/one-time-codes.ts';
+import { purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
 import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
 
@@ -150,7 +150,9 @@ describe('one-time codes', () => {
     assert.equal((await verify({ flowId, code })).outcome, 'dead');
     const before = Number((await db('one_time_codes').count({ n: '*' }))[0]!.n);
     assert.ok(before > 0);
-    await purgeOneTimeCodes(db, T0 + TTL + 25 * 3600 * 1000);
+    await runPurge(db, { now: T0 + TTL + 23 * 3600 * 1000, auditRetentionDays: 400, targets: purgesNamed('one-time-codes') });
+    assert.equal(Number((await db('one_time_codes').count({ n: '*' }))[0]!.n), before, 'kept a day past expiry');
+    await runPurge(db, { now: T0 + TTL + 25 * 3600 * 1000, auditRetentionDays: 400, targets: purgesNamed('one-time-codes') });
     assert.equal(Number((await db('one_time_codes').count({ n: '*' }))[0]!.n), 0);
   });
   test('a newer request for the same address cancels the older code whether or not the address belongs to anyone', async () => {

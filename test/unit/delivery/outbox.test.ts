@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { latestAudit } from '../../../src/audit/audit.ts';
 import type { Connector } from '../../../src/delivery/delivery.ts';
-import { RETENTION_MS, createOutboxWorker, enqueue, maskRecipient, purgeOutbox, retryDelay } from '../../../src/delivery/outbox.ts';
+import { createOutboxWorker, enqueue, maskRecipient, retryDelay } from '../../../src/delivery/outbox.ts';
+import { FINISHED_MESSAGE_RETENTION_MS as RETENTION_MS, purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
 import { migrate, openDatabase, type Db } from '../../../src/storage/db.ts';
 
 let db: Db;
@@ -65,6 +66,6 @@ test('finished messages are purged after the retention period; waiting ones neve
     await enqueue(db, { channel: 'email', to: `${status}@example.org`, kind: 'k', language: 'nb', params: {}, expiresAt: createdAt + 60_000 }, createdAt);
     await db('outbox').where({ recipient: `${status}@example.org`, created_at: createdAt }).update({ status });
   }
-  assert.equal(await purgeOutbox(db, now), 3);
+  assert.deepEqual(await runPurge(db, { now, auditRetentionDays: 400, targets: purgesNamed('outbox') }), { ran: true, purged: { outbox: 3 } });
   assert.deepEqual((await db('outbox').orderBy('id').select('status', 'created_at')).map((r) => [r.status, Number(r.created_at)]), [['pending', old], ['sent', now - 1000]]);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createAdapterFactory, endEverythingOf, purgeExpired, storedId } from '../../../src/oidc/adapter.ts';
+import { purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
+import { createAdapterFactory, endEverythingOf, storedId } from '../../../src/oidc/adapter.ts';
 import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
 
@@ -84,7 +85,8 @@ test('expired rows are not returned and are purged', async () => {
   await tokens.upsert('forever', { x: 2 });
   clock += 60_000;
   assert.equal(await tokens.find('short'), undefined);
-  assert.equal(await purgeExpired(db, clock) >= 1, true);
+  const report = await runPurge(db, { now: clock, auditRetentionDays: 400, targets: purgesNamed('oidc') });
+  assert.ok(report.ran && report.purged.oidc! >= 1);
   assert.equal(await db('oidc_store').where({ id: storedId('short') }).first(), undefined);
   assert.deepEqual(await tokens.find('forever'), { x: 2 }, 'rows without expiry stay');
 });
@@ -94,7 +96,7 @@ test('endEverythingOf removes sessions, grants and tokens of one account only', 
   await adapter('Grant').upsert('gA', { accountId: 'acc-A' }, 60);
   await adapter('RefreshToken').upsert('rA', { accountId: 'acc-A', grantId: 'gA' }, 60);
   await adapter('Session').upsert('sB', { accountId: 'acc-B' }, 60);
-  await endEverythingOf(db, 'acc-A');
+  await endEverythingOf(db, 'acc-A', clock);
   assert.equal(await adapter('Session').find('sA'), undefined);
   assert.equal(await adapter('Grant').find('gA'), undefined);
   assert.equal(await adapter('RefreshToken').find('rA'), undefined);

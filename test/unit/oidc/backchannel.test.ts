@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { loadSettings } from '../../../config/settings.ts';
-import { RETENTION_MS } from '../../../src/delivery/outbox.ts';
 import { outgoingFetch } from '../../../src/oidc/backchannel.ts';
-import { purgeLogoutNotifications, queueLogout } from '../../../src/oidc/backchannel-queue.ts';
+import { FINISHED_MESSAGE_RETENTION_MS, purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
+import { queueLogout } from '../../../src/oidc/backchannel-queue.ts';
 import { testDb } from '../../support/db.ts';
 
 const realFetch = globalThis.fetch;
@@ -55,14 +55,15 @@ test('BACKCHANNEL_ALLOW_LOOPBACK: off by default in production, on in developmen
 test('finished notifications are purged after the retention period; waiting ones never', async () => {
   const { db, close } = await testDb();
   try {
-    const old = Date.now() - RETENTION_MS - 1000;
+    const old = Date.now() - FINISHED_MESSAGE_RETENTION_MS - 1000;
     for (const status of ['sent', 'failed', 'expired', 'pending']) {
       await queueLogout(db, { clientId: `app-${status}`, accountId: 'acc', sid: 's' }, 'logout', old);
       await db('backchannel_logouts').where({ client_id: `app-${status}` }).update({ status });
     }
     await queueLogout(db, { clientId: 'app-recent', accountId: 'acc' }, 'logout', Date.now());
     await db('backchannel_logouts').where({ client_id: 'app-recent' }).update({ status: 'sent' });
-    assert.equal(await purgeLogoutNotifications(db, Date.now()), 3);
+    const report = await runPurge(db, { now: Date.now(), auditRetentionDays: 400, targets: purgesNamed('backchannel-logouts') });
+    assert.deepEqual(report, { ran: true, purged: { 'backchannel-logouts': 3 } });
     assert.deepEqual((await db('backchannel_logouts').orderBy('client_id').pluck('client_id')), ['app-pending', 'app-recent']);
   } finally {
     await close();

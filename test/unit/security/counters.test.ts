@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { createDbCounterStore, createRedisCounterStore, lockDelay, purgeCounters, type CounterStore, type LockPolicy } from '../../../src/security/counters.ts';
+import { purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
+import { createDbCounterStore, createRedisCounterStore, lockDelay, type CounterStore, type LockPolicy } from '../../../src/security/counters.ts';
 import { testDb } from '../../support/db.ts';
 import { REDIS_URL, redisSkip } from '../../support/redis.ts';
 
@@ -24,7 +25,8 @@ for (const kind of ['database', 'redis'] as const) {
         const { db, close } = await testDb();
         store = createDbCounterStore(db);
         cleanup = async () => {
-          assert.ok((await purgeCounters(db, Date.now() + 2 * 86_400_000)) > 0, 'old counters are purged');
+          const report = await runPurge(db, { now: Date.now() + 2 * 86_400_000, auditRetentionDays: 400, targets: purgesNamed('counters', 'counter-slices') });
+          assert.ok(report.ran && report.purged.counters! + report.purged['counter-slices']! > 0, 'old counters are purged');
           await close();
         };
       } else {
