@@ -146,10 +146,10 @@ async function startBaseline() {
   const issuer = `http://127.0.0.1:${port}`;
   const settings = loadSettings({ NODE_ENV: 'production', ISSUER: issuer, COOKIE_KEYS: randomBytes(32).toString('base64url'), PASSWORD_PEPPER: 'p'.repeat(32), KEY_ENCRYPTION_KEY: 'k'.repeat(32), DEV_OUTBOX: 'true', DATA_DIR: tmpdir() });
   const base = oidcConfiguration(settings, {
-    logoutSource: async (ctx, form) => {
+    logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
       ctx.body = form;
     },
-    postLogoutSuccessSource: async (ctx) => {
+    postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
       ctx.body = 'bye';
     },
   } as never);

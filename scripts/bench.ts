@@ -26,6 +26,10 @@ const { values: args } = parseArgs({
     preload: { type: 'string', default: '0' },
     json: { type: 'string', default: 'bench-results.json' },
     workloads: { type: 'string', default: 'discovery,userinfo,refresh,signin' },
+    // Writes a V8 CPU profile of each hk-idp server (node --cpu-prof) into this folder.
+    profile: { type: 'string' },
+    // Only hk-idp, no baseline (for profiling; the table then has no ratios).
+    'no-baseline': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(args.duration);
@@ -53,7 +57,8 @@ if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { s
 
 function startChild(options: Record<string, unknown>): ChildProcess {
   const env = { ...process.env, NODE_ENV: 'production', BENCH_OPTIONS: JSON.stringify(options) };
-  const node = [process.execPath, new URL('./bench-server.ts', import.meta.url).pathname];
+  const profile = args.profile && options.kind === 'hk' ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
+  const node = [process.execPath, ...profile, new URL('./bench-server.ts', import.meta.url).pathname];
   const [command, ...rest] = pinned ? ['taskset', '-c', '0', ...node] : node;
   return spawn(command!, rest, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
@@ -258,6 +263,7 @@ console.error(
 console.error(`bcrypt ceiling at cost ${cost}…`);
 const ceiling = await bcryptCeiling();
 const targets: Target[] = [{ name: 'oidc-provider (memory)', kind: 'baseline' }, { name: 'hk-idp SQLite', kind: 'hk' }];
+if (args['no-baseline']) targets.shift();
 if (args.database) targets.push({ name: 'hk-idp PostgreSQL', kind: 'hk', database: args.database });
 const runs: { target: Target; results: Partial<Record<WorkloadName, Measured>>; ready: Ready }[] = [];
 for (const target of targets) {
@@ -266,7 +272,7 @@ for (const target of targets) {
 }
 agent.destroy();
 
-const baseline = runs[0]!.results;
+const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const rows: string[] = [
   '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request |',
@@ -277,7 +283,7 @@ for (const { target, results } of runs) {
   for (const name of workloads) {
     const r = results[name];
     if (!r) continue;
-    const ratio = r.perSecond / baseline[name]!.perSecond;
+    const ratio = baseline[name] ? r.perSecond / baseline[name].perSecond : NaN;
     const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
     rows.push(

@@ -60,7 +60,7 @@ const OUTBOX_INTERVAL_MS = 1000;
 export async function createIdp(settings: Settings, options: IdpOptions = {}): Promise<Idp> {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ''));
-  const db = openDatabase(settings.databaseUrl, { schema: options.schema });
+  const db = openDatabase(settings.databaseUrl, { schema: options.schema, ...settings.database });
   await migrate(db);
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
   const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);

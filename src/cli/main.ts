@@ -7,7 +7,7 @@ import { runCli } from './run.ts';
 let code = 1;
 try {
   const settings = loadSettings();
-  const db = openDatabase(settings.databaseUrl);
+  const db = openDatabase(settings.databaseUrl, settings.database);
   try {
     if (process.argv[2] !== 'migrate') await migrate(db);
     code = await runCli(process.argv.slice(2), { db, settings, out: console.log, err: console.error });
