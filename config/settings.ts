@@ -2,6 +2,7 @@
 // in production a missing or unsafe value stops the start with a message naming the variable.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SendLimits } from '../src/security/send-limits.ts';
 import type { DatabaseOptions } from '../src/storage/db.ts';
@@ -32,7 +33,7 @@ export type Settings = {
   databaseUrl: string;
   /** PostgreSQL pool, statement timeout and TLS (from DATABASE_URL's sslmode and DATABASE_SSL_CA_FILE). */
   database: DatabaseOptions;
-  /** Password hashes at once (each takes a core for ~0.05–0.1 s); 0 = the number of cores. */
+  /** Password hashes at once (each takes a core for ~0.05–0.1 s): the cores, leaving libuv threads for SQLite and DNS. */
   hashPoolSize: number;
   /** Sign-ins that may wait for a free hash slot; beyond it a sign-in gets "busy, try again" at once. */
   hashQueueMax: number;
@@ -288,6 +289,17 @@ function databaseOptions(env: Env, databaseUrl: string, production: boolean): Da
   return { poolMax, statementTimeoutMs, sslMode, sslCa };
 }
 
+/**
+ * bcrypt runs on libuv's thread pool (UV_THREADPOOL_SIZE, default 4), which SQLite, file access and DNS
+ * share: hashes get the cores but never all the threads.
+ */
+function hashPoolSize(env: Env): number {
+  const threads = integer(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024);
+  const asked = integer(env, 'HASH_POOL_SIZE', 0, 0, 256);
+  if (asked > threads - 2) throw new ConfigError('HASH_POOL_SIZE', `${asked} needs UV_THREADPOOL_SIZE of at least ${asked + 2} (it is ${threads}); two threads stay for the database and DNS`);
+  return asked || Math.max(1, Math.min(availableParallelism(), threads - 2));
+}
+
 function redisUrl(env: Env): string | null {
   const raw = env.REDIS_URL;
   if (!raw) return null;
@@ -340,7 +352,7 @@ export function loadSettings(env: Env = process.env): Settings {
     port,
     databaseUrl,
     database: databaseOptions(env, databaseUrl, production),
-    hashPoolSize: integer(env, 'HASH_POOL_SIZE', 0, 0, 256),
+    hashPoolSize: hashPoolSize(env),
     hashQueueMax: integer(env, 'HASH_QUEUE_MAX', 64, 0, 100_000),
     dataDir,
     cookieKeys: cookieKeys!,

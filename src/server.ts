@@ -7,7 +7,8 @@ import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
 import { purgeExpiredFirstTimePasswords } from './accounts/first-time-passwords.ts';
-import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import { createPasswordHasher } from './accounts/passwords.ts';
+import { createHashPool, type HashPool } from './accounts/hash-pool.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, purgeOutbox, type OutboxWorker } from './delivery/outbox.ts';
 import { createDelivery } from './delivery/router.ts';
@@ -29,7 +30,8 @@ export type Idp = {
   settings: Settings;
   db: Db;
   provider: Provider;
-  hasher: PasswordHasher;
+  /** The password hasher, bounded: its stats() are the hash queue's metrics. */
+  hasher: HashPool;
   outbox: OutboxWorker;
   counters: CounterStore;
   devOutbox?: DevOutboxEntry[];
@@ -63,7 +65,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const db = openDatabase(settings.databaseUrl, { schema: options.schema, ...settings.database });
   await migrate(db);
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
-  const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
+  const hasher = createHashPool(createPasswordHasher(settings.passwordPepper, settings.bcryptCost), {
+    size: settings.hashPoolSize,
+    maxQueue: settings.hashQueueMax,
+  });
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, extraTemplates: options.messageTemplates });
   const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
   const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
