@@ -78,3 +78,14 @@ test('admits size + maxQueue sign-ins at once; a release makes room again', () =
   assert.equal(pool.stats().admitted, 2);
   assert.ok(pool.admit(), 'room again');
 });
+
+test('settings: the pool defaults to the cores, leaving two libuv threads for the database and DNS', async () => {
+  const { loadSettings, ConfigError } = await import('../../../config/settings.ts');
+  const { availableParallelism, tmpdir } = await import('node:os');
+  const base = { NODE_ENV: 'test', DATA_DIR: tmpdir() };
+  assert.equal(loadSettings(base).hashPoolSize, Math.max(1, Math.min(availableParallelism(), 2)));
+  assert.equal(loadSettings({ ...base, UV_THREADPOOL_SIZE: '16' }).hashPoolSize, Math.min(availableParallelism(), 14));
+  assert.equal(loadSettings({ ...base, HASH_POOL_SIZE: '6', UV_THREADPOOL_SIZE: '8' }).hashPoolSize, 6);
+  assert.throws(() => loadSettings({ ...base, HASH_POOL_SIZE: '4' }), (error: unknown) => error instanceof ConfigError && error.variable === 'HASH_POOL_SIZE' && /UV_THREADPOOL_SIZE of at least 6/.test(error.message));
+  assert.equal(loadSettings(base).hashQueueMax, 64);
+});
