@@ -1,37 +1,48 @@
 // `npm run bench -- --preload N`: fills the provider's store with N sessions, grants and tokens (as
 // a long vote day leaves behind), and shows the query plans of the look-ups that must stay indexed.
-import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../src/storage/db.ts';
+import type { QueryPlan } from './bench-shared.ts';
 
-const MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken'] as const;
-const BATCH = 500;
+const MEMBERS = 80_000;
+const BATCH = 100_000;
 
+/**
+ * N rows of Session, Grant, RefreshToken and AccessToken in turn (ids random, expiries spread over the
+ * next 12 hours, a few already past), and HK's 80,000 members, generated inside the database (fast
+ * enough for a million rows), in batches of 100,000 rows per transaction.
+ */
 export async function preload(db: Db, rows: number, log: (line: string) => void): Promise<{ rows: number; seconds: number }> {
   const started = Date.now();
+  const pg = db.client.config.client === 'pg';
   const now = Date.now();
-  for (let done = 0; done < rows; ) {
-    const batch: Record<string, unknown>[] = [];
-    for (let i = 0; i < BATCH && done < rows; i++, done++) {
-      const model = MODELS[done % MODELS.length]!;
-      const account = `preload-${done % 80_000}`;
-      batch.push({
-        model,
-        id: createHash('sha256').update(randomBytes(16)).digest('base64url'),
-        payload: JSON.stringify({ kind: model, accountId: account, grantId: `g${done >> 2}` }),
-        grant_id: model === 'Session' ? null : `g${done >> 2}`,
-        uid: model === 'Session' ? randomBytes(16).toString('base64url') : null,
-        user_code: null,
-        account_id: account,
-        // Spread over the next 12 hours, a few already expired (for the purge plan).
-        expires_at: now + ((done * 7919) % (12 * 3600_000)) - 60_000,
-        consumed_at: null,
-      });
-    }
-    await db.transaction((trx) => trx('oidc_store').insert(batch));
-    if (done % 100_000 === 0) log(`preloaded ${done} rows`);
+  // One SQL for both: n = 1..count from a series, a random id per row.
+  const series = pg ? 'generate_series(?::bigint, ?::bigint) AS s(n)' : '(WITH RECURSIVE s(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM s WHERE n < ?) SELECT n FROM s) AS s';
+  const random = pg ? "md5(random()::text || n::text)" : 'hex(randomblob(16))';
+  const model = "CASE n % 4 WHEN 0 THEN 'Session' WHEN 1 THEN 'Grant' WHEN 2 THEN 'RefreshToken' ELSE 'AccessToken' END";
+  const account = pg ? "'preload-' || (n % 80000)::text" : "'preload-' || (n % 80000)";
+  const grant = pg ? "'g' || (n / 4)::text" : "'g' || (n / 4)";
+  for (let from = 1; from <= rows; from += BATCH) {
+    const to = Math.min(rows, from + BATCH - 1);
+    await db.raw(
+      `INSERT INTO oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
+       SELECT ${model}, ${random}, '{"kind":"preload"}', CASE WHEN n % 4 = 0 THEN NULL ELSE ${grant} END,
+              CASE WHEN n % 4 = 0 THEN ${random} ELSE NULL END, NULL, ${account}, ? + (n * 7919) % 43200000 - 60000, NULL
+       FROM ${series}`,
+      [now, from, to],
+    );
+    log(`preloaded ${to.toLocaleString('en-US')} store rows`);
   }
+  const members = pg ? 'generate_series(1, 80000) AS s(n)' : '(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 80000) SELECT n FROM s) AS s';
+  await db.raw(
+    `INSERT INTO accounts (id, kind, status, member_number, given_name, family_name, email, language, created_at, updated_at)
+     SELECT ${pg ? "'preload-' || n::text" : "'preload-' || n"}, 'member', 'active', ${pg ? '(5000000 + n)::text' : "CAST(5000000 + n AS TEXT)"}, 'Kari', 'Preload',
+            ${pg ? "'preload' || n::text || '@example.org'" : "'preload' || n || '@example.org'"}, 'nb', ?, ?
+     FROM ${members}`,
+    [now, now],
+  );
+  log(`preloaded ${MEMBERS.toLocaleString('en-US')} members`);
   // The planner needs fresh statistics to choose as it will in production.
-  await db.raw(db.client.config.client === 'pg' ? 'ANALYZE oidc_store' : 'ANALYZE');
+  await db.raw(pg ? 'ANALYZE oidc_store, accounts, clients, counters' : 'ANALYZE');
   return { rows, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -54,11 +65,14 @@ function lookups(db: Db) {
 
 const INDEXED = /USING (COVERING )?INDEX|USING PRIMARY KEY|USING INTEGER PRIMARY KEY|Index Scan|Index Only Scan|Bitmap Index Scan/;
 
-export async function queryPlans(db: Db): Promise<{ label: string; plan: string[]; indexed: boolean }[]> {
+/** Each look-up's plan, whether it uses an index, and the rows in its table (a planner rightly scans a tiny table). */
+export async function queryPlans(db: Db): Promise<QueryPlan[]> {
   const pg = db.client.config.client === 'pg';
   const plans = [];
   for (const { label, query } of lookups(db)) {
     const { sql, bindings } = query.toSQL();
+    const table = /(?:from|into|update) [`"]?(\w+)/i.exec(sql)![1]!;
+    const [{ n }] = await db(table).count({ n: '*' });
     let plan: string[];
     if (pg) {
       const result = await db.raw(`EXPLAIN ${sql}`, bindings as never);
@@ -69,7 +83,7 @@ export async function queryPlans(db: Db): Promise<{ label: string; plan: string[
       const rows = await db.raw(`EXPLAIN QUERY PLAN ${select}`, bindings as never);
       plan = rows.map((row: { detail: string }) => row.detail);
     }
-    plans.push({ label, plan, indexed: plan.some((line) => INDEXED.test(line)) });
+    plans.push({ label, plan, indexed: plan.some((line) => INDEXED.test(line)), rows: Number(n) });
   }
   return plans;
 }

@@ -121,7 +121,7 @@ async function startHk() {
 
 /** Settings the bench passes through to hk-idp (pool sizes, hash pool) from its own environment. */
 function inherited(): Record<string, string> {
-  const names = ['DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT', 'HASH_POOL_SIZE', 'HASH_QUEUE_MAX', 'REDIS_URL', 'REDIS_PREFIX'];
+  const names = ['DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS', 'HASH_POOL_SIZE', 'HASH_QUEUE_MAX', 'UV_THREADPOOL_SIZE', 'REDIS_URL', 'REDIS_PREFIX'];
   return Object.fromEntries(names.filter((name) => process.env[name]).map((name) => [name, process.env[name]!]));
 }
 

@@ -2,7 +2,7 @@
 export const CALLBACK = 'https://rp.example/cb';
 export const PASSWORD = 'benk-passord-for-lasttest';
 
-export type QueryPlan = { label: string; plan: string[]; indexed: boolean };
+export type QueryPlan = { label: string; plan: string[]; indexed: boolean; rows: number };
 
 export type Ready = {
   type: 'ready';

@@ -297,7 +297,10 @@ console.log(`\n${header}\n\n${rows.join('\n')}\n`);
 for (const { target, ready } of runs) {
   if (!ready.plans) continue;
   console.log(`Query plans, ${target.name}${ready.preloaded ? ` (${ready.preloaded.rows.toLocaleString('en-US')} rows preloaded in ${ready.preloaded.seconds.toFixed(0)} s)` : ''}:`);
-  for (const plan of ready.plans) console.log(`  ${plan.indexed ? 'index' : 'SCAN '}  ${plan.label}: ${plan.plan.join(' / ')}`);
+  for (const plan of ready.plans) {
+    const verdict = plan.indexed ? 'index' : plan.rows < 1000 ? 'scan (small table)' : 'SCAN';
+    console.log(`  ${verdict.padEnd(18)} ${plan.label} (${plan.rows.toLocaleString('en-US')} rows): ${plan.plan.join(' / ')}`);
+  }
 }
 writeFileSync(
   args.json!,
