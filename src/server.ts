@@ -151,6 +151,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));
+        // One more turn of the event loop, so in-process clients see their connections closed (with
+        // the synchronous SQLite driver, the rest of a close and a restart may not yield to I/O at all).
+        await new Promise((resolve) => setImmediate(resolve));
       }
       await db.destroy();
     },

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import knex, { type Knex } from 'knex';
 import { migrationSource } from '../../migrations/index.ts';
+import { NodeSqliteClient } from './node-sqlite.ts';
 
 export type Db = Knex;
 
@@ -51,8 +52,9 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    // Node's own SQLite: a statement runs on this thread in microseconds (see node-sqlite.ts).
     return knex({
-      client: 'sqlite3',
+      client: NodeSqliteClient as never,
       connection: { filename },
       useNullAsDefault: true,
       // A failed query's message must not carry its bound values (a code, a first-time password).
@@ -66,11 +68,13 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
         // never corrupts, but a power loss (not a crash of the process) can lose the last commits
         // (sessions and tokens of the last second or so; those people sign in again). It is what
         // makes a refresh or sign-in not wait for the disk (see README, Capacity).
-        afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-          conn.exec(
-            'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;',
-            (err) => done(err, conn),
-          );
+        afterCreate(conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+            done(null, conn);
+          } catch (error) {
+            done(error as Error, conn);
+          }
         },
       },
     });
