@@ -5,6 +5,7 @@ import * as outbox from './002_outbox.ts';
 import * as firstTimePasswords from './003_first_time_passwords.ts';
 import * as business from './004_business.ts';
 import * as counters from './006_counters.ts';
+import * as bench from './012_bench.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '003_first_time_passwords': firstTimePasswords,
   '004_business': business,
   '006_counters': counters,
+  '012_bench': bench,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

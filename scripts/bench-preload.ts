@@ -52,6 +52,7 @@ function lookups(db: Db) {
   return [
     { label: 'token/session by id', query: db('oidc_store').where({ model: 'RefreshToken', id }).first('payload', 'expires_at', 'consumed_at') },
     { label: 'session by uid', query: db('oidc_store').where({ model: 'Session', uid: id }).first('payload', 'expires_at', 'consumed_at') },
+    { label: 'device code by user code', query: db('oidc_store').where({ model: 'DeviceCode', user_code: id }).first('payload', 'expires_at', 'consumed_at') },
     { label: 'revoke by grant id', query: db('oidc_store').where({ model: 'AccessToken', grant_id: 'g1' }).delete() },
     { label: 'everything of an account', query: db('oidc_store').where({ account_id: 'preload-1' }).whereNot({ model: 'Interaction' }).delete() },
     { label: 'purge expired', query: db('oidc_store').where('expires_at', '<', 0).delete() },
