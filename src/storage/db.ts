@@ -63,14 +63,15 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
         // One connection: SQLite has one writer, and a second connection would only wait for the lock.
         min: 1,
         max: 1,
-        // WAL lets readers work during writes; busy_timeout waits out a writer instead of failing.
+        // WAL lets readers work during writes; a writer waits out another's lock in node-sqlite.ts (not
+        // in SQLite's busy handler, which would block this thread).
         // synchronous=NORMAL: a commit is not fsynced, the WAL is at each checkpoint. The database
         // never corrupts, but a power loss (not a crash of the process) can lose the last commits
         // (sessions and tokens of the last second or so; those people sign in again). It is what
         // makes a refresh or sign-in not wait for the disk (see README, Capacity).
         afterCreate(conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) {
           try {
-            conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+            conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 0; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
             done(null, conn);
           } catch (error) {
             done(error as Error, conn);
