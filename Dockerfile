@@ -8,6 +8,10 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 DATA_DIR=/app/data
+# bcrypt, SQLite, file access and DNS share Node's thread pool (4 threads by default). The hash pool
+# takes up to the cores but leaves two threads for the rest; 8 lets a container of up to 6 cores hash
+# on all of them (see README, Capacity). Idle threads cost nothing.
+ENV UV_THREADPOOL_SIZE=8
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./

@@ -2,8 +2,10 @@
 // in production a missing or unsafe value stops the start with a message naming the variable.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SendLimits } from '../src/security/send-limits.ts';
+import type { DatabaseOptions } from '../src/storage/db.ts';
 
 export type Mode = 'development' | 'production' | 'test';
 
@@ -38,6 +40,12 @@ export type Settings = {
   port: number;
   /** `sqlite:<file>` path or a `postgres://` URL. */
   databaseUrl: string;
+  /** PostgreSQL pool, statement timeout and TLS (from DATABASE_URL's sslmode and DATABASE_SSL_CA_FILE). */
+  database: DatabaseOptions;
+  /** Password hashes at once (each takes a core for ~0.05–0.1 s): the cores, leaving libuv threads for SQLite and DNS. */
+  hashPoolSize: number;
+  /** Sign-ins that may wait for a free hash slot; beyond it a sign-in gets "busy, try again" at once. */
+  hashQueueMax: number;
   dataDir: string;
   /** Signing keys for cookies; the first signs, all verify (rotation by prepending). */
   cookieKeys: string[];
@@ -296,6 +304,58 @@ function secretList(env: Env, name: string): string[] | undefined {
   return keys;
 }
 
+const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** Pool size, statement timeout and TLS for PostgreSQL; TLS verified against a remote host in production. */
+function databaseOptions(env: Env, databaseUrl: string, production: boolean): DatabaseOptions {
+  const poolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 500);
+  const statementTimeoutMs = integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000);
+  const caFile = env.DATABASE_SSL_CA_FILE || null;
+  let sslCa: string | null = null;
+  if (caFile) {
+    try {
+      sslCa = readFileSync(caFile, 'utf8');
+    } catch {
+      throw new ConfigError('DATABASE_SSL_CA_FILE', `cannot read ${caFile}`);
+    }
+    if (!sslCa.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('DATABASE_SSL_CA_FILE', `${caFile} holds no PEM certificate`);
+  }
+  if (databaseUrl.startsWith('sqlite:')) return { poolMax, statementTimeoutMs, sslMode: null, sslCa };
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    // The URL holds the database password: never repeat it in a message.
+    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/db?sslmode=verify-full');
+  }
+  for (const name of ['ssl', 'sslrootcert', 'sslcert', 'sslkey']) {
+    if (url.searchParams.has(name)) throw new ConfigError('DATABASE_URL', `the parameter ${name} is not supported: use sslmode=… and DATABASE_SSL_CA_FILE`);
+  }
+  const raw = url.searchParams.get('sslmode');
+  if (raw !== null && !(SSL_MODES as readonly string[]).includes(raw)) {
+    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${raw}"`);
+  }
+  // A CA file means the server is to be verified.
+  const sslMode = (raw as DatabaseOptions['sslMode']) ?? (sslCa ? 'verify-full' : null);
+  // Tokens and password hashes cross this connection: to another host in production, TLS unless the
+  // operator explicitly says otherwise (sslmode=disable for a private network).
+  if (production && !isLoopback(url.hostname) && sslMode === null) {
+    throw new ConfigError('DATABASE_URL', 'a database on another host needs ?sslmode=verify-full in production (DATABASE_SSL_CA_FILE for a private CA), or sslmode=disable said explicitly');
+  }
+  return { poolMax, statementTimeoutMs, sslMode, sslCa };
+}
+
+/**
+ * bcrypt runs on libuv's thread pool (UV_THREADPOOL_SIZE, default 4), which SQLite, file access and DNS
+ * share: hashes get the cores but never all the threads.
+ */
+function hashPoolSize(env: Env): number {
+  const threads = integer(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024);
+  const asked = integer(env, 'HASH_POOL_SIZE', 0, 0, 256);
+  if (asked > threads - 2) throw new ConfigError('HASH_POOL_SIZE', `${asked} needs UV_THREADPOOL_SIZE of at least ${asked + 2} (it is ${threads}); two threads stay for the database and DNS`);
+  return asked || Math.max(1, Math.min(availableParallelism(), threads - 2));
+}
+
 function redisUrl(env: Env): string | null {
   const raw = env.REDIS_URL;
   if (!raw) return null;
@@ -362,6 +422,9 @@ export function loadSettings(env: Env = process.env): Settings {
     issuer,
     port,
     databaseUrl,
+    database: databaseOptions(env, databaseUrl, production),
+    hashPoolSize: hashPoolSize(env),
+    hashQueueMax: integer(env, 'HASH_QUEUE_MAX', 64, 0, 100_000),
     dataDir,
     cookieKeys: cookieKeys!,
     passwordPepper: passwordPepper!,

@@ -15,6 +15,8 @@ import { registerDemoApp } from './demo-app/index.ts';
 import { registerDevOutbox } from './dev-outbox/index.ts';
 import { registerFirstTimePassword } from './first-time-password/index.ts';
 import { handleErrors } from './errors/index.ts';
+import { shedWhenBusy } from './busy/index.ts';
+import type { HashPool } from '../src/accounts/hash-pool.ts';
 import { loadInteraction, type FlowDeps } from './flow.ts';
 import { returnWhenSignedOut } from './logout/index.ts';
 import { registerMemberLogin, showMemberLogin } from './member-login/index.ts';
@@ -29,7 +31,7 @@ export { createRenderer, type MessageTemplate } from './messages.ts';
 
 export function mountInteractions(
   provider: Provider,
-  deps: FlowDeps,
+  deps: FlowDeps & { hasher: HashPool },
   options: { devOutbox?: DevOutboxEntry[]; demo: boolean; log: (message: string, error: unknown) => void },
 ): void {
   const router = new Router();
@@ -72,6 +74,7 @@ export function mountInteractions(
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
   provider.use(handleErrors(deps.settings, options.log, signInForErrorPage(deps)));
+  provider.use(shedWhenBusy(deps.settings, deps.hasher));
   provider.use(ownProviderForms(deps));
   provider.use(returnWhenSignedOut);
   provider.use(router.routes());

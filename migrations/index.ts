@@ -10,6 +10,7 @@ import * as counters from './006_counters.ts';
 import * as crowd from './007_crowd.ts';
 import * as orders from './008_orders.ts';
 import * as backchannel from './010_backchannel.ts';
+import * as bench from './012_bench.ts';
 import * as ops from './013_ops.ts';
 import * as console from './014_console.ts';
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '007_crowd': crowd,
   '008_orders': orders,
   '010_backchannel': backchannel,
+  '012_bench': bench,
   '013_ops': ops,
   '014_console': console,
 };

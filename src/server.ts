@@ -8,7 +8,8 @@ import type { Settings } from '../config/settings.ts';
 import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
 import { fulfilFirstTimePasswordOrder } from './accounts/first-time-passwords.ts';
 import { fulfilBusinessCodeOrder } from './accounts/business-activation.ts';
-import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import { createPasswordHasher } from './accounts/passwords.ts';
+import { createHashPool, type HashPool } from './accounts/hash-pool.ts';
 import { createDevOutbox, type Connector, type DevOutboxEntry } from './delivery/delivery.ts';
 import { createOutboxWorker, type OutboxWorker } from './delivery/outbox.ts';
 import { createDelivery } from './delivery/router.ts';
@@ -33,7 +34,8 @@ export type Idp = {
   settings: Settings;
   db: Db;
   provider: Provider;
-  hasher: PasswordHasher;
+  /** The password hasher, bounded: its stats() are the hash queue's metrics. */
+  hasher: HashPool;
   outbox: OutboxWorker;
   /** Delivers queued back-channel logout notifications to the apps. */
   backchannel: BackchannelWorker;
@@ -83,7 +85,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger({ mode: settings.mode, level: settings.operations.logLevel });
   const log = logFunction(logger);
-  const db = openDatabase(settings.databaseUrl, { schema: options.schema });
+  const db = openDatabase(settings.databaseUrl, { schema: options.schema, ...settings.database });
   // Without it the runtime user needs no schema rights: `hk-idp migrate` is the deploy step, and
   // /readyz answers 503 while the schema is behind.
   if (settings.operations.migrateOnStart) await migrate(db);
@@ -92,7 +94,13 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     throw new Error('the database has no schema yet: run `hk-idp migrate` first (MIGRATE_ON_START=false)');
   }
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
-  const hasher = createPasswordHasher(settings.passwordPepper, settings.bcryptCost);
+  // Bounded: at most the cores hash at once, a short queue behind them, the rest is shed (a busy page).
+  let observeHashWait = (_seconds: number) => {};
+  const hasher = createHashPool(createPasswordHasher(settings.passwordPepper, settings.bcryptCost), {
+    size: settings.hashPoolSize,
+    maxQueue: settings.hashQueueMax,
+    onWait: (ms) => observeHashWait(ms / 1000),
+  });
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, issuer: settings.issuer, extraTemplates: options.messageTemplates });
   const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
   const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
@@ -137,7 +145,12 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     ipFailuresPerHour: settings.signInIpFailuresPerHour,
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
-  const metrics = createMetrics({ db, counters, limits: settings.sendLimits, now, hashQueue: options.hashQueue, countersDegraded: options.countersDegraded ?? (() => counters.degraded()) });
+  const hashQueue = () => {
+    const stats = hasher.stats();
+    return { depth: stats.queued, running: stats.running };
+  };
+  const metrics = createMetrics({ db, counters, limits: settings.sendLimits, now, hashQueue: options.hashQueue ?? hashQueue, countersDegraded: options.countersDegraded ?? (() => counters.degraded()) });
+  observeHashWait = (seconds) => metrics.observeHashWait(seconds);
   provider.use(accessLog(logger, metrics.observeRequest));
   provider.use(async (ctx, next) => {
     // While draining, kept-alive connections are closed after each answer so clients reconnect elsewhere.
@@ -231,6 +244,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       if (server) {
         server.closeAllConnections();
         await new Promise((resolve) => server!.close(resolve));
+        // One more turn of the event loop, so in-process clients see their connections closed (with
+        // the synchronous SQLite driver, the rest of a close and a restart may not yield to I/O at all).
+        await new Promise((resolve) => setImmediate(resolve));
       }
       await closeResources();
     },

@@ -12,7 +12,7 @@ const err = lineWriter(process.stderr);
 let code = 1;
 try {
   const settings = loadSettings();
-  const db = openDatabase(settings.databaseUrl);
+  const db = openDatabase(settings.databaseUrl, settings.database);
   try {
     // With MIGRATE_ON_START=false the migrations are the deploy step's alone (`hk-idp migrate`).
     if (process.argv[2] !== 'migrate' && settings.operations.migrateOnStart) await migrate(db);

@@ -171,13 +171,13 @@ export async function updateClient(
   return (await getClient(db, clientId))!;
 }
 
-/** Removes a client. Its tokens die with it: the provider loads the client on every token use. */
+/** Removes a client. Its tokens die with it within seconds: the provider loads the client (CLIENT_CACHE_MS) on every token use. */
 export async function removeClient(db: Db, clientId: string): Promise<void> {
   const removed = await db('clients').where({ client_id: clientId }).delete();
   if (!removed) throw new InputError(`no client ${clientId}`);
 }
 
-/** Replaces the secret; the old one stops working at once. Returns the new secret, shown once. */
+/** Replaces the secret; the old one stops working within seconds (CLIENT_CACHE_MS). Returns the new secret, shown once. */
 export async function rotateSecret(db: Db, clientId: string): Promise<string> {
   const client = await getClient(db, clientId);
   if (!client) throw new InputError(`no client ${clientId}`);

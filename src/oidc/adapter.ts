@@ -24,10 +24,29 @@ type Payload = Record<string, unknown> & {
 // Rows outlive their expiry by the provider's clock tolerance, as its own memory adapter does.
 const GRACE_MS = 15_000;
 
+// The hot statements as fixed SQL (the same on SQLite and PostgreSQL): every token use runs several,
+// and building them with the query builder each time cost more than running them.
+const UPSERT = `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
+  values (?, ?, ?, ?, ?, ?, ?, ?, null)
+  on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+    user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at, consumed_at = null`;
+const FIND_BY = {
+  id: 'select payload, expires_at, consumed_at from oidc_store where model = ? and id = ? limit 1',
+  uid: 'select payload, expires_at, consumed_at from oidc_store where model = ? and uid = ? limit 1',
+  user_code: 'select payload, expires_at, consumed_at from oidc_store where model = ? and user_code = ? limit 1',
+};
+type StoredRow = { payload: string; expires_at: number | string | null; consumed_at: number | string | null };
+
+/** The first row of a raw select, alike from both drivers (PostgreSQL answers { rows }, SQLite an array). */
+async function first(db: Db, sql: string, bindings: string[]): Promise<StoredRow | undefined> {
+  const result = await db.raw(sql, bindings);
+  return (Array.isArray(result) ? result[0] : result.rows[0]) as StoredRow | undefined;
+}
+
 export const storedId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 export function createAdapterFactory(db: Db, now: () => number = Date.now) {
-  return (model: string) => (model === 'Client' ? new ClientAdapter(db) : new KnexAdapter(db, model, now));
+  return (model: string) => (model === 'Client' ? new ClientAdapter(db, now) : new KnexAdapter(db, model, now));
 }
 
 export class KnexAdapter {
@@ -60,7 +79,7 @@ export class KnexAdapter {
       expires_at: expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
       consumed_at: null,
     };
-    await this.db('oidc_store').insert(row).onConflict(['model', 'id']).merge();
+    await this.db.raw(UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at]);
   }
 
   async find(id: string): Promise<Payload | undefined> {
@@ -102,9 +121,7 @@ export class KnexAdapter {
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    const row = await this.db('oidc_store')
-      .where({ model: this.model, [column]: value })
-      .first('payload', 'expires_at', 'consumed_at');
+    const row = await first(this.db, FIND_BY[column], [this.model, value]);
     if (!row) return undefined;
     if (row.expires_at !== null && Number(row.expires_at) < this.now()) return undefined;
     const payload = JSON.parse(row.payload) as Payload;
@@ -131,14 +148,32 @@ export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> 
     .delete();
 }
 
+/**
+ * How long one instance reuses a client's metadata. The provider reads the client on every request
+ * (userinfo, token, authorize); clients change by admin command a few times a year. So a removed client,
+ * a new redirect URI or a rotated secret takes effect on every instance within this time.
+ */
+export const CLIENT_CACHE_MS = 5_000;
+
 /** Clients are registered by admins in our own table; the provider only ever reads them. */
-class ClientAdapter {
+export class ClientAdapter {
   readonly db: Db;
-  constructor(db: Db) {
+  readonly now: () => number;
+  private readonly cache = new Map<string, { at: number; metadata: Promise<Awaited<ReturnType<typeof findClientMetadata>>> }>();
+  constructor(db: Db, now: () => number = Date.now) {
     this.db = db;
+    this.now = now;
   }
   find(id: string) {
-    return findClientMetadata(this.db, id);
+    if (typeof id !== 'string') return undefined;
+    const now = this.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.at < CLIENT_CACHE_MS) return hit.metadata;
+    const metadata = findClientMetadata(this.db, id);
+    // Known clients only (an unknown id is not kept: the map cannot be grown by guessing), failures never.
+    this.cache.set(id, { at: now, metadata });
+    metadata.then((found) => (found ? undefined : this.cache.delete(id)), () => this.cache.delete(id));
+    return metadata;
   }
   async upsert(): Promise<void> {
     throw new Error('clients are managed with hk-idp clients, not through the provider');

@@ -6,7 +6,7 @@
 // its back-off on network errors and 5xx), every attempt audited.
 import type Provider from 'oidc-provider';
 import { audit } from '../audit/audit.ts';
-import { isLoopbackHost } from '../clients/clients.ts';
+import { findClientMetadata, isLoopbackHost } from '../clients/clients.ts';
 import { queueWorker, type Claimed, type OutboxWorker } from '../delivery/outbox.ts';
 import type { Db } from '../storage/db.ts';
 import { deleteGrants } from './adapter.ts';
@@ -90,7 +90,12 @@ export function createBackchannelWorker(deps: {
       return false;
     }
 
-    const client = (await provider.Client.find(row.client_id).catch(() => undefined)) as { backchannelLogoutUri?: string } | undefined;
+    // The registration is read as it is now (the provider's view of a client may be a few seconds old,
+    // CLIENT_CACHE_MS): an app removed or changed meanwhile is not called.
+    const registered = await findClientMetadata(db, row.client_id);
+    const client = registered?.backchannel_logout_uri
+      ? ((await provider.Client.find(row.client_id).catch(() => undefined)) as { backchannelLogoutUri?: string } | undefined)
+      : undefined;
     let outcome: Outcome | undefined;
     if (!client?.backchannelLogoutUri) {
       outcome = { failure: 'permanent', reason: 'the app is removed or no longer has a back-channel logout URI' };

@@ -1,37 +1,96 @@
 // Opens the database (SQLite file by default, PostgreSQL for scale) and applies the migrations.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import knex, { type Knex } from 'knex';
 import { migrationSource } from '../../migrations/index.ts';
+import { NodeSqliteClient } from './node-sqlite.ts';
 
 export type Db = Knex;
 
-export function openDatabase(url: string, options: { schema?: string } = {}): Db {
+/** PostgreSQL connection settings (config/settings.ts reads them; SQLite ignores them). */
+export type DatabaseOptions = {
+  /** Connections per instance: instances × poolMax must stay below the server's max_connections. */
+  poolMax: number;
+  /** The server cancels any statement running longer; 0 = no limit. */
+  statementTimeoutMs: number;
+  /** As libpq's sslmode; null = as the URL says (no TLS unless it asks). */
+  sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full' | null;
+  /** PEM certificate(s) of the CA that signed the server's certificate; null = the system's CAs. */
+  sslCa: string | null;
+};
+
+const DEFAULTS: DatabaseOptions = { poolMax: 10, statementTimeoutMs: 10_000, sslMode: null, sslCa: null };
+
+/** The TLS options node-postgres gets for an sslmode (libpq's meanings). */
+export function pgSsl(options: Pick<DatabaseOptions, 'sslMode' | 'sslCa'>): false | ConnectionOptions {
+  switch (options.sslMode) {
+    case null:
+    case 'disable':
+      return false;
+    // Encrypted, but the server is not authenticated (libpq's "require"): only inside a trusted network.
+    case 'require':
+      return { rejectUnauthorized: false };
+    // The certificate chains to the CA; the host name is not checked.
+    case 'verify-ca':
+      return { rejectUnauthorized: true, ...(options.sslCa ? { ca: options.sslCa } : {}), checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true, ...(options.sslCa ? { ca: options.sslCa } : {}) };
+  }
+}
+
+/** The URL without its TLS parameters: node-postgres would let them override the options built here. */
+export function withoutSslParameters(url: string): string {
+  const parsed = new URL(url);
+  for (const name of ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat']) parsed.searchParams.delete(name);
+  return parsed.href;
+}
+
+export function openDatabase(url: string, options: { schema?: string } & Partial<DatabaseOptions> = {}): Db {
+  const { schema, ...given } = options;
+  const settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as DatabaseOptions;
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length);
     if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+    // Node's own SQLite: a statement runs on this thread in microseconds (see node-sqlite.ts).
     return knex({
-      client: 'sqlite3',
+      client: NodeSqliteClient as never,
       connection: { filename },
       useNullAsDefault: true,
       // A failed query's message must not carry its bound values (a code, a first-time password).
       compileSqlOnError: false,
       pool: {
+        // One connection: SQLite has one writer, and a second connection would only wait for the lock.
         min: 1,
         max: 1,
-        // WAL lets readers work during writes; busy_timeout waits out a writer instead of failing.
-        afterCreate(conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-          conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;', (err) => done(err, conn));
+        // WAL lets readers work during writes; a writer waits out another's lock in node-sqlite.ts (not
+        // in SQLite's busy handler, which would block this thread).
+        // synchronous=NORMAL: a commit is not fsynced, the WAL is at each checkpoint. The database
+        // never corrupts, but a power loss (not a crash of the process) can lose the last commits
+        // (sessions and tokens of the last second or so; those people sign in again). It is what
+        // makes a refresh or sign-in not wait for the disk (see README, Capacity).
+        afterCreate(conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) {
+          try {
+            conn.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 0; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+            done(null, conn);
+          } catch (error) {
+            done(error as Error, conn);
+          }
         },
       },
     });
   }
   return knex({
     client: 'pg',
-    connection: url,
+    connection: {
+      connectionString: withoutSslParameters(url),
+      ssl: pgSsl(settings),
+      application_name: 'hk-idp',
+      ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
+    },
     compileSqlOnError: false,
-    searchPath: options.schema ? [options.schema] : undefined,
-    pool: { min: 0, max: 10 },
+    searchPath: schema ? [schema] : undefined,
+    pool: { min: 0, max: settings.poolMax },
   });
 }
 

@@ -1,0 +1,90 @@
+// `npm run bench -- --preload N`: fills the provider's store with N sessions, grants and tokens (as
+// a long vote day leaves behind), and shows the query plans of the look-ups that must stay indexed.
+import type { Db } from '../src/storage/db.ts';
+import type { QueryPlan } from './bench-shared.ts';
+
+const MEMBERS = 80_000;
+const BATCH = 25_000;
+
+/**
+ * N rows of Session, Grant, RefreshToken and AccessToken in turn (ids random, expiries spread over the
+ * next 12 hours, a few already past), and HK's 80,000 members, generated inside the database (fast
+ * enough for a million rows), in batches of 25,000 rows (each well inside the statement timeout).
+ */
+export async function preload(db: Db, rows: number, log: (line: string) => void): Promise<{ rows: number; seconds: number }> {
+  const started = Date.now();
+  const pg = db.client.config.client === 'pg';
+  const now = Date.now();
+  // One SQL for both: n = 1..count from a series, a random id per row.
+  const series = pg ? 'generate_series(?::bigint, ?::bigint) AS s(n)' : '(WITH RECURSIVE s(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM s WHERE n < ?) SELECT n FROM s) AS s';
+  const random = pg ? "md5(random()::text || n::text)" : 'hex(randomblob(16))';
+  const model = "CASE n % 4 WHEN 0 THEN 'Session' WHEN 1 THEN 'Grant' WHEN 2 THEN 'RefreshToken' ELSE 'AccessToken' END";
+  const account = pg ? "'preload-' || (n % 80000)::text" : "'preload-' || (n % 80000)";
+  const grant = pg ? "'g' || (n / 4)::text" : "'g' || (n / 4)";
+  for (let from = 1; from <= rows; from += BATCH) {
+    const to = Math.min(rows, from + BATCH - 1);
+    await db.raw(
+      `INSERT INTO oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
+       SELECT ${model}, ${random}, '{"kind":"preload"}', CASE WHEN n % 4 = 0 THEN NULL ELSE ${grant} END,
+              CASE WHEN n % 4 = 0 THEN ${random} ELSE NULL END, NULL, ${account}, ? + (n * 7919) % 43200000 - 60000, NULL
+       FROM ${series}`,
+      [now, from, to],
+    );
+    if (to % 100_000 === 0 || to === rows) log(`preloaded ${to.toLocaleString('en-US')} store rows`);
+  }
+  const members = pg ? 'generate_series(1, 80000) AS s(n)' : '(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 80000) SELECT n FROM s) AS s';
+  await db.raw(
+    `INSERT INTO accounts (id, kind, status, member_number, given_name, family_name, email, language, created_at, updated_at)
+     SELECT ${pg ? "'preload-' || n::text" : "'preload-' || n"}, 'member', 'active', ${pg ? '(5000000 + n)::text' : "CAST(5000000 + n AS TEXT)"}, 'Kari', 'Preload',
+            ${pg ? "'preload' || n::text || '@example.org'" : "'preload' || n || '@example.org'"}, 'nb', ?, ?
+     FROM ${members}`,
+    [now, now],
+  );
+  log(`preloaded ${MEMBERS.toLocaleString('en-US')} members`);
+  // The planner needs fresh statistics to choose as it will in production.
+  await db.raw(pg ? 'ANALYZE oidc_store, accounts, clients, counters' : 'ANALYZE');
+  return { rows, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The look-ups of a sign-in, a refresh and userinfo, and the purge, as the code builds them. */
+function lookups(db: Db) {
+  const id = 'x'.repeat(43);
+  return [
+    { label: 'token/session by id', query: db('oidc_store').where({ model: 'RefreshToken', id }).first('payload', 'expires_at', 'consumed_at') },
+    { label: 'session by uid', query: db('oidc_store').where({ model: 'Session', uid: id }).first('payload', 'expires_at', 'consumed_at') },
+    { label: 'device code by user code', query: db('oidc_store').where({ model: 'DeviceCode', user_code: id }).first('payload', 'expires_at', 'consumed_at') },
+    { label: 'revoke by grant id', query: db('oidc_store').where({ model: 'AccessToken', grant_id: 'g1' }).delete() },
+    { label: 'everything of an account', query: db('oidc_store').where({ account_id: 'preload-1' }).whereNot({ model: 'Interaction' }).delete() },
+    { label: 'purge expired', query: db('oidc_store').where('expires_at', '<', 0).delete() },
+    { label: 'member by number', query: db('accounts').where({ kind: 'member', member_number: '3000001' }).first() },
+    { label: 'member by username', query: db('accounts').where({ kind: 'member', username_key: 'kari' }).first() },
+    { label: 'account by id (sub)', query: db('accounts').where({ id }).first() },
+    { label: 'client by id', query: db('clients').where({ client_id: id }).first() },
+    { label: 'counter by key', query: db('counters').where({ key: id }).first('count') },
+  ];
+}
+
+const INDEXED = /USING (COVERING )?INDEX|USING PRIMARY KEY|USING INTEGER PRIMARY KEY|Index Scan|Index Only Scan|Bitmap Index Scan/;
+
+/** Each look-up's plan, whether it uses an index, and the rows in its table (a planner rightly scans a tiny table). */
+export async function queryPlans(db: Db): Promise<QueryPlan[]> {
+  const pg = db.client.config.client === 'pg';
+  const plans = [];
+  for (const { label, query } of lookups(db)) {
+    const { sql, bindings } = query.toSQL();
+    const table = /(?:from|into|update) [`"]?(\w+)/i.exec(sql)![1]!;
+    const [{ n }] = await db(table).count({ n: '*' });
+    let plan: string[];
+    if (pg) {
+      const result = await db.raw(`EXPLAIN ${sql}`, bindings as never);
+      plan = result.rows.map((row: Record<string, string>) => row['QUERY PLAN']);
+    } else {
+      // EXPLAIN of a DELETE on SQLite: ask for the plan of the equivalent SELECT.
+      const select = sql.replace(/^delete from/i, 'select 1 from');
+      const rows = await db.raw(`EXPLAIN QUERY PLAN ${select}`, bindings as never);
+      plan = rows.map((row: { detail: string }) => row.detail);
+    }
+    plans.push({ label, plan, indexed: plan.some((line) => INDEXED.test(line)), rows: Number(n) });
+  }
+  return plans;
+}

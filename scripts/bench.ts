@@ -1,0 +1,310 @@
+// `npm run bench`: hk-idp against the bare oidc-provider and the bcrypt ceiling, in one run.
+//
+//   npm run bench -- [--duration 10] [--concurrency 16] [--members 500] [--cost 11]
+//                    [--database postgres://…] [--preload 1000000] [--json bench-results.json]
+//
+// Each server runs in its own process pinned to core 0, this load generator to core 1 (when there
+// are two cores and `taskset`). Workloads: discovery, userinfo, refresh (rotating chains, each strictly
+// sequential) and the full code + PKCE sign-in with a password, over many members. The table gives
+// requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt ceiling),
+// and the SQL queries per request hk-idp made.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CALLBACK, PASSWORD, type Ready } from './bench-shared.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    members: { type: 'string', default: '500' },
+    // BCRYPT_COST's default, so the capacity figures hold for a default installation.
+    cost: { type: 'string', default: '11' },
+    database: { type: 'string' },
+    preload: { type: 'string', default: '0' },
+    json: { type: 'string', default: 'bench-results.json' },
+    workloads: { type: 'string', default: 'discovery,userinfo,refresh,signin' },
+    // Writes a V8 CPU profile of each hk-idp server (node --cpu-prof) into this folder.
+    profile: { type: 'string' },
+    // Only hk-idp, no baseline (for profiling; the table then has no ratios).
+    'no-baseline': { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(args.duration);
+const concurrency = Number(args.concurrency);
+const cost = Number(args.cost);
+const members = Number(args.members);
+const preloadRows = Number(args.preload);
+const workloads = args.workloads!.split(',') as WorkloadName[];
+
+type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
+type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; requestsPerUnit: number };
+type Target = { name: string; kind: 'hk' | 'baseline'; database?: string };
+
+function canPin(): boolean {
+  if (availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pinned = canPin();
+if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+
+function startChild(options: Record<string, unknown>): ChildProcess {
+  const env = { ...process.env, NODE_ENV: 'production', BENCH_OPTIONS: JSON.stringify(options) };
+  const profile = args.profile && options.kind === 'hk' ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
+  const node = [process.execPath, ...profile, new URL('./bench-server.ts', import.meta.url).pathname];
+  const [command, ...rest] = pinned ? ['taskset', '-c', '0', ...node] : node;
+  return spawn(command!, rest, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number) => reject(new Error(`bench server exited (${code}) before "${type}"`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+// --- HTTP: keep-alive, no redirects followed, a cookie jar per simulated browser ---
+
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 });
+type Response = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
+
+function send(url: URL, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+class Jar {
+  private readonly cookies = new Map<string, string>();
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+  store(response: Response): void {
+    for (const line of (response.headers['set-cookie'] as string[] | undefined) ?? []) {
+      const pair = line.slice(0, line.indexOf(';') >>> 0);
+      const index = pair.indexOf('=');
+      const value = pair.slice(index + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(pair.slice(0, index));
+      else this.cookies.set(pair.slice(0, index), value);
+    }
+  }
+}
+
+const decode = (text: string) => text.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c))).replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+
+type Tokens = { access_token: string; refresh_token: string };
+
+/** One member's full sign-in: authorize, the login page, the password, the code, the token. */
+async function signIn(ready: Ready, member: string): Promise<Tokens> {
+  const base = new URL(ready.base);
+  const jar = new Jar();
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const state = randomBytes(8).toString('base64url');
+  const auth = new URL('/auth', base);
+  auth.search = new URLSearchParams({ client_id: ready.clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid profile member', code_challenge: challenge, code_challenge_method: 'S256', state }).toString();
+  const go = async (url: URL, init: { method?: string; body?: string } = {}) => {
+    const headers: Record<string, string> = { cookie: jar.header(), 'accept-language': 'nb' };
+    if (init.body) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await send(url, { ...init, headers });
+    jar.store(response);
+    return response;
+  };
+  let response = await go(auth);
+  let location = response.headers.location as string | undefined;
+  if (!location) throw new Error(`authorize answered ${response.status}`);
+  response = await go(new URL(location, base));
+  const form = /<form[^>]*method="post"[^>]*action="([^"]*\/login)"[^>]*>([\s\S]*?)<\/form>/.exec(response.body);
+  if (!form) throw new Error(`no login form (${response.status})`);
+  const fields = new URLSearchParams(Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)])));
+  fields.set('identifier', member);
+  fields.set('password', PASSWORD);
+  response = await go(new URL(decode(form[1]!), base), { method: 'POST', body: fields.toString() });
+  location = response.headers.location as string | undefined;
+  if (response.status !== 303 || !location) throw new Error(`login answered ${response.status}`);
+  response = await go(new URL(location, base));
+  location = response.headers.location as string | undefined;
+  if (!location?.startsWith(CALLBACK)) throw new Error(`resume answered ${response.status} ${location ?? ''}`);
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${location}`);
+  return token(ready, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier });
+}
+
+async function token(ready: Ready, params: Record<string, string>): Promise<Tokens> {
+  const basic = Buffer.from(`${encodeURIComponent(ready.clientId)}:${encodeURIComponent(ready.secret)}`).toString('base64');
+  const response = await send(new URL('/token', ready.base), {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
+  if (response.status !== 200) throw new Error(`token answered ${response.status}: ${response.body.slice(0, 200)}`);
+  return JSON.parse(response.body) as Tokens;
+}
+
+// --- Workloads: `concurrency` workers, each doing one unit after another for the duration ---
+
+async function measure(durationMs: number, unit: (worker: number) => Promise<void>): Promise<Omit<Measured, 'requestsPerUnit'>> {
+  const latencies: number[] = [];
+  let failed = 0;
+  let firstError: unknown;
+  const started = performance.now();
+  const end = started + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await unit(worker);
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          failed++;
+          firstError ??= error;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  if (firstError) console.error(`  first failure: ${(firstError as Error).message}`);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { done: latencies.length, failed, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+async function runWorkloads(target: Target): Promise<{ results: Partial<Record<WorkloadName, Measured>>; ready: Ready }> {
+  const child = startChild({ kind: target.kind, database: target.database, members, cost, preload: target.kind === 'hk' ? preloadRows : 0 });
+  const ready = await nextMessage<Ready>(child, 'ready');
+  const queries = async () => (await (child.send({ type: 'queries' }), nextMessage<{ count: number }>(child, 'queries'))).count;
+  const results: Partial<Record<WorkloadName, Measured>> = {};
+  // Every worker gets a signed-in member's tokens (userinfo) and a refresh chain of its own.
+  const sessions = await Promise.all(Array.from({ length: concurrency }, (_, i) => signIn(ready, ready.members[i % ready.members.length]!)));
+  const chains = sessions.map((s) => s.refresh_token);
+  let nextMember = concurrency;
+
+  const units: Record<WorkloadName, { requests: number; unit: (worker: number) => Promise<void> }> = {
+    discovery: {
+      requests: 1,
+      unit: async () => {
+        const response = await send(new URL('/.well-known/openid-configuration', ready.base));
+        if (response.status !== 200) throw new Error(`discovery answered ${response.status}`);
+      },
+    },
+    userinfo: {
+      requests: 1,
+      unit: async (worker) => {
+        const response = await send(new URL('/me', ready.base), { headers: { authorization: `Bearer ${sessions[worker]!.access_token}` } });
+        if (response.status !== 200) throw new Error(`userinfo answered ${response.status}`);
+      },
+    },
+    refresh: {
+      requests: 1,
+      unit: async (worker) => {
+        const tokens = await token(ready, { grant_type: 'refresh_token', refresh_token: chains[worker]! });
+        chains[worker] = tokens.refresh_token;
+      },
+    },
+    signin: {
+      requests: 5,
+      unit: async () => {
+        await signIn(ready, ready.members[nextMember++ % ready.members.length]!);
+      },
+    },
+  };
+  for (const name of workloads) {
+    const { requests, unit } = units[name];
+    // A short warm-up (JIT, caches, connections), then the measured run.
+    await measure(Math.min(2000, seconds * 200), unit);
+    const before = target.kind === 'hk' ? await queries() : 0;
+    const measured = await measure(seconds * 1000, unit);
+    const counted = target.kind === 'hk' ? (await queries()) - before : undefined;
+    results[name] = { ...measured, requestsPerUnit: requests, queriesPerRequest: counted === undefined ? undefined : counted / Math.max(1, measured.done * requests) };
+    console.error(`  ${target.name} ${name}: ${measured.perSecond.toFixed(1)}/s, ${measured.failed} failed`);
+  }
+  child.send({ type: 'stop' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { results, ready };
+}
+
+async function bcryptCeiling(): Promise<number> {
+  const child = startChild({ kind: 'bcrypt', cost, seconds: Math.max(3, seconds), concurrency: 4 });
+  const { perSecond } = await nextMessage<{ perSecond: number }>(child, 'bcrypt');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return perSecond;
+}
+
+// --- The run ---
+
+console.error(
+  pinned
+    ? 'Pinned: every server (and its bcrypt threads) on core 0, this load generator on core 1 (taskset).'
+    : `Not pinned (${availableParallelism()} core(s) or no taskset): server and load share the cores; ratios are rougher.`,
+);
+console.error(`bcrypt ceiling at cost ${cost}…`);
+const ceiling = await bcryptCeiling();
+const targets: Target[] = [{ name: 'oidc-provider (memory)', kind: 'baseline' }, { name: 'hk-idp SQLite', kind: 'hk' }];
+if (args['no-baseline']) targets.shift();
+if (args.database) targets.push({ name: 'hk-idp PostgreSQL', kind: 'hk', database: args.database });
+const runs: { target: Target; results: Partial<Record<WorkloadName, Measured>>; ready: Ready }[] = [];
+for (const target of targets) {
+  console.error(`${target.name}…`);
+  runs.push({ target, ...(await runWorkloads(target)) });
+}
+agent.destroy();
+
+const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const rows: string[] = [
+  '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+const report = [];
+for (const { target, results } of runs) {
+  for (const name of workloads) {
+    const r = results[name];
+    if (!r) continue;
+    const ratio = baseline[name] ? r.perSecond / baseline[name].perSecond : NaN;
+    const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
+    const unit = name === 'signin' ? 'flows' : 'req';
+    rows.push(
+      `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} |`,
+    );
+    report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, ratioToBcryptCeiling: toCeiling });
+  }
+}
+const header = `bcrypt ceiling (cost ${cost}, one core): ${fmt(ceiling)} compares/s. ${concurrency} concurrent clients, ${seconds} s per workload, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
+console.log(`\n${header}\n\n${rows.join('\n')}\n`);
+for (const { target, ready } of runs) {
+  if (!ready.plans) continue;
+  console.log(`Query plans, ${target.name}${ready.preloaded ? ` (${ready.preloaded.rows.toLocaleString('en-US')} rows preloaded in ${ready.preloaded.seconds.toFixed(0)} s)` : ''}:`);
+  for (const plan of ready.plans) {
+    const verdict = plan.indexed ? 'index' : plan.rows < 1000 ? 'scan (small table)' : 'SCAN';
+    console.log(`  ${verdict.padEnd(18)} ${plan.label} (${plan.rows.toLocaleString('en-US')} rows): ${plan.plan.join(' / ')}`);
+  }
+}
+writeFileSync(
+  args.json!,
+  JSON.stringify({ at: new Date().toISOString(), pinned, cores: availableParallelism(), cost, concurrency, seconds, members, preload: preloadRows, bcryptCeiling: ceiling, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
+);
+console.log(`\nWritten to ${args.json}`);

@@ -1,0 +1,100 @@
+// SQLite through Node's own `node:sqlite` instead of the `sqlite3` package, under knex's better-sqlite3
+// dialect (the same SQL, schema builder and transactions; only the driver differs).
+//
+// Why: `sqlite3` runs every statement as two or three jobs on libuv's thread pool (prepare, run,
+// finalize), which bcrypt and DNS share; under load each hop waits for a thread and the one connection
+// sits idle in between (the bench measured ~0.2–1 ms a look-up). `node:sqlite` runs a look-up in
+// ~10–20 µs on the calling thread, and each statement is prepared once per connection. The queries are
+// point look-ups and single-row writes by index; long ones (the purge) run in batches. Waiting for
+// another connection's lock is done here, asynchronously (SQLite's busy_timeout is 0).
+import { createRequire } from 'node:module';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+const require = createRequire(import.meta.url);
+// knex ships its dialects as CommonJS without type declarations.
+const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => object;
+
+type RunResult = { changes: number; lastInsertRowid: number };
+type Prepared = { reader: boolean; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
+
+/** How long a statement waits for another connection's write lock (a CLI import, a second instance). */
+const BUSY_TIMEOUT_MS = 5000;
+
+const isBusy = (error: unknown) => {
+  const code = (error as { errcode?: number }).errcode;
+  // SQLITE_BUSY and its variants, except BUSY_SNAPSHOT (517), which only a new transaction resolves.
+  return code !== undefined && (code & 0xff) === 5 && code !== 517;
+};
+
+/**
+ * Runs `statement` now; while another connection holds the write lock, tries again after a short
+ * wait without blocking the event loop (SQLite's own busy handler would sleep on this thread, and the
+ * connection holding the lock, in this process too, could never finish).
+ */
+function whenFree<T>(statement: () => T): T | Promise<T> {
+  try {
+    return statement();
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+  }
+  return (async () => {
+    const started = Date.now();
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        return statement();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started > BUSY_TIMEOUT_MS) throw error;
+      }
+    }
+  })();
+}
+
+/** What knex's better-sqlite3 dialect calls on a connection, over one DatabaseSync. */
+class Connection {
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, Prepared>();
+
+  constructor(filename: string) {
+    this.db = new DatabaseSync(filename);
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  prepare(sql: string): Prepared {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      const statement: StatementSync = this.db.prepare(sql);
+      prepared = {
+        // A statement that returns rows (a SELECT, a PRAGMA, an INSERT … RETURNING).
+        reader: statement.columns().length > 0,
+        // Plain objects, as the sqlite3 driver gives (node:sqlite's rows have no prototype).
+        all: (bindings) => whenFree(() => statement.all(...(bindings as never[])).map((row) => ({ ...row }))),
+        run: (bindings) =>
+          whenFree(() => {
+            const { changes, lastInsertRowid } = statement.run(...(bindings as never[]));
+            return { changes: Number(changes), lastInsertRowid: Number(lastInsertRowid) };
+          }),
+      };
+      // Schema changes invalidate prepared statements; SQLite re-prepares them itself when they do.
+      // The set of distinct statements is small (bindings are never in the SQL); the cap only guards.
+      if (this.statements.size >= 1000) this.statements.clear();
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+}
+
+/** The knex client: knex's better-sqlite3 dialect with Node's own SQLite as the driver. */
+export class NodeSqliteClient extends BetterSqlite3Client {
+  _driver() {
+    return Connection;
+  }
+}

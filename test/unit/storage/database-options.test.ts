@@ -1,0 +1,82 @@
+// Database settings: PostgreSQL pool, statement timeout and TLS from the environment; SQLite's pragmas.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadSettings } from '../../../config/settings.ts';
+import { openDatabase, pgSsl, withoutSslParameters } from '../../../src/storage/db.ts';
+
+const KEY = 'k'.repeat(32);
+const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', TRUST_PROXY_HOPS: '1', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY, DEV_OUTBOX: 'true' };
+const failsOn = (env: Record<string, string>, variable: string, message?: RegExp) =>
+  assert.throws(() => loadSettings(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && (!message || message.test(error.message)));
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+test('pool size and statement timeout: defaults, values, and bad values named', () => {
+  const defaults = loadSettings({ NODE_ENV: 'test', DATA_DIR: tmpdir() }).database;
+  assert.deepEqual(defaults, { poolMax: 10, statementTimeoutMs: 10_000, sslMode: null, sslCa: null });
+  const set = loadSettings({ NODE_ENV: 'test', DATA_DIR: tmpdir(), DATABASE_POOL_MAX: '25', DATABASE_STATEMENT_TIMEOUT_MS: '0' }).database;
+  assert.equal(set.poolMax, 25);
+  assert.equal(set.statementTimeoutMs, 0);
+  failsOn({ NODE_ENV: 'test', DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX');
+  failsOn({ NODE_ENV: 'test', DATABASE_STATEMENT_TIMEOUT_MS: 'soon' }, 'DATABASE_STATEMENT_TIMEOUT_MS');
+});
+
+test('TLS: sslmode from the URL, a CA file means verify-full, and a remote database in production needs a say', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-db-settings-'));
+  try {
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, CA);
+    const remote = 'postgres://idp:secret-password@db.example.net:5432/idp';
+    assert.equal(loadSettings({ ...production, DATABASE_URL: `${remote}?sslmode=verify-full` }).database.sslMode, 'verify-full');
+    const withCa = loadSettings({ ...production, DATABASE_URL: remote, DATABASE_SSL_CA_FILE: caFile }).database;
+    assert.deepEqual([withCa.sslMode, withCa.sslCa], ['verify-full', CA]);
+    assert.equal(loadSettings({ ...production, DATABASE_URL: `${remote}?sslmode=disable` }).database.sslMode, 'disable', 'an explicit choice is respected');
+    // Unset on a remote host in production: refused, and the message never repeats the password.
+    assert.throws(() => loadSettings({ ...production, DATABASE_URL: remote }), (error: unknown) => error instanceof ConfigError && error.variable === 'DATABASE_URL' && !error.message.includes('secret-password'));
+    assert.equal(loadSettings({ ...production, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }).database.sslMode, null, 'loopback needs no TLS');
+    failsOn({ ...production, DATABASE_URL: `${remote}?sslmode=prefer` }, 'DATABASE_URL', /sslmode must be one of/);
+    failsOn({ ...production, DATABASE_URL: `${remote}?sslmode=verify-full&sslrootcert=/ca.pem` }, 'DATABASE_URL', /DATABASE_SSL_CA_FILE/);
+    failsOn({ ...production, DATABASE_URL: remote, DATABASE_SSL_CA_FILE: join(dir, 'missing.pem') }, 'DATABASE_SSL_CA_FILE');
+    writeFileSync(join(dir, 'empty.pem'), 'not a certificate');
+    failsOn({ ...production, DATABASE_URL: remote, DATABASE_SSL_CA_FILE: join(dir, 'empty.pem') }, 'DATABASE_SSL_CA_FILE');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sslmode becomes node-postgres TLS options as libpq means them; the URL loses its TLS parameters', () => {
+  assert.equal(pgSsl({ sslMode: null, sslCa: null }), false);
+  assert.equal(pgSsl({ sslMode: 'disable', sslCa: CA }), false);
+  assert.deepEqual(pgSsl({ sslMode: 'require', sslCa: null }), { rejectUnauthorized: false });
+  assert.deepEqual(pgSsl({ sslMode: 'verify-full', sslCa: CA }), { rejectUnauthorized: true, ca: CA });
+  assert.deepEqual(pgSsl({ sslMode: 'verify-full', sslCa: null }), { rejectUnauthorized: true }, 'the system CAs');
+  const verifyCa = pgSsl({ sslMode: 'verify-ca', sslCa: CA }) as { rejectUnauthorized: boolean; ca: string; checkServerIdentity: () => unknown };
+  assert.equal(verifyCa.rejectUnauthorized, true);
+  assert.equal(verifyCa.checkServerIdentity(), undefined, 'the chain is checked, the host name is not');
+  assert.equal(withoutSslParameters('postgres://u:p@db.example.net/idp?sslmode=verify-full&application_name=x'), 'postgres://u:p@db.example.net/idp?application_name=x');
+});
+
+test('SQLite: WAL with synchronous=NORMAL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-db-pragmas-'));
+  const db = openDatabase(`sqlite:${join(dir, 'x.sqlite')}`);
+  try {
+    assert.equal((await db.raw('PRAGMA journal_mode'))[0].journal_mode, 'wal');
+    assert.equal((await db.raw('PRAGMA synchronous'))[0].synchronous, 1, '1 = NORMAL');
+  } finally {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('PostgreSQL: the statement timeout cancels a long statement', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, async () => {
+  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200, poolMax: 2 });
+  try {
+    await assert.rejects(db.raw('SELECT pg_sleep(2)'), /statement timeout/);
+    assert.equal((await db.raw('SELECT 1 AS one')).rows[0].one, 1, 'a quick statement runs');
+    assert.equal((await db.raw('SHOW application_name')).rows[0].application_name, 'hk-idp');
+  } finally {
+    await db.destroy();
+  }
+});

@@ -1,0 +1,48 @@
+// Two connections to one SQLite file in one process (a second instance, or the CLI beside the server):
+// a writer waits for the other's lock without blocking the event loop, so the holder can finish.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDatabase } from '../../../src/storage/db.ts';
+
+test('a write waits out another connection’s transaction instead of failing or freezing the process', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
+  const file = `sqlite:${join(dir, 'x.sqlite')}`;
+  const a = openDatabase(file);
+  const b = openDatabase(file);
+  try {
+    await a.schema.createTable('t', (t) => t.integer('n'));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const order: string[] = [];
+    const holder = a.transaction(async (trx) => {
+      await trx('t').insert({ n: 1 });
+      order.push('a wrote');
+      await held; // the lock is held across this await
+      order.push('a commits');
+    });
+    while (!order.includes('a wrote')) await new Promise((resolve) => setImmediate(resolve));
+    const waiter = b('t').insert({ n: 2 }).then(() => order.push('b wrote'));
+    // The event loop still runs while b waits: a timer fires and lets a finish.
+    setTimeout(release, 50);
+    await Promise.all([holder, waiter]);
+    assert.deepEqual(order, ['a wrote', 'a commits', 'b wrote']);
+    assert.deepEqual((await b('t').orderBy('n')).map((row) => row.n), [1, 2]);
+  } finally {
+    await a.destroy();
+    await b.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('node:sqlite rows are plain objects, as the sqlite3 driver gave', async () => {
+  const db = openDatabase('sqlite::memory:');
+  try {
+    const [row] = await db.raw('SELECT 1 AS one');
+    assert.deepStrictEqual(row, { one: 1 });
+  } finally {
+    await db.destroy();
+  }
+});
