@@ -89,11 +89,14 @@ test('metrics: per instance, per route template, sign-ins by outcome, outbox bac
     assert.ok(queries.length <= 5, queries.join('\n'));
     assert.ok(queries.every((sql) => !/audit_log|accounts|oidc_store/.test(sql)), queries.join('\n'));
 
+    // Every hash of the sign-ins above waited in the pool (if only for no time at all), and says so.
+    const waits = value(metrics, 'hk_password_hash_wait_seconds_count')!;
+    assert.ok(waits >= 2, `the hash pool's waits are observed (${waits})`);
     degraded = true;
     a.metrics.observeHashWait(0.2);
     const later = await scrape(a);
     assert.equal(value(later, 'hk_counters_degraded'), 1);
-    assert.equal(value(later, 'hk_password_hash_wait_seconds_count'), 1);
+    assert.equal(value(later, 'hk_password_hash_wait_seconds_count'), waits + 1);
 
     // B shares the database but not A's counts.
     const other = await scrape(b);
