@@ -12,7 +12,7 @@ import {
   type FirstLogin,
   type FirstTimePasswordHolder,
 } from '../../src/accounts/first-time-passwords.ts';
-import { throttledAttempt, typedKey } from '../../src/accounts/sign-in.ts';
+import { throttledGuess, typedKey, type Guess } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { checkCsrf, csrfToken, formField, loadMemberSignIn, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
@@ -210,12 +210,25 @@ export async function tryFirstTimePassword(
   auditFailure = true,
 ): Promise<FirstLogin | undefined> {
   const context = requestContext(ctx, interaction);
-  const key = typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password));
-  const { result, throttled } = await throttledAttempt(deps.signIn, key, ctx.ip, (allowed) =>
-    redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
-  );
+  const { result, throttled } = await throttledGuess(deps.signIn, ctx.ip, [firstTimePasswordGuess(ctx, deps, interaction, holder, password, auditFailure)]);
   if (throttled && auditFailure) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
   return result;
+}
+
+/** A first-time password guess for throttledGuess (see tryFirstTimePassword), so the sign-in form can make it part of one attempt. */
+export function firstTimePasswordGuess(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  holder: FirstTimePasswordHolder,
+  password: string,
+  auditFailure: boolean,
+): Guess<FirstLogin> {
+  const context = requestContext(ctx, interaction);
+  return {
+    subject: typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password)),
+    check: (allowed) => redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
+  };
 }
 
 /** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */
