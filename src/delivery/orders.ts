@@ -139,3 +139,10 @@ export async function processDueOrders(
 export async function releaseOrders(db: Db, instance: string): Promise<number> {
   return db('orders').where({ claimed_by: instance }).update({ claimed_by: null, claimed_at: null });
 }
+
+/** For /readyz and the metrics: how many orders wait (claimed or not), and how long the oldest has waited. */
+export async function orderHealth(db: Db, now: number): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+  const waiting = await db('orders').count({ n: '*' }).min({ oldest: 'created_at' }).first();
+  const oldest = waiting?.oldest == null ? now : Number(waiting.oldest);
+  return { backlog: Number(waiting?.n ?? 0), oldestAgeSeconds: Math.max(0, Math.floor((now - oldest) / 1000)) };
+}
