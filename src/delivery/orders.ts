@@ -1,6 +1,7 @@
 // Orders: "send me a first-time password / a code", recorded by the request and fulfilled by the
-// outbox worker. The request does one identical insert whatever the order matches, so neither its
-// answer nor its timing can tell a registered contact from any other; matching, the sending limits,
+// outbox worker. The request does one identical insert whatever the order matches (after one count
+// against its IP, claimOrderRequest, the same for any order), so neither its answer nor its timing can
+// tell a registered contact from any other; matching, the sending limits,
 // the wipe, the issue, the message and the audit all happen in the worker.
 //
 // An order is claimed by one conditional UPDATE (one instance wins) and deleted by its fulfilment's
