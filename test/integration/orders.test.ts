@@ -160,6 +160,36 @@ describe('one IP cannot flood the orders, and the backlog is visible', () => {
     const after = (await (await fetch(`${idp.issuer}/readyz`)).json()) as { orders: unknown };
     assert.deepEqual(after.orders, { backlog: 0, oldestAgeSeconds: 0 });
   });
+
+  test('"send again" past the cap is refused on its page with 429 and Retry-After, for codes and first-time passwords, and records nothing', async () => {
+    const count = async () => Number((await idp.db('orders').count({ n: '*' }).first())!.n);
+    // A business code flow and a first-time password flow, each from an address that then orders up to the cap.
+    const business = new Browser({ 'x-forwarded-for': '203.0.113.52' });
+    const start = await portal.start(business, { scope: 'openid profile email phone business' });
+    const request = await business.go(linkOn(start.page, /Klikk her for å aktivere/));
+    const codePage = await business.submit(request, { email: 'ingen.her@firma.example' }, { action: /\/email$/ });
+    const member = new Browser({ 'x-forwarded-for': '203.0.113.53' });
+    const { page } = await rp.start(member);
+    const form = await member.go(linkOn(page, /Jeg vil ha eller har glemt passord/));
+    const sentPage = await member.submit(form, { member_number: '88888885', channel: 'sms', mobile: '+4790000015' }, { action: /first-time-password$/ });
+    for (const ip of ['203.0.113.52', '203.0.113.53']) {
+      for (const number of ['88888886', '88888887']) {
+        assert.equal((await (await memberOrderForm(rp, undefined, { 'x-forwarded-for': ip }))({ member_number: number, mobile: '+4790000016' })).status, 303);
+      }
+    }
+    clock += idp.settings.resendWait * 1000;
+    const recorded = await count();
+
+    const code = await business.submit(codePage, {}, { action: /\/business\/resend$/ });
+    assert.equal(code.status, 429);
+    assert.equal(code.headers.get('retry-after'), '360');
+    assert.match(textOf(code.html), /Det er bedt om for mange koder og passord fra denne nettverksadressen/);
+    const again = await member.submit(sentPage, {}, { action: /first-time-password\/resend$/ });
+    assert.equal(again.status, 429);
+    assert.equal(again.headers.get('retry-after'), '360');
+    assert.match(textOf(again.html), /Det er bestilt for mange førstegangspassord og koder fra denne nettverksadressen/);
+    assert.equal(await count(), recorded, 'nothing recorded');
+  });
 });
 
 describe('two instances on one database fulfil orders made in parallel exactly once each', () => {
