@@ -16,11 +16,12 @@ import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/passwo
 import { audit } from '../../src/audit/audit.ts';
 import { normalizeCode } from '../../src/codes/one-time-codes.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
+import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../../src/security/send-limits.ts';
 import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext, saveFlowState } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { passwordErrors } from '../password-problems.ts';
-import { secondsToWait, waitError } from '../resend.ts';
+import { RESEND_FIELD, secondsToWait, waitError } from '../resend.ts';
 import { codeRequestView, doneView, passwordView, purposeTitle, stepTitle, type Purpose } from './view.ts';
 
 type BusinessFlow = {
@@ -51,11 +52,12 @@ function showCodeRequest(
   deps: FlowDeps,
   interaction: LoadedInteraction,
   purpose: Purpose,
-  options: { values?: { email?: string; mobile?: string }; errors?: FieldError[] } = {},
+  options: { values?: { email?: string; mobile?: string }; errors?: FieldError[]; status?: number } = {},
 ): void {
   const { lang, uid } = interaction;
   render(ctx, deps, {
     lang,
+    status: options.status,
     title: stepTitle(lang, purpose, 'code'),
     client: interaction.client,
     errors: options.errors,
@@ -102,13 +104,21 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' },
     );
 
-  /** Issues a code (if the address belongs to someone who may have one) and starts the flow's next step. */
-  async function sendCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string; sends: number }): Promise<void> {
+  /**
+   * Issues a code (if the address belongs to someone who may have one) and starts the flow's next step.
+   * False, and nothing recorded, when this IP has asked too much (Retry-After is set; the caller shows why).
+   */
+  async function sendCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string; sends: number }): Promise<boolean> {
     const { purpose, channel, address } = request;
     const now = deps.now();
+    if (!(await claimOrderRequest(deps.counters, settings.sendLimits, ctx.ip, now))) {
+      ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
+      return false;
+    }
     // Only recorded here; the outbox worker matches, issues, sends and audits it (the same work whatever matches).
     await orderBusinessCode(deps.db, { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang }, requestContext(ctx, interaction), now);
     await saveFlow(ctx, deps, interaction, { purpose, channel, address, sentAt: now, sends: request.sends });
+    return true;
   }
 
   for (const purpose of ['activate', 'reset'] as const) {
@@ -142,7 +152,9 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const previous = flowOf(interaction);
     const again = Boolean(previous && !previous.done && previous.purpose === purpose && previous.channel === channel && previous.address === address);
     if (!again || secondsToWait(previous!.sentAt, deps.now(), settings.resendWait) === 0) {
-      await sendCode(ctx, interaction, { purpose, channel, address, sends: again ? (previous!.sends ?? 1) + 1 : 1 });
+      if (!(await sendCode(ctx, interaction, { purpose, channel, address, sends: again ? (previous!.sends ?? 1) + 1 : 1 }))) {
+        return showCodeRequest(ctx, deps, interaction, purpose, { values: { [fieldName]: raw ?? '' }, errors: [{ field: fieldName, message: t(lang, 'business.code.limited') }], status: 429 });
+      }
     }
     seeOther(ctx, `/interaction/${uid}/business/password`);
   });
@@ -156,7 +168,9 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     if (!flow || flow.done || flow.verifiedAccountId) return seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
     const wait = secondsToWait(flow.sentAt, deps.now(), settings.resendWait);
     if (wait > 0) return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', wait)], 429);
-    await sendCode(ctx, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, sends: (flow.sends ?? 1) + 1 });
+    if (!(await sendCode(ctx, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, sends: (flow.sends ?? 1) + 1 }))) {
+      return showPasswordPage(ctx, deps, interaction, flow, [{ field: RESEND_FIELD, message: t(interaction.lang, 'business.code.limited') }], 429);
+    }
     seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
   });
 

@@ -12,14 +12,15 @@ import {
   type FirstLogin,
   type FirstTimePasswordHolder,
 } from '../../src/accounts/first-time-passwords.ts';
-import { throttledAttempt, typedKey } from '../../src/accounts/sign-in.ts';
+import { throttledGuess, typedKey, type Guess } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
+import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../../src/security/send-limits.ts';
 import { checkCsrf, csrfToken, formField, loadMemberSignIn, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
-import { secondsToWait, waitError } from '../resend.ts';
+import { RESEND_FIELD, secondsToWait, waitError } from '../resend.ts';
 import { firstLoginView, orderView, sentView } from './view.ts';
 
 
@@ -44,12 +45,13 @@ function showOrder(
   ctx: Context,
   deps: FlowDeps,
   interaction: LoadedInteraction,
-  values: { memberNumber?: string; channel?: Channel; mobile?: string; email?: string; errors?: FieldError[] } = {},
+  values: { memberNumber?: string; channel?: Channel; mobile?: string; email?: string; errors?: FieldError[]; status?: number } = {},
 ): void {
   const { lang, uid } = interaction;
   const last = lastOrder(interaction);
   render(ctx, deps, {
     lang,
+    status: values.status,
     title: t(lang, 'ftp.order.title'),
     client: interaction.client,
     errors: values.errors,
@@ -109,13 +111,22 @@ function seeOther(ctx: Context, path: string): void {
 }
 
 export function registerFirstTimePassword(router: Router, deps: FlowDeps): void {
-  /** Orders, and remembers the order in the sign-in (for "send again" and its wait). */
-  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<void> {
+  /**
+   * Orders, and remembers the order in the sign-in (for "send again" and its wait). False, and
+   * nothing recorded, when this IP has ordered too much (Retry-After is set; the caller shows why).
+   */
+  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<boolean> {
     const now = deps.now();
+    if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {
+      ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
+      return false;
+    }
     // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
     await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), now);
     await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order, orders: ordersIn(interaction) + 1 });
+    return true;
   }
+  const limited = (interaction: LoadedInteraction): FieldError[] => [{ field: 'member_number', message: t(interaction.lang, 'ftp.order.limited') }];
 
   router.get('/interaction/:uid/first-time-password', async (ctx) => {
     const interaction = await loadMemberSignIn(ctx, deps);
@@ -146,7 +157,9 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const last = lastOrder(interaction);
     const again = last && last.memberNumber === memberNumber && last.channel === channel && last.contact === contact;
     if (!again || secondsToWait(last.at, deps.now(), deps.settings.resendWait) === 0) {
-      await order(ctx, interaction, { memberNumber, channel, contact }, again ? last.count + 1 : 1);
+      if (!(await order(ctx, interaction, { memberNumber, channel, contact }, again ? last.count + 1 : 1))) {
+        return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors: limited(interaction), status: 429 });
+      }
     }
     // The same answer whatever was found (and the message is sent later, by the outbox worker).
     seeOther(ctx, `/interaction/${uid}/first-time-password/sent`);
@@ -166,7 +179,9 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     if (!last) return seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`);
     const wait = secondsToWait(last.at, deps.now(), deps.settings.resendWait);
     if (wait > 0) return showSent(ctx, deps, interaction, last, [waitError(interaction.lang, 'ftp.resend', wait)]);
-    await order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, last.count + 1);
+    if (!(await order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, last.count + 1))) {
+      return showSent(ctx, deps, interaction, last, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
+    }
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 
@@ -210,12 +225,25 @@ export async function tryFirstTimePassword(
   auditFailure = true,
 ): Promise<FirstLogin | undefined> {
   const context = requestContext(ctx, interaction);
-  const key = typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password));
-  const { result, throttled } = await throttledAttempt(deps.signIn, key, ctx.ip, (allowed) =>
-    redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
-  );
+  const { result, throttled } = await throttledGuess(deps.signIn, ctx.ip, [firstTimePasswordGuess(ctx, deps, interaction, holder, password, auditFailure)]);
   if (throttled && auditFailure) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
   return result;
+}
+
+/** A first-time password guess for throttledGuess (see tryFirstTimePassword), so the sign-in form can make it part of one attempt. */
+export function firstTimePasswordGuess(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  holder: FirstTimePasswordHolder,
+  password: string,
+  auditFailure: boolean,
+): Guess<FirstLogin> {
+  const context = requestContext(ctx, interaction);
+  return {
+    subject: typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password)),
+    check: (allowed) => redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
+  };
 }
 
 /** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */

@@ -47,6 +47,7 @@ export const en: Record<TextKey, string> = {
   'ftp.order.email_hint': 'The address HK has registered for you.',
   'ftp.order.submit': 'Send first-time password',
   'ftp.order.member_number_invalid': 'Enter your member number. It has digits only.',
+  'ftp.order.limited': 'Too many first-time passwords and codes have been ordered from this network address in the last hour. Wait a few minutes and try again.',
   'ftp.order.mobile_invalid': 'Enter your mobile number, for example 987 65 432 or +47 987 65 432.',
   'ftp.order.email_invalid': 'Enter your e-mail address, for example name@example.com.',
   'ftp.sent.title': 'First-time password ordered',
@@ -200,6 +201,7 @@ export const en: Record<TextKey, string> = {
   'business.code.or': 'or',
   'business.code.cancel': 'Cancel',
   'business.code.invalid_email': 'Enter a valid e-mail address, for example name@company.no.',
+  'business.code.limited': 'Too many codes and passwords have been requested from this network address in the last hour. Wait a few minutes and try again.',
   'business.code.invalid_mobile': 'Enter a valid mobile number, for example 912 34 567.',
   'business.code.other_address': 'Use another e-mail address or mobile number',
 

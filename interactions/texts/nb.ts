@@ -45,6 +45,7 @@ export const nb = {
   'ftp.order.email_hint': 'Adressen HK har registrert på deg.',
   'ftp.order.submit': 'Send førstegangspassord',
   'ftp.order.member_number_invalid': 'Skriv inn medlemsnummeret ditt. Det består bare av siffer.',
+  'ftp.order.limited': 'Det er bestilt for mange førstegangspassord og koder fra denne nettverksadressen den siste timen. Vent noen minutter og prøv igjen.',
   'ftp.order.mobile_invalid': 'Skriv inn mobilnummeret ditt, for eksempel 987 65 432 eller +47 987 65 432.',
   'ftp.order.email_invalid': 'Skriv inn e-postadressen din, for eksempel navn@eksempel.no.',
   'ftp.sent.title': 'Førstegangspassord bestilt',
@@ -198,6 +199,7 @@ export const nb = {
   'business.code.or': 'eller',
   'business.code.cancel': 'Avbryt',
   'business.code.invalid_email': 'Skriv inn en gyldig e-postadresse, for eksempel navn@firma.no.',
+  'business.code.limited': 'Det er bedt om for mange koder og passord fra denne nettverksadressen den siste timen. Vent noen minutter og prøv igjen.',
   'business.code.invalid_mobile': 'Skriv inn et gyldig mobilnummer, for eksempel 912 34 567.',
   'business.code.other_address': 'Bruk en annen e-postadresse eller et annet mobilnummer',
 

@@ -43,6 +43,9 @@ export async function checkPassword(
 export const typedKey = (deps: Pick<SignInDeps, 'pepper'>, prefix: string, typed: string) =>
   `${prefix}:${createHmac('sha256', deps.pepper).update(typed.normalize('NFKC').trim().toLowerCase()).digest('base64url')}`;
 
+/** One thing a typed secret may be: the failure-counted key it is throttled on, and its check (see throttledGuess). */
+export type Guess<T> = { subject: string; check: (allowed: boolean) => Promise<T | undefined> };
+
 /**
  * Any guess at a secret (password, first-time password), throttled. Failures are counted per
  * `subject` and per IP, and only once the guess is known to fail, so a crowd of right passwords for
@@ -60,19 +63,36 @@ export async function throttledAttempt<T>(
   ip: string,
   check: (allowed: boolean) => Promise<T | undefined>,
 ): Promise<{ result?: T; throttled: boolean }> {
+  return throttledGuess(deps, ip, [{ subject, check }]);
+}
+
+/**
+ * One typed secret that may be one of several things (a password or a first-time password), as one
+ * attempt: each guess is claimed and checked on its own subject (always all of them, in order, so a
+ * wrong secret costs the same work whatever exists), but the IP counts one failure at most. The first
+ * right guess wins; a later guess is then checked with `allowed` false (no effect), and only the
+ * winner's subject is settled, so a right secret counts no failure anywhere. A wrong secret counts one
+ * failure on every subject and one on the IP.
+ */
+export async function throttledGuess<T>(deps: SignInDeps, ip: string, guesses: Guess<T>[]): Promise<{ result?: T; throttled: boolean }> {
   const now = deps.now();
   const ipKey = `signin-ip:${limitKey(ip)}`;
-  const [ipFailures, claim] = await Promise.all([deps.counters.peek(ipKey, HOUR, now), deps.counters.claimAttempt(subject, now, deps.lock)]);
-  const allowed = claim.allowed && ipFailures < deps.ipFailuresPerHour;
-  const result = await check(allowed);
-  const right = allowed && result !== undefined;
+  const [ipFailures, ...claims] = await Promise.all([deps.counters.peek(ipKey, HOUR, now), ...guesses.map((guess) => deps.counters.claimAttempt(guess.subject, now, deps.lock))]);
+  const allowed = claims.map((claim) => claim.allowed && ipFailures < deps.ipFailuresPerHour);
+  let winner: { index: number; result: T } | undefined;
+  for (const [index, guess] of guesses.entries()) {
+    const result = await guess.check(allowed[index]! && !winner);
+    if (allowed[index] && !winner && result !== undefined) winner = { index, result };
+  }
   // The IP's count grows by 0 on a right secret: the same statements whatever the outcome (timing).
-  const [settled, ipTotal] = await Promise.all([
-    deps.counters.settleAttempt(subject, now, deps.lock, right),
-    deps.counters.increment(ipKey, HOUR, now, right ? 0 : 1),
+  const [ipTotal, ...settled] = await Promise.all([
+    deps.counters.increment(ipKey, HOUR, now, winner ? 0 : 1),
+    ...guesses.flatMap((guess, index) =>
+      !winner ? [deps.counters.settleAttempt(guess.subject, now, deps.lock, false)] : index === winner.index ? [deps.counters.settleAttempt(guess.subject, now, deps.lock, true)] : [],
+    ),
   ]);
-  if (right && settled.won && ipTotal < deps.ipFailuresPerHour) return { result, throttled: false };
-  return { throttled: !allowed || right };
+  if (winner && settled[0]!.won && ipTotal < deps.ipFailuresPerHour) return { result: winner.result, throttled: false };
+  return { throttled: Boolean(winner) || allowed.some((ok) => !ok) };
 }
 
 /**
@@ -84,11 +104,18 @@ export async function signIn(
   account: Account | undefined,
   attempt: { identifier: string; password: string; ip: string },
 ): Promise<SignInOutcome> {
-  const subject = account ? `signin:${account.id}` : typedKey(deps, 'signin-id', attempt.identifier);
-  // A throttled attempt still costs the comparison (timing), but never upgrades a stored hash.
-  const { result, throttled } = await throttledAttempt(deps, subject, attempt.ip, async (allowed) => {
-    const verified = await checkPassword(deps.db, deps.hasher, account, attempt.password, { rehash: allowed });
-    return allowed ? verified : undefined;
-  });
+  const { result, throttled } = await throttledGuess(deps, attempt.ip, [passwordGuess(deps, account, attempt)]);
   return { account: result, throttled };
+}
+
+/** The password half of a sign-in, for throttledGuess: counted per account, or per typed identifier when there is none. */
+export function passwordGuess(deps: SignInDeps, account: Account | undefined, attempt: { identifier: string; password: string }): Guess<Account> {
+  return {
+    subject: account ? `signin:${account.id}` : typedKey(deps, 'signin-id', attempt.identifier),
+    // A throttled attempt still costs the comparison (timing), but never upgrades a stored hash.
+    check: async (allowed) => {
+      const verified = await checkPassword(deps.db, deps.hasher, account, attempt.password, { rehash: allowed });
+      return allowed ? verified : undefined;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // One-time codes: short numeric secrets sent by SMS or e-mail to prove control of an address.
 // A code is bound to an account, a purpose and the browser flow that asked for it; the newest code
-// cancels older ones; it dies after a few wrong entries (counted per flow and account: a new code in
-// the same flow keeps the count), when it expires, or once used. Only an HMAC
+// cancels older ones; it dies after a few wrong entries (counted per flow and purpose, whatever the
+// account: a new code in the same flow keeps the count), when it expires, or once used. Only an HMAC
 // of the code is stored, compared in constant time, and every verification is settled by one
 // conditional UPDATE so parallel guesses cannot slip past the limit.
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -12,7 +12,7 @@ export const CODE_DIGITS = 6;
 /** Wrong entries a code survives; the next state is dead, even for the right code (NIST 63B §3.1.3.2). */
 export const MAX_WRONG_ATTEMPTS = 5;
 
-/** `spent`: the flow has used up its wrong entries for this account, so the code is dead at birth (send nothing). */
+/** `spent`: the flow has used up its wrong entries for this purpose, so the code is dead at birth (send nothing). */
 export type IssuedCode = { id: string; code: string; expiresAt: number; spent: boolean };
 
 /** The outcome of an entry; `accountId` (null for a code bound to no one) is for the audit log. */
@@ -66,11 +66,10 @@ export async function issueOneTimeCode(
       if (input.accountId) q.orWhere({ account_id: input.accountId, purpose: input.purpose });
     })
     .update({ cancelled_at: now });
-  // Wrong entries count per flow and account, not per code (NIST 800-63B §3.1.3.2): a new code starts
-  // with the wrong entries of the account's unused codes in this flow, so asking again gives no new tries.
-  const spent = input.accountId
-    ? await trx('one_time_codes').where({ flow_id: input.flowId, account_id: input.accountId }).whereNull('used_at').max({ attempts: 'attempts' }).first()
-    : undefined;
+  // Wrong entries count per flow and purpose, not per code (NIST 800-63B §3.1.3.2): a new code starts
+  // with the wrong entries of this flow's unused codes, so asking again gives no new tries. Whatever the
+  // account, even none: a code for an unknown address must count exactly like one for a registered one.
+  const spent = await trx('one_time_codes').where({ flow_id: input.flowId, purpose: input.purpose }).whereNull('used_at').max({ attempts: 'attempts' }).first();
   const id = randomUUID();
   const code = generateCode();
   const expiresAt = now + input.ttlMs;

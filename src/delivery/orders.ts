@@ -1,11 +1,13 @@
 // Orders: "send me a first-time password / a code", recorded by the request and fulfilled by the
-// outbox worker. The request does one identical insert whatever the order matches, so neither its
-// answer nor its timing can tell a registered contact from any other; matching, the sending limits,
+// outbox worker. The request does one identical insert whatever the order matches (after one count
+// against its IP, claimOrderRequest, the same for any order), so neither its answer nor its timing can
+// tell a registered contact from any other; matching, the sending limits,
 // the wipe, the issue, the message and the audit all happen in the worker.
 //
 // An order is claimed by one conditional UPDATE (one instance wins) and deleted by its fulfilment's
-// own transaction, again conditionally on the claim, so its effects happen once. An order left
-// claimed by a killed process is claimed again once the lease has run out.
+// own transaction, again conditionally on the claim, so its effects happen once. A stopping instance
+// claims no more and hands back what it holds; an order left claimed by a killed process is claimed
+// again once the lease has run out.
 import type { Channel } from './delivery.ts';
 import type { Db } from '../storage/db.ts';
 
@@ -80,6 +82,8 @@ function toOrder(row: Record<string, any>): Order {
 export async function processDueOrders(
   deps: { db: Db; instance: string; now: () => number; log: (message: string, error?: unknown) => void },
   handlers: Record<OrderKind, OrderHandler>,
+  /** True once the instance is stopping: no further order is claimed (the others take the rest). */
+  shouldStop: () => boolean = () => false,
 ): Promise<number> {
   const { db, instance, now, log } = deps;
   let fulfilled = 0;
@@ -110,15 +114,36 @@ export async function processDueOrders(
     return done;
   }
 
-  for (;;) {
+  while (!shouldStop()) {
     const ids = await due(db, now()).orderBy('id').limit(BATCH).pluck('id');
     if (!ids.length) return fulfilled;
     // One after another, oldest first: two orders of one member are fulfilled in the order they were
     // made (the sending limits refuse the later ones). Instances work in parallel.
     const results: (boolean | undefined)[] = [];
-    for (const id of ids) results.push(await fulfilOne(Number(id)));
+    for (const id of ids) {
+      if (shouldStop()) return fulfilled;
+      results.push(await fulfilOne(Number(id)));
+    }
     fulfilled += results.filter((r) => r === true).length;
     // Every one taken by other instances (or failed): leave the rest until the next tick.
     if (results.every((r) => r !== true)) return fulfilled;
   }
+  return fulfilled;
+}
+
+/**
+ * At shutdown: hands back the orders this instance still holds (a fulfilment that hangs or failed),
+ * so another instance fulfils them at once rather than after the lease. If the hung fulfilment goes
+ * on, its `claim` finds the order no longer its own and it does nothing. The claim's attempt stays
+ * counted, so an order that hangs every time is still dropped after MAX_ORDER_ATTEMPTS.
+ */
+export async function releaseOrders(db: Db, instance: string): Promise<number> {
+  return db('orders').where({ claimed_by: instance }).update({ claimed_by: null, claimed_at: null });
+}
+
+/** For /readyz and the metrics: how many orders wait (claimed or not), and how long the oldest has waited. */
+export async function orderHealth(db: Db, now: number): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+  const waiting = await db('orders').count({ n: '*' }).min({ oldest: 'created_at' }).first();
+  const oldest = waiting?.oldest == null ? now : Number(waiting.oldest);
+  return { backlog: Number(waiting?.n ?? 0), oldestAgeSeconds: Math.max(0, Math.floor((now - oldest) / 1000)) };
 }

@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { DeliveryError, type Channel, type Connector, type FailureKind, type MessageRequest } from './delivery.ts';
-import { processDueOrders, type OrderHandler, type OrderKind } from './orders.ts';
+import { processDueOrders, releaseOrders, type OrderHandler, type OrderKind } from './orders.ts';
 
 export type QueuedMessage = MessageRequest & {
   /** When the secret inside stops being valid; the message is never delivered after it. */
@@ -82,8 +82,9 @@ export type OutboxWorker = {
   deliverDue(): Promise<number>;
   start(intervalMs: number): void;
   /**
-   * Stops claiming; waits up to `waitMs` for the sends under way, then hands back whatever this
-   * instance still holds (a hung send) so another instance sends it at once, not after the lease.
+   * Stops claiming (messages and orders); waits up to `waitMs` for the sends under way, then hands
+   * back whatever this instance still holds (a hung send, an order) so another instance takes it at
+   * once, not after the lease.
    */
   stop(options?: { waitMs?: number }): Promise<void>;
 };
@@ -153,7 +154,8 @@ export function createOutboxWorker(deps: {
     log,
     attempt: deliverOne,
     // Orders first: what they queue goes out in the same run.
-    beforeRun: orders ? (instance) => processDueOrders({ db, instance, now, log }, orders) : undefined,
+    beforeRun: orders ? (instance, shouldStop) => processDueOrders({ db, instance, now, log }, orders, shouldStop) : undefined,
+    handBack: orders ? (instance) => releaseOrders(db, instance) : undefined,
   });
 }
 
@@ -181,8 +183,10 @@ export function queueWorker(deps: {
   now: () => number;
   log: (message: string, error?: unknown) => void;
   attempt: (claim: Claimed) => Promise<boolean>;
-  /** Work to do at the start of every run, as this instance (`instance` names its claims). */
-  beforeRun?: (instance: string) => Promise<unknown>;
+  /** Work to do at the start of every run, as this instance (`instance` names its claims); it must stop claiming once `shouldStop()`. */
+  beforeRun?: (instance: string, shouldStop: () => boolean) => Promise<unknown>;
+  /** At stop: hands back what `beforeRun` claimed as this instance and still holds; returns how many. */
+  handBack?: (instance: string) => Promise<number>;
 }): OutboxWorker {
   const { db, table, now, log } = deps;
   const instance = randomUUID();
@@ -218,7 +222,7 @@ export function queueWorker(deps: {
   }
 
   async function run(): Promise<number> {
-    if (deps.beforeRun) await deps.beforeRun(instance);
+    if (deps.beforeRun) await deps.beforeRun(instance, () => stopping);
     let delivered = 0;
     while (!stopping) {
       const ids = await due(db(table), now()).orderBy('next_attempt_at').orderBy('id').limit(BATCH).pluck('id');
@@ -246,7 +250,14 @@ export function queueWorker(deps: {
     async stop({ waitMs }: { waitMs?: number } = {}) {
       clearInterval(timer);
       stopping = true;
-      if (waitMs === undefined) return void (await running.catch(() => 0));
+      const handBack = async () => {
+        const handed = deps.handBack ? await deps.handBack(instance) : 0;
+        if (handed) log(`${table}: handed back ${handed} order(s) claimed by this instance at shutdown`);
+      };
+      if (waitMs === undefined) {
+        await running.catch(() => 0);
+        return handBack();
+      }
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([running.catch(() => 0), new Promise((resolve) => (timeout = setTimeout(resolve, waitMs)))]);
       clearTimeout(timeout);
@@ -255,6 +266,7 @@ export function queueWorker(deps: {
         .where({ status: 'sending', claimed_by: instance })
         .update({ status: 'pending', claimed_by: null, claimed_at: null, attempts: db.raw('?? - 1', ['attempts']) });
       if (released) log(`${table}: released ${released} row(s) claimed by this instance at shutdown`);
+      await handBack();
     },
   };
 }

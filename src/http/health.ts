@@ -1,9 +1,11 @@
 // Probes for the load balancer and monitoring. /healthz: the process answers (liveness).
 // /readyz: the database answers and its schema is current, the instance is not shutting down, plus
-// the outbox backlog and the age of the oldest undelivered message, so a stuck delivery is visible.
+// the outbox backlog and the age of the oldest undelivered message, so a stuck delivery is visible,
+// and the same for orders not yet fulfilled (a flood of orders delays every real member's).
 // JSON only, no secrets, no recipients.
 import type { Context, Next } from 'koa';
 import { outboxHealth } from '../delivery/outbox.ts';
+import { orderHealth } from '../delivery/orders.ts';
 import { pendingMigrations, type Db } from '../storage/db.ts';
 
 export type HealthDeps = {
@@ -41,7 +43,8 @@ export function healthRoutes(deps: HealthDeps) {
         }
         schemaCurrent = true;
       }
-      ctx.body = { status: 'ready', outbox: await outboxHealth(deps.db, deps.now()) };
+      const now = deps.now();
+      ctx.body = { status: 'ready', outbox: await outboxHealth(deps.db, now), orders: await orderHealth(deps.db, now) };
     } catch (error) {
       deps.log('readiness check failed', error);
       ctx.status = 503;

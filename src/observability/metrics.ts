@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { onAudit } from '../audit/audit.ts';
 import { outboxHealth } from '../delivery/outbox.ts';
+import { orderHealth } from '../delivery/orders.ts';
 import type { CounterStore } from '../security/counters.ts';
 import type { SendLimits } from '../security/send-limits.ts';
 import type { Db } from '../storage/db.ts';
@@ -103,6 +104,24 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers: [registry],
     async collect() {
       this.set((await outbox()).failed);
+    },
+  });
+
+  const orders = memo(() => orderHealth(deps.db, deps.now()), deps.now);
+  new Gauge({
+    name: 'hk_orders_backlog',
+    help: 'Orders (first-time passwords, codes) not yet fulfilled by the worker.',
+    registers: [registry],
+    async collect() {
+      this.set((await orders()).backlog);
+    },
+  });
+  new Gauge({
+    name: 'hk_orders_oldest_age_seconds',
+    help: 'Age of the oldest order not yet fulfilled.',
+    registers: [registry],
+    async collect() {
+      this.set((await orders()).oldestAgeSeconds);
     },
   });
 

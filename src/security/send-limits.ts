@@ -3,7 +3,7 @@
 // person asking.
 import { createHash } from 'node:crypto';
 import type { Channel } from '../delivery/delivery.ts';
-import type { CounterStore } from './counters.ts';
+import { SLICES, type CounterStore } from './counters.ts';
 import { limitKey } from './ip.ts';
 
 export type SendLimits = {
@@ -92,4 +92,19 @@ export type SendGuard = (request: SendRequest) => Promise<{ allowed: true } | { 
 /** `claimSend` with its dependencies bound, as the core's sending functions take it. */
 export function createSendGuard(counters: CounterStore, limits: SendLimits, now: () => number, alert: (message: string) => void): SendGuard {
   return (request) => claimSend(counters, limits, { ...request, now: now() }, alert);
+}
+
+/** How long a refused order request is told to wait: the sliding hour moves on by a tenth at a time. */
+export const ORDER_RETRY_AFTER_SECONDS = HOUR / SLICES / 1000;
+
+/**
+ * At request time, before an order (first-time password, code) is recorded: orders from one IP
+ * (IPv6: one /64) per hour, the same number as `perIpHour`, which the worker applies again when it
+ * fulfils them — past it the worker would refuse every one, so recording them would only make real
+ * members wait behind a queue of orders that send nothing. Keyed on the IP only and counted for every
+ * order whatever it matches, so the answer tells nothing about accounts. False when over the limit:
+ * record nothing. A refused request still counts, so a flood from one place stays refused.
+ */
+export async function claimOrderRequest(counters: CounterStore, limits: Pick<SendLimits, 'perIpHour'>, ip: string, now: number): Promise<boolean> {
+  return (await counters.increment(`order-ip:${limitKey(ip)}`, HOUR, now)) <= limits.perIpHour;
 }

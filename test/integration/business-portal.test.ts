@@ -249,6 +249,49 @@ describe('business portal with openid-client', () => {
     assert.equal((await findAccountById(idp.db, user.id))!.status, 'invited');
   });
 
+  test('a registered and an unknown address answer alike after a new code and after 5 wrong entries in the flow', async () => {
+    const user = await createBusinessUser(idp);
+    // What the person sees on each code entry, the same for both if nothing tells them apart.
+    async function answers(address: string) {
+      const seen: string[] = [];
+      const { browser, page: login } = await startPortal();
+      let page = await askForCode(browser, login, 'email', address);
+      const first = (await delivered())[0];
+      const wrong = first && codeIn(first.text) === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 3; i++) {
+        page = await setPassword(browser, page, { code: wrong, password: PASSWORD });
+        seen.push(`${page.status} ${textOf(page.html).match(/Feil engangskode[^.]*\.[^.]*\.|Engangskoden[^.]*\./)?.[0]}`);
+      }
+      offset = idp.settings.resendWait * 1000;
+      page = await browser.submit(page, {}, { action: /\/business\/resend$/ });
+      const second = (await delivered())[0];
+      const wrongAgain = second && codeIn(second.text) === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 2; i++) {
+        page = await setPassword(browser, page, { code: wrongAgain, password: PASSWORD });
+        seen.push(`${page.status} ${textOf(page.html).match(/Feil engangskode[^.]*\.[^.]*\.|Engangskoden[^.]*\./)?.[0]}`);
+      }
+      // After 5 wrong entries a new code gives no new tries, for anyone.
+      offset = 2 * idp.settings.resendWait * 1000;
+      page = await browser.submit(page, {}, { action: /\/business\/resend$/ });
+      assert.deepEqual(await delivered(), [], 'no code is sent once the flow has spent its tries');
+      page = await setPassword(browser, page, { code: wrongAgain, password: PASSWORD });
+      seen.push(`${page.status} ${textOf(page.html).match(/Engangskoden[^.]*\./)?.[0]}`);
+      offset = 0;
+      return seen;
+    }
+    const known = await answers(user.email!);
+    const unknown = await answers('finnes.ikke.her@firma.example');
+    assert.deepEqual(known, [
+      '400 Feil engangskode. Du kan prøve 4 ganger til.',
+      '400 Feil engangskode. Du kan prøve 3 ganger til.',
+      '400 Feil engangskode. Du kan prøve 2 ganger til.',
+      '400 Feil engangskode. Du kan prøve 1 gang til.',
+      '400 Engangskoden er tastet feil for mange ganger.',
+      '400 Engangskoden er tastet feil for mange ganger.',
+    ]);
+    assert.deepEqual(unknown, known, 'an unknown address counts its wrong entries exactly like a registered one');
+  });
+
   test('an expired code is refused', async () => {
     const user = await createBusinessUser(idp);
     const { browser, page: login } = await startPortal();

@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { findAccountById } from '../../src/accounts/accounts.ts';
 import { generateFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
 import { typedKey } from '../../src/accounts/sign-in.ts';
+import { limitKey } from '../../src/security/ip.ts';
 import { latestAudit } from '../../src/audit/audit.ts';
 import { runCli } from '../../src/cli/run.ts';
 import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
@@ -711,5 +712,30 @@ describe('the way back in: no lock-out by member number, and a first-time passwo
     // Counted on the same throttle as a guess in "Jeg har fått nytt passord/PIN": the typed first-time password's.
     const key = typedKey({ pepper: idp.settings.passwordPepper }, 'ftp', guess);
     assert.equal(await idp.counters.failures(key), 3);
+  });
+
+  test('a first-time password in the sign-in form is one attempt: a right one counts no failure anywhere, a wrong one one on the IP', async () => {
+    const member = await createMember(idp, { password: OLD_PASSWORD });
+    const password = await h.firstTimePasswordFor(member);
+    const ipFailures = (ip: string) => idp.counters.peek(`signin-ip:${limitKey(ip)}`, 3600_000, Date.now());
+    const accountKey = `signin:${member.id}`;
+
+    // The right one, from an address of its own: on to choosing credentials, nothing counted.
+    const rightFrom = '203.0.113.21';
+    const { browser, page } = await h.signInPage(rp, { 'x-forwarded-for': rightFrom });
+    const right = await browser.submit(page, { identifier: member.memberNumber!, password });
+    assert.match(textOf(right.html), /Velg brukernavn og passord/);
+    assert.equal(await ipFailures(rightFrom), 0, 'no IP failure for a right first-time password');
+    assert.equal(await idp.counters.failures(accountKey), 0, 'no account failure for a right first-time password');
+    assert.equal(await idp.counters.failures(typedKey({ pepper: idp.settings.passwordPepper }, 'ftp', password.replace(/ /g, ''))), 0);
+
+    // A wrong one: one IP failure, one on the account's password, one on the typed first-time password.
+    const wrongFrom = '203.0.113.22';
+    const guess = generateFirstTimePassword();
+    const second = await h.signInPage(rp, { 'x-forwarded-for': wrongFrom });
+    assert.equal((await second.browser.submit(second.page, { identifier: member.memberNumber!, password: guess })).status, 400);
+    assert.equal(await ipFailures(wrongFrom), 1, 'one typed secret is one IP failure');
+    assert.equal(await idp.counters.failures(accountKey), 1);
+    assert.equal(await idp.counters.failures(typedKey({ pepper: idp.settings.passwordPepper }, 'ftp', guess)), 1);
   });
 });

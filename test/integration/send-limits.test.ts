@@ -45,12 +45,16 @@ describe('per recipient and per IP', () => {
   });
 
   test('one IP cannot order for many members past its hourly limit', async () => {
-    // 4 orders were made from this IP above; 2 more pass, the 7th is refused.
+    // 4 orders were made from this IP above; 2 more pass, the 7th is refused at once (429), recorded nothing.
     const members = await Promise.all([0, 1, 2].map((i) => createMember(idp, { mobile: `9876550${i}` })));
-    for (const member of members) await order(idp, rp, { member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const pages: Page[] = [];
+    for (const member of members) pages.push(await order(idp, rp, { member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! }));
+    assert.deepEqual(pages.map((page) => page.status), [200, 200, 429]);
     assert.equal(await sentTo(idp, members[0]!.mobile!), 1);
     assert.equal(await sentTo(idp, members[1]!.mobile!), 1);
     assert.equal(await sentTo(idp, members[2]!.mobile!), 0);
+    const ordered = await idp.db('audit_log').where({ event: 'first_time_password.ordered' }).whereIn('account_id', members.map((m) => m.id)).pluck('account_id');
+    assert.deepEqual(ordered.sort(), [members[0]!.id, members[1]!.id].sort(), 'the refused order was never recorded');
   });
 });
 

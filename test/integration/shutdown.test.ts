@@ -14,6 +14,9 @@ import { upsertMember, setPasswordHash } from '../../src/accounts/accounts.ts';
 import { migrate, openDatabase } from '../../src/storage/db.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode } from '../support/browser.ts';
+import { createOutboxWorker } from '../../src/delivery/outbox.ts';
+import { recordOrder, type OrderHandler } from '../../src/delivery/orders.ts';
+import { testDb } from '../support/db.ts';
 import { enqueueTest, hangingConnector, newCode, outboxRow, testTemplates } from '../support/delivery.ts';
 import { freePort, freshDatabase, startIdpOn, testSettings } from '../support/idp.ts';
 import { CALLBACK, registerRp } from '../support/rp.ts';
@@ -118,6 +121,56 @@ test('shutdown: the sign-in in flight completes, readiness drops at once, the cl
     await b.close();
     await a.close();
     await database.drop();
+  }
+});
+
+test('shutdown with a backlog of orders: the stopping instance claims no more and hands back the one it holds; the other fulfils them at once', async () => {
+  const { db, close } = await testDb();
+  try {
+    const log = () => {};
+    const noSend: Connector = { send: async () => {} };
+    const fulfilled: Array<[string, number]> = [];
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // A's fulfilment of its first order hangs until the gate opens; B's goes straight through.
+    const handler =
+      (by: string): OrderHandler =>
+      async (order, claim) => {
+        if (by === 'a') {
+          entered();
+          await gate;
+        }
+        await db.transaction(async (trx) => {
+          if (await claim(trx)) fulfilled.push([by, order.id]);
+        });
+      };
+    const worker = (by: string) => createOutboxWorker({ db, connector: noSend, now: Date.now, log, orders: { first_time_password: handler(by), business_code: handler(by) } });
+    const a = worker('a');
+    const b = worker('b');
+    for (let i = 0; i < 3; i++) {
+      await recordOrder(db, { kind: 'first_time_password', memberNumber: `770000${i}`, channel: 'sms', contact: '+4791234567', language: 'nb', ip: null, clientId: null, context: {} }, Date.now());
+    }
+    const ids = (await db('orders').orderBy('id').pluck('id')).map(Number);
+
+    const running = a.deliverDue();
+    await inHandler;
+    assert.equal((await db('orders').where({ id: ids[0] }).first()).claimed_by === null, false, 'A holds the oldest order');
+    // A stops while its fulfilment hangs: after the wait it hands the order back.
+    await a.stop({ waitMs: 0 });
+    assert.deepEqual(await db('orders').whereNotNull('claimed_by').pluck('id'), [], 'nothing is left claimed');
+    // The hung fulfilment ends; A claims nothing more, and its late claim of the handed-back order fails.
+    release();
+    await running;
+    assert.deepEqual(fulfilled, [], 'the stopping instance fulfilled nothing');
+    assert.equal(Number((await db('orders').count({ n: '*' }).first())!.n), 3);
+    // B, without waiting for any lease, fulfils all three, each once.
+    await b.deliverDue();
+    assert.deepEqual(fulfilled, ids.map((id) => ['b', id]));
+    assert.equal(Number((await db('orders').count({ n: '*' }).first())!.n), 0);
+  } finally {
+    await close();
   }
 });
 
