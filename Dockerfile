@@ -1,7 +1,7 @@
 # Production image: Node.js 24 LTS, production dependencies only, runs as the unprivileged `node` user.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
-# bcrypt ships prebuilt N-API binaries; sqlite3 may need to compile.
+# bcrypt ships prebuilt N-API binaries; the tools are there should a native module need to compile.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
