@@ -308,7 +308,8 @@ const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 
 /** Pool size, statement timeout and TLS for PostgreSQL; TLS verified against a remote host in production. */
 function databaseOptions(env: Env, databaseUrl: string, production: boolean): DatabaseOptions {
-  const poolMax = integer(env, 'DATABASE_POOL_MAX', 10, 1, 500);
+  // At least 2: the purge holds one connection for its lock while it deletes through another.
+  const poolMax = integer(env, 'DATABASE_POOL_MAX', 10, 2, 500);
   const statementTimeoutMs = integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000);
   const caFile = env.DATABASE_SSL_CA_FILE || null;
   let sslCa: string | null = null;

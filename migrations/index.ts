@@ -30,8 +30,22 @@ const migrations: Record<string, Migration> = {
   '014_console': console,
 };
 
+/**
+ * A migration may rebuild an index on the biggest table: on PostgreSQL it runs without the requests'
+ * statement timeout (SET LOCAL: for the migration's own transaction only).
+ */
+export function untimed(migration: Migration): Migration {
+  const lift = async (db: Knex) => {
+    if (db.client.config.client === 'pg') await db.raw('SET LOCAL statement_timeout = 0');
+  };
+  return {
+    up: async (db) => (await lift(db), migration.up(db)),
+    down: async (db) => (await lift(db), migration.down(db)),
+  };
+}
+
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations),
   getMigrationName: (name) => name,
-  getMigration: async (name) => migrations[name]!,
+  getMigration: async (name) => untimed(migrations[name]!),
 };

@@ -222,6 +222,8 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
       await audit(deps.db, { event: 'code.verified', accountId: check.account.id, ...request, detail: { purpose } }, now);
       account = check.account;
       flow.verifiedAccountId = account.id;
+      // Kept at once: the code is used up, and a refused hash (a busy page) must not make it void.
+      await saveFlow(ctx, deps, interaction, flow);
     } else {
       account = await findAccountById(deps.db, flow.verifiedAccountId);
       if (!account || !mayActivate(account)) {

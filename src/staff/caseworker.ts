@@ -49,7 +49,7 @@ export async function sendFirstTimePasswordFromConsole(
 /**
  * Ends every live session of the member, each through the core's endSession (reason 'staff', the
  * caseworker as actor): the session goes, the grants made in it are revoked and every app of it that
- * listens gets a back-channel logout. Returns how many sessions this call ended (a session ended
+ * listens gets a back-channel logout; then every remaining grant and token of the member (offline ones). Returns how many sessions this call ended (a session ended
  * meanwhile by someone else is not counted twice).
  */
 export async function signMemberOutEverywhere(
@@ -63,5 +63,7 @@ export async function signMemberOutEverywhere(
   for (const session of await listSessions(deps.db, accountId, now)) {
     if (await endSession(deps.db, session.uid, { reason: 'staff', actor: `staff:${staff.id}`, ip: context.ip, userAgent: context.userAgent }, now)) ended++;
   }
+  // Grants that outlive their session (offline_access) are revoked too: "everywhere" means every token.
+  await deps.db('oidc_store').where({ account_id: accountId }).whereNotIn('model', ['Session', 'Interaction']).delete();
   return ended;
 }

@@ -234,11 +234,14 @@ describe('staff console', () => {
     const forged = await browser.request(`${idp.base}/console/members/${member.id}/sign-out`, { form: { csrf: 'forged' } });
     assert.equal(forged.status, 403);
     assert.equal((await sessions()).length, 2, 'without the form token nothing ends');
+    // A grant that outlives its session (offline_access) is no session, but "everywhere" ends it too.
+    await idp.db('oidc_store').insert({ model: 'RefreshToken', id: 'offline-token', payload: '{}', account_id: member.id, grant_id: 'offline-grant', expires_at: Date.now() + 3600_000 });
 
     const done = await browser.submit(confirm, {}, { action: /\/sign-out$/ });
     assert.equal(done.status, 200, textOf(done.html));
     assert.match(textOf(done.html), /Medlemmet er logget ut overalt: 2 økter avsluttet/);
     assert.deepEqual(await sessions(), []);
+    assert.deepEqual(await idp.db('oidc_store').where({ account_id: member.id }).whereNot({ model: 'Interaction' }).pluck('model'), [], 'no token of the member is left');
     const queued = await idp.db('backchannel_logouts').where({ account_id: member.id }).orderBy('id');
     assert.deepEqual(queued.map((row) => [row.client_id, row.reason]), [[app.clientId, 'staff'], [app.clientId, 'staff']]);
     const staff = (await findStaffByEmail(idp.db, caseworker.email))!;

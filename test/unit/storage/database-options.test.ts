@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadSettings } from '../../../config/settings.ts';
-import { openDatabase, pgSsl, withoutSslParameters } from '../../../src/storage/db.ts';
+import { openDatabase, pgSsl, withoutSslParameters, type Db } from '../../../src/storage/db.ts';
+import { untimed } from '../../../migrations/index.ts';
 
 const KEY = 'k'.repeat(32);
 const production = { NODE_ENV: 'production', ISSUER: 'https://login.hk.no', TRUST_PROXY_HOPS: '1', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY, DEV_OUTBOX: 'true' };
@@ -20,6 +21,7 @@ test('pool size and statement timeout: defaults, values, and bad values named', 
   assert.equal(set.poolMax, 25);
   assert.equal(set.statementTimeoutMs, 0);
   failsOn({ NODE_ENV: 'test', DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX');
+  failsOn({ NODE_ENV: 'test', DATABASE_POOL_MAX: '1' }, 'DATABASE_POOL_MAX');
   failsOn({ NODE_ENV: 'test', DATABASE_STATEMENT_TIMEOUT_MS: 'soon' }, 'DATABASE_STATEMENT_TIMEOUT_MS');
 });
 
@@ -76,6 +78,19 @@ test('PostgreSQL: the statement timeout cancels a long statement', { skip: !proc
     await assert.rejects(db.raw('SELECT pg_sleep(2)'), /statement timeout/);
     assert.equal((await db.raw('SELECT 1 AS one')).rows[0].one, 1, 'a quick statement runs');
     assert.equal((await db.raw('SHOW application_name')).rows[0].application_name, 'hk-idp');
+  } finally {
+    await db.destroy();
+  }
+});
+
+test('PostgreSQL: a migration runs without the statement timeout (it may rebuild a big index)', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, async () => {
+  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200, poolMax: 2 });
+  try {
+    const sleep = (trx: Db) => trx.raw('SELECT pg_sleep(0.5)');
+    // knex runs each migration in a transaction of its own, as here.
+    await assert.rejects(db.transaction((trx) => sleep(trx)), /statement timeout/, 'a request-sized timeout would cut it');
+    await db.transaction((trx) => untimed({ up: sleep, down: sleep }).up(trx));
+    await assert.rejects(db.raw('SELECT pg_sleep(0.5)'), /statement timeout/, 'the timeout is back outside the migration');
   } finally {
     await db.destroy();
   }
