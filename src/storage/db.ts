@@ -14,7 +14,7 @@ export type DatabaseOptions = {
   poolMax: number;
   /** The server cancels any statement running longer; 0 = no limit. */
   statementTimeoutMs: number;
-  /** As libpq's sslmode; null = as the URL says (no TLS unless it asks). */
+  /** As libpq's sslmode; null = as the URL's own sslmode says (no TLS when it says nothing). */
   sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full' | null;
   /** PEM certificate(s) of the CA that signed the server's certificate; null = the system's CAs. */
   sslCa: string | null;
@@ -37,6 +37,16 @@ export function pgSsl(options: Pick<DatabaseOptions, 'sslMode' | 'sslCa'>): fals
     case 'verify-full':
       return { rejectUnauthorized: true, ...(options.sslCa ? { ca: options.sslCa } : {}) };
   }
+}
+
+const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** The URL's own sslmode, so a caller without settings (a script) keeps the TLS the URL asks for. */
+function sslModeOf(url: string): DatabaseOptions['sslMode'] {
+  const mode = new URL(url).searchParams.get('sslmode');
+  if (mode === null) return null;
+  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new Error(`sslmode must be one of ${SSL_MODES.join(', ')}`);
+  return mode as DatabaseOptions['sslMode'];
 }
 
 /** The URL without its TLS parameters: node-postgres would let them override the options built here. */
@@ -84,7 +94,7 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
     client: 'pg',
     connection: {
       connectionString: withoutSslParameters(url),
-      ssl: pgSsl(settings),
+      ssl: pgSsl({ ...settings, sslMode: settings.sslMode ?? sslModeOf(url) }),
       application_name: 'hk-idp',
       ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
     },

@@ -95,3 +95,11 @@ test('PostgreSQL: a migration runs without the statement timeout (it may rebuild
     await db.destroy();
   }
 });
+
+test('openDatabase without settings keeps the TLS the URL asks for', async () => {
+  const ssl = (url: string) => (openDatabase(url) as unknown as { client: { config: { connection: { ssl: unknown } } } }).client.config.connection.ssl;
+  assert.deepEqual(ssl('postgres://u@db.example.net/hk?sslmode=verify-full'), { rejectUnauthorized: true });
+  assert.deepEqual(ssl('postgres://u@db.example.net/hk?sslmode=require'), { rejectUnauthorized: false });
+  assert.equal(ssl('postgres://u@db.example.net/hk'), false);
+  assert.throws(() => openDatabase('postgres://u@db.example.net/hk?sslmode=prefer'), /sslmode must be one of/);
+});
