@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { z } from 'zod';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
@@ -10,8 +11,8 @@ import type { SignInDeps } from '../src/accounts/sign-in.ts';
 import type { CounterStore } from '../src/security/counters.ts';
 import type { SendGuard } from '../src/security/send-limits.ts';
 import type { Db } from '../src/storage/db.ts';
-import type { Html } from './html.ts';
-import { pickLanguage } from './i18n.ts';
+import { html, type Html } from './html.ts';
+import { pickLanguage, t } from './i18n.ts';
 import { page, sendPage, type FieldError, type PageClient } from './layout.ts';
 
 export type FlowDeps = {
@@ -102,9 +103,58 @@ export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: 
   return false;
 }
 
+// A flow is a small state machine. Its state is saved in the oidc interaction (so it is bound to this
+// browser's sign-in and every instance sees it) and parsed with the flow's own zod schema when it is
+// loaded: a value of another flow, another step or a corrupt one is never guessed at.
+
+/** What every flow state carries: whose it is, which step it is at, and until when it holds (epoch ms). */
+export const flowStateFields = { flow: z.string(), step: z.string(), expiresAt: z.number().int() };
+export type FlowState = { flow: string; step: string; expiresAt: number };
+
+export type FlowRead<S> =
+  | { ok: true; state: S }
+  /** missing: no flow state saved; other: the state of another flow or step (or unreadable); expired: past its expiresAt. */
+  | { ok: false; reason: 'missing' | 'other' | 'expired' };
+
+/**
+ * The saved state if it parses as `schema` and has not expired. `schema` names the flow and the
+ * step(s) it accepts with literals, so a state of any other step is `other`, not a guess.
+ */
+export function readFlow<S extends FlowState>(interaction: LoadedInteraction, schema: z.ZodType<S>, now: number): FlowRead<S> {
+  const saved: unknown = interaction.details.result?.flow;
+  if (saved === undefined || saved === null) return { ok: false, reason: 'missing' };
+  const parsed = schema.safeParse(saved);
+  if (!parsed.success) return { ok: false, reason: 'other' };
+  if (parsed.data.expiresAt <= now) return { ok: false, reason: 'expired' };
+  return { ok: true, state: parsed.data };
+}
+
+/** When a flow state saved now expires by default: with the interaction itself (its `exp` is in seconds). */
+export function interactionExpiry(interaction: LoadedInteraction): number {
+  return interaction.details.exp * 1000;
+}
+
 /** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
-export async function saveFlowState(ctx: Context, deps: FlowDeps, state: Record<string, unknown>): Promise<void> {
+export async function saveFlowState(ctx: Context, deps: FlowDeps, state: FlowState | Record<string, unknown>): Promise<void> {
   await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });
+}
+
+/**
+ * The one page for a step reached with an expired or unusable flow state: says so in plain words and
+ * offers to start the sign-in's choices again (the interaction itself is still alive).
+ */
+export function flowGone(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction): void {
+  const { lang, uid } = interaction;
+  render(ctx, deps, {
+    lang,
+    status: 400,
+    title: t(lang, 'flow.gone.title'),
+    client: interaction.client,
+    path: null,
+    body: html`<h1>${t(lang, 'flow.gone.title')}</h1>
+<p>${t(lang, 'flow.gone.body')}</p>
+<div class="actions"><a class="button" href="/interaction/${uid}">${t(lang, 'flow.gone.restart')}</a></div>`,
+  });
 }
 
 /** Finishes the interaction with `result` and sends the browser back to the provider. */
