@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
-import type { Language } from '../src/accounts/accounts.ts';
+import type { Language } from '../config/vocabulary.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
 import type { SignInDeps } from '../src/accounts/sign-in.ts';
 import type { CounterStore } from '../src/security/counters.ts';

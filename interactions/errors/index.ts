@@ -3,7 +3,7 @@
 import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Settings } from '../../config/settings.ts';
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { invitationPath } from '../../src/accounts/business-users.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';

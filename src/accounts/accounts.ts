@@ -1,11 +1,9 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
+import type { AccountKind, Language } from '../../config/vocabulary.ts';
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
-
-export type AccountKind = 'member' | 'business';
-export type Language = 'nb' | 'en';
 
 export type Account = {
   id: string;

@@ -1,6 +1,6 @@
 // The delivery contract: the core asks for a message of a kind, to a recipient, in a language; a
 // renderer (the text catalogue in interactions/) turns it into words; a connector carries it.
-import type { Language } from '../accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 
 export type Channel = 'sms' | 'email';
 

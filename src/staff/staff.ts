@@ -6,6 +6,7 @@ import { normalizeEmail } from '../accounts/contact.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
+import type { Language } from '../../config/vocabulary.ts';
 
 export type StaffRole = 'caseworker' | 'admin';
 export type StaffStatus = 'invited' | 'active' | 'disabled';
@@ -19,7 +20,7 @@ export type Staff = {
   status: StaffStatus;
   passwordHash: string | null;
   totpSecret: string | null;
-  language: 'nb' | 'en';
+  language: Language;
   createdAt: number;
 };
 
