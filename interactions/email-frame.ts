@@ -2,7 +2,8 @@
 // HK's name, a greeting, a signature and the contact address. Kinds give only their own words
 // (messages.ts). Styles are inline because mail programs drop style sheets; every value is escaped.
 import type { Language } from '../config/vocabulary.ts';
-import { DeliveryError, type RenderedMessage } from '../src/delivery/delivery.ts';
+import type { RenderedMessage } from '../src/delivery/delivery.ts';
+import { DeliveryError } from '../src/errors.ts';
 import { html, type Html } from './html.ts';
 import { t } from './i18n.ts';
 import type { MessageBlock, MessageContent } from './messages.ts';

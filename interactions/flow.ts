@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../config/vocabulary.ts';
+import { CsrfError } from '../src/errors.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
 import type { SignInDeps } from '../src/accounts/sign-in.ts';
 import type { CounterStore } from '../src/security/counters.ts';
@@ -25,8 +26,6 @@ export type FlowDeps = {
   sendGuard: SendGuard;
   now: () => number;
 };
-
-export class CsrfError extends Error {}
 
 /** The form token: bound to this interaction, whose cookie only this browser holds. */
 export function csrfToken(settings: Settings, uid: string, key: string = settings.cookieKeys[0]!): string {

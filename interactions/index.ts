@@ -74,7 +74,7 @@ export function mountInteractions(
   provider.use(pinOrigin(deps.settings.issuer));
   provider.use(securityHeaders({ https: deps.settings.issuer.startsWith('https:') }));
   provider.use(handleErrors(deps.settings, options.log, signInForErrorPage(deps)));
-  provider.use(shedWhenBusy(deps.settings, deps.hasher));
+  provider.use(shedWhenBusy(deps.hasher));
   provider.use(ownProviderForms(deps));
   provider.use(returnWhenSignedOut);
   provider.use(router.routes());

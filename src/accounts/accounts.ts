@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, Language } from '../../config/vocabulary.ts';
 import type { Db } from '../storage/db.ts';
-import { InputError } from '../errors.ts';
+import { InputError, UsernameError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
 export type Account = {
@@ -179,14 +179,6 @@ export function accountClaims(account: Account): Record<string, unknown> {
       ? { member_number: account.memberNumber, membership_status: account.status }
       : { organization_number: account.organizationNumber ?? undefined, organization_name: account.organizationName ?? undefined }),
   };
-}
-
-export class UsernameError extends InputError {
-  readonly reason: 'length' | 'digits' | 'characters' | 'taken';
-  constructor(reason: UsernameError['reason']) {
-    super(`username: ${reason}`);
-    this.reason = reason;
-  }
 }
 
 /** Username rules: 3-100 characters after trimming, not all digits (that is a member number), unique without regard to case. */

@@ -32,16 +32,6 @@ export type Connector = {
  */
 export type FailureKind = 'temporary' | 'permanent' | 'refused';
 
-export class DeliveryError extends Error {
-  readonly failure: FailureKind;
-  /** What went wrong, for the audit log and the operator: never the message text or a secret. */
-  constructor(reason: string, failure: FailureKind) {
-    super(reason);
-    this.name = 'DeliveryError';
-    this.failure = failure;
-  }
-}
-
 export type DevOutboxEntry = { id: number; at: number; channel: Channel; to: string; kind: string } & RenderedMessage;
 
 /**
