@@ -1,7 +1,7 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, Language } from '../../config/vocabulary.ts';
-import type { Db } from '../storage/db.ts';
+import { isUniqueViolation, type Db } from '../storage/db.ts';
 import { InputError, UsernameError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
@@ -202,7 +202,7 @@ export async function setUsername(db: Db, accountId: string, raw: string): Promi
     await db('accounts').where({ id: accountId }).update({ username, username_key: key, updated_at: Date.now() });
   } catch (error) {
     // Two people choosing the same name at once: the unique index decides.
-    if (/unique|duplicate/i.test(String((error as Error).message))) throw new UsernameError('taken');
+    if (isUniqueViolation(error)) throw new UsernameError('taken');
     throw error;
   }
   return username;

@@ -9,6 +9,11 @@ import { NodeSqliteClient } from './node-sqlite.ts';
 
 export type Db = Knex;
 
+/** Whether a write failed on a unique index (SQLite: "UNIQUE constraint failed", PostgreSQL: "duplicate key"). */
+export function isUniqueViolation(error: unknown): boolean {
+  return /unique|duplicate/i.test(String((error as Error | undefined)?.message));
+}
+
 const DEFAULTS: DatabaseOptions = { poolMax: 10, statementTimeoutMs: 10_000, sslMode: null, sslCa: null };
 
 /** The TLS options node-postgres gets for an sslmode (libpq's meanings). */
