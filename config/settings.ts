@@ -4,8 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { SendLimits } from '../src/security/send-limits.ts';
-import type { DatabaseOptions } from '../src/storage/db.ts';
 
 export type Mode = 'development' | 'production' | 'test';
 
@@ -31,6 +29,30 @@ export type ContactPhone = {
   uri: string;
   /** When the phone is answered on weekdays ("08:00"–"15:30"), or null if not said. */
   hours: { from: string; to: string } | null;
+};
+
+/** PostgreSQL connection settings (read below; SQLite ignores them). */
+export type DatabaseOptions = {
+  /** Connections per instance: instances × poolMax must stay below the server's max_connections. */
+  poolMax: number;
+  /** The server cancels any statement running longer; 0 = no limit. */
+  statementTimeoutMs: number;
+  /** As libpq's sslmode; null = as the URL's own sslmode says (no TLS when it says nothing). */
+  sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full' | null;
+  /** PEM certificate(s) of the CA that signed the server's certificate; null = the system's CAs. */
+  sslCa: string | null;
+};
+
+/** Limits on sending first-time passwords and one-time codes (enforced by src/security/send-limits.ts). */
+export type SendLimits = {
+  /** Messages to one recipient (number or address) per 15 minutes, and per day. */
+  perRecipientQuarter: number;
+  perRecipientDay: number;
+  /** Send requests from one IP (IPv6: one /64) per hour. */
+  perIpHour: number;
+  /** The SMS budget of the whole service, per hour and per day. */
+  smsPerHour: number;
+  smsPerDay: number;
 };
 
 export type Settings = {

@@ -1,8 +1,9 @@
 // The frame every e-mail shares: a subject, a plain-text part and an HTML part saying the same thing,
 // HK's name, a greeting, a signature and the contact address. Kinds give only their own words
 // (messages.ts). Styles are inline because mail programs drop style sheets; every value is escaped.
-import type { Language } from '../src/accounts/accounts.ts';
-import { DeliveryError, type RenderedMessage } from '../src/delivery/delivery.ts';
+import type { Language } from '../config/vocabulary.ts';
+import type { RenderedMessage } from '../src/delivery/delivery.ts';
+import { DeliveryError } from '../src/errors.ts';
 import { html, type Html } from './html.ts';
 import { t } from './i18n.ts';
 import type { MessageBlock, MessageContent } from './messages.ts';

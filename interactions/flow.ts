@@ -5,7 +5,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.ts';
-import type { Language } from '../src/accounts/accounts.ts';
+import type { Language, LoginKind } from '../config/vocabulary.ts';
+import { CsrfError } from '../src/errors.ts';
 import type { PasswordHasher } from '../src/accounts/passwords.ts';
 import type { SignInDeps } from '../src/accounts/sign-in.ts';
 import type { CounterStore } from '../src/security/counters.ts';
@@ -26,8 +27,6 @@ export type FlowDeps = {
   sendGuard: SendGuard;
   now: () => number;
 };
-
-export class CsrfError extends Error {}
 
 /** The form token: bound to this interaction, whose cookie only this browser holds. */
 export function csrfToken(settings: Settings, uid: string, key: string = settings.cookieKeys[0]!): string {
@@ -64,7 +63,7 @@ export type LoadedInteraction = {
   /** Extra state a flow keeps between its steps (e.g. "first-time password accepted"). */
   state: Record<string, unknown>;
   accountId: string | undefined;
-  client: PageClient & { clientId: string; login: 'member' | 'business' | 'staff' };
+  client: PageClient & { clientId: string; login: LoginKind };
   lang: Language;
 };
 
@@ -96,7 +95,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
  * or an app for the other kind), the browser is sent back to the interaction's entry, which shows
  * the right page, and the handler must stop.
  */
-export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: 'member' | 'business' | 'staff'): boolean {
+export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: LoginKind): boolean {
   if (interaction.prompt === 'login' && interaction.client.login === kind) return true;
   ctx.status = 303;
   ctx.redirect(`/interaction/${interaction.uid}`);

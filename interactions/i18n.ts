@@ -1,6 +1,6 @@
 // Language choice and text lookup. Bokmål is the default; English is the second language.
 import type { Context } from 'koa';
-import type { Language } from '../src/accounts/accounts.ts';
+import type { Language } from '../config/vocabulary.ts';
 import { en } from './texts/en.ts';
 import { nb, type TextKey } from './texts/nb.ts';
 

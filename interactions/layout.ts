@@ -2,7 +2,7 @@
 // language switch, the error summary. No inline script or style (the CSP forbids both).
 import type { Context } from 'koa';
 import type { Brand, ContactPhone } from '../config/settings.ts';
-import type { Language } from '../src/accounts/accounts.ts';
+import type { Language } from '../config/vocabulary.ts';
 import { html, type Html } from './html.ts';
 import { t } from './i18n.ts';
 import { assetUrl, brandCssUrl } from './static.ts';

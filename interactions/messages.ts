@@ -9,8 +9,9 @@
 //
 // Params are strings (they wait in the outbox as JSON); a secret goes in a `{ code }` block, links in
 // `{ link }` blocks built from settings.issuer, never from a request.
-import type { Language } from '../src/accounts/accounts.ts';
-import { DeliveryError, type Renderer } from '../src/delivery/delivery.ts';
+import type { Language } from '../config/vocabulary.ts';
+import type { Renderer } from '../src/delivery/delivery.ts';
+import { DeliveryError } from '../src/errors.ts';
 import { emailFrame } from './email-frame.ts';
 import { t } from './i18n.ts';
 

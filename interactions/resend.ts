@@ -2,7 +2,7 @@
 // again before `settings.resendWait` seconds have passed (a newer code replaces the older one, so a
 // second click while the first message is on its way would only make that one useless). The wait
 // is shown and counted down on the page (/static/hk.js) and enforced here.
-import type { Language } from '../src/accounts/accounts.ts';
+import type { Language } from '../config/vocabulary.ts';
 import { html, type Html } from './html.ts';
 import { t, tPlural, type TextKey } from './i18n.ts';
 import type { FieldError } from './layout.ts';

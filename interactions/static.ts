@@ -2,6 +2,7 @@
 // them for long and still fetch a changed file (or a changed brand) at once.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type Router from '@koa/router';
 import type { Brand } from '../config/settings.ts';
 
 type StaticFile = { type: string; body: Buffer };
@@ -39,9 +40,22 @@ export function brandCssUrl(brand: Brand): string {
 }
 
 /** Every file under /static/, the brand's stylesheet included. */
-export function staticFiles(brand: Brand): Record<string, StaticFile> {
+function staticFiles(brand: Brand): Record<string, StaticFile> {
   return {
     ...Object.fromEntries(Object.entries(FILES).map(([name, file]) => [`/static/${name}`, file])),
     '/static/brand.css': { type: 'text/css; charset=utf-8', body: Buffer.from(brandCss(brand)) },
   };
+}
+
+/** GET /static/:file: the files above and the brand's CSS; any other name is a 404. */
+export function registerStaticFiles(router: Router, brand: Brand): void {
+  const files = staticFiles(brand);
+  router.get('/static/:file', (ctx) => {
+    const file = files[ctx.path];
+    if (!file) return;
+    ctx.type = file.type;
+    // Pages link to these with a content hash in the URL, so a change is fetched at once.
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = file.body;
+  });
 }

@@ -1,6 +1,8 @@
 // Development demo data: a member to sign in with and the demo app's client. Never in production.
+import type { AccountKind } from '../config/vocabulary.ts';
 import type { Db } from './storage/db.ts';
-import { findMemberByNumber, setPasswordHash, setUsername, upsertMember, UsernameError } from './accounts/accounts.ts';
+import { findMemberByNumber, setPasswordHash, setUsername, upsertMember } from './accounts/accounts.ts';
+import { UsernameError } from './errors.ts';
 import type { PasswordHasher } from './accounts/passwords.ts';
 import { addClient, getClient, updateClient } from './clients/clients.ts';
 import { findBusinessUserByEmail, setBusinessPassword, upsertBusinessUser } from './accounts/business-users.ts';
@@ -69,7 +71,7 @@ export async function seedDemo(db: Db, hasher: PasswordHasher, issuer: string): 
 }
 
 /** The demo client follows the issuer, so a changed PORT or ISSUER keeps the demo working. */
-export async function ensureDemoClient(db: Db, clientId: string, name: string, login: 'member' | 'business', issuer: string, firstParty = true) {
+export async function ensureDemoClient(db: Db, clientId: string, name: string, login: AccountKind, issuer: string, firstParty = true) {
   const input = {
     name,
     login,

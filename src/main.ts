@@ -1,5 +1,6 @@
 // `npm start`: read the settings, start the provider, say where to go; stop gracefully on SIGTERM.
-import { ConfigError, loadSettings } from '../config/settings.ts';
+import { loadSettings } from '../config/settings.ts';
+import { ConfigError } from './errors.ts';
 import { createIdp } from './server.ts';
 
 try {

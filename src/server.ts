@@ -1,11 +1,25 @@
-// The composition root: opens storage, builds the provider, mounts the flows. The only core file
-// that knows interactions/ exists (it wires them in; the core itself never calls a flow).
+// The composition root: opens storage, builds the provider, and lists the whole HTTP stack in the
+// order a request passes it (see "The HTTP stack" below). The only core file that knows interactions/
+// exists (it wires them in; the core itself never calls a flow).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import { signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
-import { createRenderer, logoutPages, mountInteractions, renderProviderError, type MessageTemplate } from '../interactions/index.ts';
+import {
+  createRenderer,
+  handleErrors,
+  logoutPages,
+  ownProviderForms,
+  registerInteractions,
+  registerStaticFiles,
+  renderProviderError,
+  returnWhenSignedOut,
+  shedWhenBusy,
+  signInForErrorPage,
+  type MessageTemplate,
+} from '../interactions/index.ts';
 import { fulfilFirstTimePasswordOrder } from './accounts/first-time-passwords.ts';
 import { fulfilBusinessCodeOrder } from './accounts/business-activation.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
@@ -19,6 +33,9 @@ import { seedDemo } from './demo.ts';
 import { ensureConsoleClient } from './staff/console-client.ts';
 import { healthRoutes } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
+import { pinOrigin } from './http/pin-origin.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { formBody } from './http/strict-form.ts';
 import { runPurge, type PurgeReport } from './maintenance/purge.ts';
 import { accessLog } from './observability/access-log.ts';
 import { createLogger, logFunction, type Logger } from './observability/logger.ts';
@@ -151,15 +168,38 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   };
   const metrics = createMetrics({ db, counters, limits: settings.sendLimits, now, hashQueue: options.hashQueue ?? hashQueue, countersDegraded: options.countersDegraded ?? (() => counters.degraded()) });
   observeHashWait = (seconds) => metrics.observeHashWait(seconds);
+
+  // Our routes: the flows' pages and form posts, and the static files they link to.
+  const routes = new Router();
+  // Body parsing: only our form posts, small and strictly checked; the provider reads its own bodies.
+  // (The invitation page, at /business/invitation/, parses its form in its own route.)
+  routes.use(['/interaction', '/console'], formBody);
+  registerStaticFiles(routes, settings.brand);
+  // The page that shows what was "sent" (codes included) never exists in production.
+  const devOutboxPage = settings.mode === 'production' ? undefined : outbox?.entries;
+  registerInteractions(routes, deps, { devOutbox: devOutboxPage, demo: settings.demo });
+
+  // The HTTP stack, in the order a request passes it. The Provider is the koa application: its own
+  // routes (authorization, token, userinfo, discovery, ...) come after everything used here.
+  // Request id, access log line and request metrics, around everything else.
   provider.use(accessLog(logger, metrics.observeRequest));
   provider.use(async (ctx, next) => {
     // While draining, kept-alive connections are closed after each answer so clients reconnect elsewhere.
     if (draining) ctx.set('Connection', 'close');
     await next();
   });
-  // The page that shows what was "sent" (codes included) never exists in production.
-  const devOutboxPage = settings.mode === 'production' ? undefined : outbox?.entries;
-  mountInteractions(provider, deps, { devOutbox: devOutboxPage, demo: settings.demo, log });
+  // Host and scheme pinned to the issuer, before anything builds a URL.
+  provider.use(pinOrigin(settings.issuer));
+  provider.use(securityHeaders({ https: settings.issuer.startsWith('https:') }));
+  // The one error handler: every failure below becomes a page (src/errors.ts, interactions/errors/).
+  provider.use(handleErrors(settings, log, signInForErrorPage(deps)));
+  // Sign-ins beyond what password hashing can serve are refused at once (the busy page).
+  provider.use(shedWhenBusy(hasher));
+  // Our pages in place of the provider's own account-switch and logout forms, and the way back after a logout.
+  provider.use(ownProviderForms(deps));
+  provider.use(returnWhenSignedOut);
+  provider.use(routes.routes());
+  provider.use(routes.allowedMethods());
   provider.use(healthRoutes({ db, now, log, draining: () => draining }));
   provider.use(metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }));
 

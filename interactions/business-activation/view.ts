@@ -1,4 +1,4 @@
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
 import { html, type Html } from '../html.ts';

@@ -1,7 +1,7 @@
 // What every console page shares: the console session (cookie → live session → staff member), its
 // form token, the page frame with the console menu, the admin check and the audit of actions.
 import type { Context } from 'koa';
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { audit } from '../../src/audit/audit.ts';
 import { InputError } from '../../src/errors.ts';
 import { useConsoleSession } from '../../src/staff/sessions.ts';

@@ -8,7 +8,6 @@ import { audit } from '../../src/audit/audit.ts';
 import { CONSOLE_CLIENT_ID, consoleCallbackPath } from '../../src/staff/console-client.ts';
 import { endConsoleSession, hasBothFactors, startConsoleSession, useConsoleSession } from '../../src/staff/sessions.ts';
 import { findStaffById, staffCanSignIn } from '../../src/staff/staff.ts';
-import { formBody } from '../../src/http/strict-form.ts';
 import { render, type FlowDeps } from '../flow.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
@@ -24,7 +23,6 @@ const FLOW_COOKIE = 'hk_console_flow';
 
 export function registerConsole(router: Router, deps: FlowDeps): void {
   const { issuer } = deps.settings;
-  router.use('/console', formBody);
   let config: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
     if (!config) {

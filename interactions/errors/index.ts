@@ -3,23 +3,23 @@
 import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Settings } from '../../config/settings.ts';
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { invitationPath } from '../../src/accounts/business-users.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
 import { homeLink, page, sendPage, type PageClient } from '../layout.ts';
-import { CsrfError } from '../flow.ts';
+import { HashPoolBusy, IdpError, type ErrorCode } from '../../src/errors.ts';
 import { requestIdOf } from '../../src/observability/access-log.ts';
 
-type Kind = 'error' | 'not_found' | 'expired' | 'csrf' | 'bad_request';
-
-const keys: Record<Kind, [TextKey, TextKey, TextKey]> = {
-  error: ['error.title', 'error.heading', 'error.body'],
-  not_found: ['error.not_found.title', 'error.not_found.heading', 'error.not_found.body'],
-  expired: ['error.expired.title', 'error.expired.heading', 'error.expired.body'],
-  csrf: ['error.csrf.title', 'error.csrf.heading', 'error.csrf.body'],
-  bad_request: ['error.bad_request.title', 'error.bad_request.heading', 'error.bad_request.body'],
-};
+/**
+ * The texts of an error page: `error.<code>.…` for a code of src/errors.ts, the plain `error.…` for
+ * the generic page (null: anything unexpected). Typed against the catalogue: a code without its texts
+ * fails the type check (and en.ts is typed against nb.ts, so both languages have them).
+ */
+export function errorTexts(code: ErrorCode | null): { title: TextKey; heading: TextKey; body: TextKey } {
+  if (code === null) return { title: 'error.title', heading: 'error.heading', body: 'error.body' };
+  return { title: `error.${code}.title`, heading: `error.${code}.heading`, body: `error.${code}.body` };
+}
 
 /**
  * The language switch of a page shown in answer to `ctx`: the same address for a GET; for a POST
@@ -39,9 +39,10 @@ export function switchUrlFor(ctx: Context, lang: Language): string | null {
   return target.pathname + target.search;
 }
 
-export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, status: number, code?: string, client?: PageClient | null): void {
+/** The page of `code` (null: the generic one); `providerCode` is an OIDC error code to show. */
+export function sendErrorPage(ctx: Context, settings: Settings, code: ErrorCode | null, status: number, providerCode?: string, client?: PageClient | null): void {
   const lang = pickLanguage(ctx);
-  const [title, heading, body] = keys[kind];
+  const { title, heading, body } = errorTexts(code);
   // The request's id, for a member to read to a caseworker who finds it in the logs.
   const reference = requestIdOf(ctx);
   sendPage(
@@ -55,14 +56,39 @@ export function sendErrorPage(ctx: Context, settings: Settings, kind: Kind, stat
       contactPhone: settings.contactPhone,
       switchUrl: switchUrlFor(ctx, lang),
       client,
-      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${code ? html`<p class="hint">${t(lang, 'error.code', { code })}</p>` : ''}${reference ? html`<p class="hint">${t(lang, 'error.reference', { reference })}</p>` : ''}
+      body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${providerCode ? html`<p class="hint">${t(lang, 'error.code', { code: providerCode })}</p>` : ''}${reference ? html`<p class="hint">${t(lang, 'error.reference', { reference })}</p>` : ''}
 <div class="actions">${homeLink(lang, settings.brand)}</div>`,
     }),
   );
 }
 
 /**
- * Wraps every request: known failures become their page, anything else a generic 500 (logged).
+ * "Many are signing in right now" (503 with Retry-After): password hashing is at capacity. Its way on
+ * is the sign-in form of the same interaction, where there is one.
+ */
+export function sendBusyPage(ctx: Context, settings: Settings, retryAfterSeconds: number): void {
+  const lang = pickLanguage(ctx);
+  const step = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0];
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  sendPage(
+    ctx,
+    503,
+    page({
+      lang,
+      title: t(lang, 'error.busy.title'),
+      brand: settings.brand,
+      contactEmail: settings.contactEmail,
+      switchUrl: switchUrlFor(ctx, lang),
+      body: html`<h1>${t(lang, 'error.busy.heading')}</h1><p>${t(lang, 'error.busy.body')}</p>
+<div class="actions">${step ? html`<a class="button" href="${step}">${t(lang, 'error.busy.retry')}</a>` : homeLink(lang, settings.brand)}</div>`,
+    }),
+  );
+}
+
+/**
+ * The one error handler of every request: hk-idp's own errors (src/errors.ts) become the page of their
+ * code with their status (so an InputError from the core is a 400, never a 500), the provider's and
+ * koa's known failures their page, anything else the generic 500 (logged).
  * `signInOf` finds the sign-in the failed request belongs to (if it is still there), so its error
  * page can offer "Avbryt og gå tilbake til {app}"; a failure to find it only leaves that out.
  */
@@ -74,14 +100,15 @@ export function handleErrors(settings: Settings, log: (message: string, error: u
       if (ctx.status === 404 && ctx.body == null) sendErrorPage(ctx, settings, 'not_found', 404, undefined, await findSignIn(ctx));
     } catch (error) {
       if (error instanceof oidcErrors.SessionNotFound) return sendErrorPage(ctx, settings, 'expired', 400);
-      if (error instanceof CsrfError) return sendErrorPage(ctx, settings, 'csrf', 403, undefined, await findSignIn(ctx));
+      if (error instanceof HashPoolBusy) return sendBusyPage(ctx, settings, error.retryAfterSeconds);
+      if (error instanceof IdpError) return sendErrorPage(ctx, settings, error.code, error.status, undefined, await findSignIn(ctx));
       const status = (error as { status?: number }).status;
       // Body parser and koa errors: malformed or oversized bodies, wrong content types.
       if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
         return sendErrorPage(ctx, settings, 'bad_request', status, undefined, await findSignIn(ctx));
       }
       log('request failed', error);
-      sendErrorPage(ctx, settings, 'error', 500, undefined, await findSignIn(ctx));
+      sendErrorPage(ctx, settings, null, 500, undefined, await findSignIn(ctx));
     }
   };
 }
@@ -90,6 +117,6 @@ export function handleErrors(settings: Settings, log: (message: string, error: u
 export function renderProviderError(settings: Settings) {
   return async (ctx: Context, out: { error: string }) => {
     const code = /^[a-z_]{1,64}$/.test(out.error) ? out.error : 'server_error';
-    sendErrorPage(ctx, settings, 'error', ctx.status >= 400 ? ctx.status : 400, code);
+    sendErrorPage(ctx, settings, null, ctx.status >= 400 ? ctx.status : 400, code);
   };
 }

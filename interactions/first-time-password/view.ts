@@ -1,5 +1,5 @@
 // Pages of the first-time password flow: ordering one, "check your SMS or e-mail", and first login.
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';

@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { cookieOptions } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { endSession } from '../../src/oidc/backchannel.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { switchUrlFor } from '../errors/index.ts';

@@ -1,5 +1,5 @@
 // The step after a first-time password: choose a personal username and an own password.
-import type { Language } from '../../src/accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { html, type Html } from '../html.ts';
 import { t } from '../i18n.ts';
 import { field, type FieldError } from '../layout.ts';

@@ -1,11 +1,9 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../storage/db.ts';
-import { InputError } from '../errors.ts';
+import type { AccountKind, Language } from '../../config/vocabulary.ts';
+import { isUniqueViolation, type Db } from '../storage/db.ts';
+import { InputError, UsernameError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
-
-export type AccountKind = 'member' | 'business';
-export type Language = 'nb' | 'en';
 
 export type Account = {
   id: string;
@@ -183,14 +181,6 @@ export function accountClaims(account: Account): Record<string, unknown> {
   };
 }
 
-export class UsernameError extends InputError {
-  readonly reason: 'length' | 'digits' | 'characters' | 'taken';
-  constructor(reason: UsernameError['reason']) {
-    super(`username: ${reason}`);
-    this.reason = reason;
-  }
-}
-
 /** Username rules: 3-100 characters after trimming, not all digits (that is a member number), unique without regard to case. */
 export function validateUsername(raw: string): string {
   const username = raw.normalize('NFKC').trim();
@@ -212,7 +202,7 @@ export async function setUsername(db: Db, accountId: string, raw: string): Promi
     await db('accounts').where({ id: accountId }).update({ username, username_key: key, updated_at: Date.now() });
   } catch (error) {
     // Two people choosing the same name at once: the unique index decides.
-    if (/unique|duplicate/i.test(String((error as Error).message))) throw new UsernameError('taken');
+    if (isUniqueViolation(error)) throw new UsernameError('taken');
     throw error;
   }
   return username;

@@ -8,7 +8,8 @@ import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { recordOrder, type Order } from '../delivery/orders.ts';
 import { issueOneTimeCode, verifyOneTimeCode, type CodeCheck } from '../codes/one-time-codes.ts';
-import { findAccountById, type Account, type Language } from './accounts.ts';
+import { findAccountById, type Account } from './accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 import { findBusinessUsersByAddress, mayActivate } from './business-users.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
 

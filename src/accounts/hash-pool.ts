@@ -2,18 +2,8 @@
 // SQLite and DNS share. At most `size` hashes run at once (the cores); up to `maxQueue` more wait; a
 // sign-in beyond that is refused at once (HashPoolBusy → the "busy, try again" page) instead of
 // waiting in an unbounded queue while its browser times out.
+import { HashPoolBusy } from '../errors.ts';
 import type { PasswordHasher } from './passwords.ts';
-
-/** Thrown instead of queueing when the queue is full; the sign-in is answered "try again in a moment". */
-export class HashPoolBusy extends Error {
-  /** Seconds after which a retry is likely to get a slot (for Retry-After). */
-  readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('password hashing is at capacity');
-    this.name = 'HashPoolBusy';
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
 
 /** For metrics: gauges (running, queued) and counters (done, shed, total wait). */
 export type HashPoolStats = {

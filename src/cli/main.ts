@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry of the `hk-idp` command: the same settings as the server, the same database.
-import { ConfigError, loadSettings } from '../../config/settings.ts';
+import { loadSettings } from '../../config/settings.ts';
+import { ConfigError } from '../errors.ts';
 import { migrate, openDatabase } from '../storage/db.ts';
 import { flushed, lineWriter } from './output.ts';
 import { runCli } from './run.ts';

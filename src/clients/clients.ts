@@ -1,11 +1,10 @@
 // Client apps registered by admins: validation, storage with hashed secrets, and the metadata the
 // provider reads for each request.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { LoginKind } from '../../config/vocabulary.ts';
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 
-/** 'staff' is only the console's own client, registered by the server itself (src/staff/console-client.ts). */
-export type LoginKind = 'member' | 'business' | 'staff';
 /** RS256 is the OIDC default; ES256 for apps that ask for it. */
 export type IdTokenAlg = 'RS256' | 'ES256';
 

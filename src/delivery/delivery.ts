@@ -1,6 +1,6 @@
 // The delivery contract: the core asks for a message of a kind, to a recipient, in a language; a
 // renderer (the text catalogue in interactions/) turns it into words; a connector carries it.
-import type { Language } from '../accounts/accounts.ts';
+import type { Language } from '../../config/vocabulary.ts';
 
 export type Channel = 'sms' | 'email';
 
@@ -31,16 +31,6 @@ export type Connector = {
  * refused: hk-idp itself will not send there (a destination outside the allow-list).
  */
 export type FailureKind = 'temporary' | 'permanent' | 'refused';
-
-export class DeliveryError extends Error {
-  readonly failure: FailureKind;
-  /** What went wrong, for the audit log and the operator: never the message text or a secret. */
-  constructor(reason: string, failure: FailureKind) {
-    super(reason);
-    this.name = 'DeliveryError';
-    this.failure = failure;
-  }
-}
 
 export type DevOutboxEntry = { id: number; at: number; channel: Channel; to: string; kind: string } & RenderedMessage;
 

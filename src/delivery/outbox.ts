@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
-import { DeliveryError, type Channel, type Connector, type FailureKind, type MessageRequest } from './delivery.ts';
+import { DeliveryError } from '../errors.ts';
+import type { Channel, Connector, FailureKind, MessageRequest } from './delivery.ts';
 import { processDueOrders, releaseOrders, type OrderHandler, type OrderKind } from './orders.ts';
 
 export type QueuedMessage = MessageRequest & {

@@ -3,7 +3,8 @@
 // Vonage where configured, the development outbox where not (settings refuse a production start
 // without them unless DEV_OUTBOX=true).
 import type { DeliverySettings } from '../../config/settings.ts';
-import { DeliveryError, type Connector, type Renderer } from './delivery.ts';
+import { DeliveryError } from '../errors.ts';
+import type { Connector, Renderer } from './delivery.ts';
 import { createSmtpConnector } from './smtp.ts';
 import { createVonageConnector } from './vonage.ts';
 

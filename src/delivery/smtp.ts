@@ -3,7 +3,8 @@
 import nodemailer from 'nodemailer';
 import type { SmtpSettings } from '../../config/settings.ts';
 import { normalizeEmail } from '../accounts/contact.ts';
-import { DeliveryError, type Connector, type Renderer } from './delivery.ts';
+import { DeliveryError } from '../errors.ts';
+import type { Connector, Renderer } from './delivery.ts';
 
 /** Bounded waits, so a hanging server cannot hold a message past the outbox lease. */
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000, dnsTimeout: 10_000 };

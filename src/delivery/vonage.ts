@@ -5,7 +5,8 @@
 import { SMS, SMSFailure, TypeEnum } from '@vonage/sms';
 import type { VonageSettings } from '../../config/settings.ts';
 import { normalizeMobile } from '../accounts/contact.ts';
-import { DeliveryError, type Connector, type Renderer } from './delivery.ts';
+import { DeliveryError } from '../errors.ts';
+import type { Connector, Renderer } from './delivery.ts';
 
 /** The SDK's default is no timeout at all. */
 const TIMEOUT_MS = 15_000;

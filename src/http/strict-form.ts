@@ -2,15 +2,7 @@
 // fields, valid UTF-8, no control characters. Anything else is a 400, never a crash or a 500.
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
-
-export class BadRequest extends Error {
-  readonly status: number;
-  readonly expose = true;
-  constructor(message: string, status = 400) {
-    super(message);
-    this.status = status;
-  }
-}
+import { BadRequest } from '../errors.ts';
 
 // Tab, LF and CR are allowed (a browser may send CRLF in a textarea); other C0/C1 controls, DEL and the
 // replacement character (what invalid UTF-8 decodes to) are not.

@@ -6,7 +6,7 @@ import { onAudit } from '../audit/audit.ts';
 import { outboxHealth } from '../delivery/outbox.ts';
 import { orderHealth } from '../delivery/orders.ts';
 import type { CounterStore } from '../security/counters.ts';
-import type { SendLimits } from '../security/send-limits.ts';
+import type { SendLimits } from '../../config/settings.ts';
 import type { Db } from '../storage/db.ts';
 import type { RequestObservation } from './access-log.ts';
 

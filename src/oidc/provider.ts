@@ -3,7 +3,8 @@
 import Provider, { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { oidcConfiguration, type ProviderHooks } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
-import { accountClaims, canSignIn, findAccountById, type AccountKind } from '../accounts/accounts.ts';
+import type { LoginKind } from '../../config/vocabulary.ts';
+import { accountClaims, canSignIn, findAccountById } from '../accounts/accounts.ts';
 import { audit } from '../audit/audit.ts';
 import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
@@ -24,8 +25,8 @@ function policy() {
   prompts.get('login')!.checks.add(
     // The library gives checks added later no error of their own: say login_required, as its own login checks do.
     new Check('account_kind', 'the client requires another kind of account', 'login_required', async (ctx) => {
-      const account = ctx.oidc.account as { kind?: AccountKind } | undefined;
-      const wanted = (ctx.oidc.client as unknown as { login?: AccountKind } | undefined)?.login;
+      const account = ctx.oidc.account as { kind?: LoginKind } | undefined;
+      const wanted = (ctx.oidc.client as unknown as { login?: LoginKind } | undefined)?.login;
       return account && wanted && account.kind !== wanted ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );

@@ -5,17 +5,9 @@ import { createHash } from 'node:crypto';
 import type { Channel } from '../delivery/delivery.ts';
 import { SLICES, type CounterStore } from './counters.ts';
 import { limitKey } from './ip.ts';
+import type { SendLimits } from '../../config/settings.ts';
 
-export type SendLimits = {
-  /** Messages to one recipient (number or address) per 15 minutes, and per day. */
-  perRecipientQuarter: number;
-  perRecipientDay: number;
-  /** Send requests from one IP (IPv6: one /64) per hour. */
-  perIpHour: number;
-  /** The SMS budget of the whole service, per hour and per day. */
-  smsPerHour: number;
-  smsPerDay: number;
-};
+export type { SendLimits };
 
 export type SendRefusal = 'recipient' | 'ip' | 'sms_budget';
 

@@ -1,7 +1,7 @@
 // The console is a first-party client of hk-idp itself, registered by the server at every start
 // (never by hand), following the issuer; and staff as the provider's accounts (findAccount).
 import { addClient, getClient, updateClient } from '../clients/clients.ts';
-import type { Db } from '../storage/db.ts';
+import { isUniqueViolation, type Db } from '../storage/db.ts';
 import { findStaffById, staffCanSignIn } from './staff.ts';
 
 export const CONSOLE_CLIENT_ID = 'hk-console';
@@ -26,7 +26,7 @@ export async function ensureConsoleClient(db: Db, issuer: string, production: bo
       await addClient(db, { ...input, public: true }, { ...options, clientId: CONSOLE_CLIENT_ID });
     } catch (error) {
       // Another instance starting at the same moment registered it first.
-      if (!/unique|duplicate/i.test(String((error as Error).message))) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
   }
 }

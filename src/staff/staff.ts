@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/contact.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
-import type { Db } from '../storage/db.ts';
+import { isUniqueViolation, type Db } from '../storage/db.ts';
+import type { Language } from '../../config/vocabulary.ts';
 
 export type StaffRole = 'caseworker' | 'admin';
 export type StaffStatus = 'invited' | 'active' | 'disabled';
@@ -19,7 +20,7 @@ export type Staff = {
   status: StaffStatus;
   passwordHash: string | null;
   totpSecret: string | null;
-  language: 'nb' | 'en';
+  language: Language;
   createdAt: number;
 };
 
@@ -84,7 +85,7 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
   try {
     await db('staff').insert({ id, email, name, role: input.role, status: 'invited', language, created_at: now, updated_at: now });
   } catch (error) {
-    if (/unique|duplicate/i.test(String((error as Error).message))) throw new InputError(`${email} is already a staff member`);
+    if (isUniqueViolation(error)) throw new InputError(`${email} is already a staff member`);
     throw error;
   }
   return (await findStaffById(db, id))!;

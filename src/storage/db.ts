@@ -3,22 +3,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import knex, { type Knex } from 'knex';
+import type { DatabaseOptions } from '../../config/settings.ts';
 import { migrationSource } from '../../migrations/index.ts';
 import { NodeSqliteClient } from './node-sqlite.ts';
 
 export type Db = Knex;
 
-/** PostgreSQL connection settings (config/settings.ts reads them; SQLite ignores them). */
-export type DatabaseOptions = {
-  /** Connections per instance: instances × poolMax must stay below the server's max_connections. */
-  poolMax: number;
-  /** The server cancels any statement running longer; 0 = no limit. */
-  statementTimeoutMs: number;
-  /** As libpq's sslmode; null = as the URL's own sslmode says (no TLS when it says nothing). */
-  sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full' | null;
-  /** PEM certificate(s) of the CA that signed the server's certificate; null = the system's CAs. */
-  sslCa: string | null;
-};
+/** Whether a write failed on a unique index (SQLite: "UNIQUE constraint failed", PostgreSQL: "duplicate key"). */
+export function isUniqueViolation(error: unknown): boolean {
+  return /unique|duplicate/i.test(String((error as Error | undefined)?.message));
+}
 
 const DEFAULTS: DatabaseOptions = { poolMax: 10, statementTimeoutMs: 10_000, sslMode: null, sslCa: null };
 

@@ -9,7 +9,8 @@ import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../../src/accounts/pas
 import { audit } from '../../../src/audit/audit.ts';
 import { choosePassword, confirmEnrolmentThrottled, findEnrolment, staffInvitationPath } from '../../../src/staff/enrolment.ts';
 import { totpFor } from '../../../src/staff/second-factor.ts';
-import { CsrfError, checkCsrf, csrfToken, formField, render, type FlowDeps } from '../../flow.ts';
+import { checkCsrf, csrfToken, formField, render, type FlowDeps } from '../../flow.ts';
+import { CsrfError } from '../../../src/errors.ts';
 import { pickLanguage, t } from '../../i18n.ts';
 import type { FieldError } from '../../layout.ts';
 import { passwordErrors } from '../../password-problems.ts';

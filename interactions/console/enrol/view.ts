@@ -1,4 +1,4 @@
-import type { Language } from '../../../src/accounts/accounts.ts';
+import type { Language } from '../../../config/vocabulary.ts';
 import { PASSWORD_MAX_LENGTH } from '../../../src/accounts/password-policy.ts';
 import { html, type Html } from '../../html.ts';
 import { t } from '../../i18n.ts';

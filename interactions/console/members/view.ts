@@ -1,4 +1,4 @@
-import type { Language } from '../../../src/accounts/accounts.ts';
+import type { Language } from '../../../config/vocabulary.ts';
 import type { AuditRow } from '../../../src/audit/audit.ts';
 import type { MemberSummary } from '../../../src/staff/member-lookup.ts';
 import { html, type Html } from '../../html.ts';

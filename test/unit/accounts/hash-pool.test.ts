@@ -1,7 +1,8 @@
 // The hash pool runs at most `size` hashes, queues `maxQueue` more, and refuses the rest at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createHashPool, HashPoolBusy } from '../../../src/accounts/hash-pool.ts';
+import { createHashPool } from '../../../src/accounts/hash-pool.ts';
+import { HashPoolBusy } from '../../../src/errors.ts';
 import type { PasswordHasher } from '../../../src/accounts/passwords.ts';
 
 /** A hasher whose hashes finish when the test says so. */

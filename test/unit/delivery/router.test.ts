@@ -1,7 +1,8 @@
 // The SMS allow-list sits in front of every SMS connector: refused numbers never reach it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeliveryError, type Connector, type MessageRequest } from '../../../src/delivery/delivery.ts';
+import type { Connector, MessageRequest } from '../../../src/delivery/delivery.ts';
+import { DeliveryError } from '../../../src/errors.ts';
 import { createRouter, smsDestinationAllowed } from '../../../src/delivery/router.ts';
 
 test('only E.164 numbers under an allowed country code', () => {

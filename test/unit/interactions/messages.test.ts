@@ -2,7 +2,8 @@
 // part with HK's name and the contact address; values are escaped; SMS is the kind's short text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DeliveryError, type MessageRequest } from '../../../src/delivery/delivery.ts';
+import type { MessageRequest } from '../../../src/delivery/delivery.ts';
+import { DeliveryError } from '../../../src/errors.ts';
 import { createRenderer, validity, type MessageTemplate } from '../../../interactions/messages.ts';
 
 const notice: MessageTemplate = (lang, params) => ({
