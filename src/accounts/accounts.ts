@@ -1,6 +1,7 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import type { AccountRow } from '../storage/tables.ts';
 import { InputError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
@@ -26,7 +27,7 @@ export type Account = {
 };
 
 /** An `accounts` row as an Account. */
-export function fromRow(row: Record<string, any>): Account {
+export function fromRow(row: AccountRow): Account {
   return {
     id: row.id,
     kind: row.kind,
@@ -156,11 +157,11 @@ export async function upsertMember(db: Db, input: MemberInput): Promise<{ accoun
     if (existing) {
       const { password_hash: _ignored, ...update } = fields;
       await trx('accounts').where({ id: existing.id }).update({ ...update, updated_at: now });
-      return { account: fromRow(await trx('accounts').where({ id: existing.id }).first()), added: false };
+      return { account: fromRow((await trx('accounts').where({ id: existing.id }).first())!), added: false };
     }
     const id = randomUUID();
     await trx('accounts').insert({ id, kind: 'member', ...fields, created_at: now, updated_at: now });
-    return { account: fromRow(await trx('accounts').where({ id }).first()), added: true };
+    return { account: fromRow((await trx('accounts').where({ id }).first())!), added: true };
   });
 }
 

@@ -2,6 +2,7 @@
 // provider reads for each request.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import type { ClientRow } from '../storage/tables.ts';
 import { InputError } from '../errors.ts';
 
 /** 'staff' is only the console's own client, registered by the server itself (src/staff/console-client.ts). */
@@ -86,7 +87,7 @@ function validate(input: ClientInput, production: boolean, staffConsole = false)
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 const newSecret = () => randomBytes(32).toString('base64url');
 
-function fromRow(row: Record<string, any>): ClientRecord {
+function fromRow(row: ClientRow): ClientRecord {
   return {
     clientId: row.client_id,
     name: row.name,

@@ -5,6 +5,8 @@ import type { ConnectionOptions } from 'node:tls';
 import knex, { type Knex } from 'knex';
 import { migrationSource } from '../../migrations/index.ts';
 import { NodeSqliteClient } from './node-sqlite.ts';
+// Types every table's rows (`db('accounts')` gives AccountRows).
+import type {} from './tables.ts';
 
 export type Db = Knex;
 
