@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
 import type { AccountRow } from '../storage/tables.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { InputError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
@@ -213,7 +214,7 @@ export async function setUsername(db: Db, accountId: string, raw: string): Promi
     await db('accounts').where({ id: accountId }).update({ username, username_key: key, updated_at: Date.now() });
   } catch (error) {
     // Two people choosing the same name at once: the unique index decides.
-    if (/unique|duplicate/i.test(String((error as Error).message))) throw new UsernameError('taken');
+    if (isUniqueViolation(error)) throw new UsernameError('taken');
     throw error;
   }
   return username;

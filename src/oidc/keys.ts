@@ -9,6 +9,7 @@
 // of any token in the JWKS of any instance.
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
 import type { Db } from '../storage/db.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 
 export type SigningKey = JsonWebKey & { kid: string; alg: string; use: 'sig' };
 export type KeyInfo = { kid: string; alg: string; state: string; createdAt: number; retiredAt: number | null };
@@ -49,7 +50,7 @@ async function insertKeys(db: Db, secret: string, state: KeyState, now: number):
     try {
       await db('signing_keys').insert({ kid: key.kid, alg, state, private_jwk: encryptKey(key, secret), created_at: now });
     } catch (error) {
-      if (!/unique|duplicate/i.test(String((error as Error).message))) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
   }
 }

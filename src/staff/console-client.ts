@@ -2,6 +2,7 @@
 // (never by hand), following the issuer; and staff as the provider's accounts (findAccount).
 import { addClient, getClient, updateClient } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { findStaffById, staffCanSignIn } from './staff.ts';
 
 export const CONSOLE_CLIENT_ID = 'hk-console';
@@ -26,7 +27,7 @@ export async function ensureConsoleClient(db: Db, issuer: string, production: bo
       await addClient(db, { ...input, public: true }, { ...options, clientId: CONSOLE_CLIENT_ID });
     } catch (error) {
       // Another instance starting at the same moment registered it first.
-      if (!/unique|duplicate/i.test(String((error as Error).message))) throw error;
+      if (!isUniqueViolation(error)) throw error;
     }
   }
 }

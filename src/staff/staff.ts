@@ -7,6 +7,7 @@ import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
 import type { StaffRow } from '../storage/tables.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 
 export type StaffRole = 'caseworker' | 'admin';
 export type StaffStatus = 'invited' | 'active' | 'disabled';
@@ -87,7 +88,7 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
   try {
     await db('staff').insert({ id, email, name, role, status: 'invited', language, created_at: now, updated_at: now });
   } catch (error) {
-    if (/unique|duplicate/i.test(String((error as Error).message))) throw new InputError(`${email} is already a staff member`);
+    if (isUniqueViolation(error)) throw new InputError(`${email} is already a staff member`);
     throw error;
   }
   return (await findStaffById(db, id))!;
