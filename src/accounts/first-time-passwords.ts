@@ -15,7 +15,7 @@ import { recordOrder, type Order } from '../delivery/orders.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
-import type { Int8 } from '../storage/tables.ts';
+import type { BigIntColumn } from '../storage/tables.ts';
 import { canSignIn, findAccountById, MEMBER_NUMBER, findMemberByNumber, setUsername, usernameKey, UsernameError, validateUsername, type Account, type Language } from './accounts.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
@@ -255,7 +255,7 @@ export const couldBeFirstTimePassword = (typed: string) =>
 export type FirstTimePasswordHolder = { memberNumber: string } | { account: Account | undefined };
 
 /** The member joined with their first-time password, if any (knex does not type a join's columns). */
-type FirstLoginRow = { account_id: string; status: string; ftp_id: string | null; secret_hash: string | null; expires_at: Int8 | null; wiped_at: Int8 | null };
+type FirstLoginRow = { account_id: string; status: string; ftp_id: string | null; secret_hash: string | null; expires_at: BigIntColumn | null; wiped_at: BigIntColumn | null };
 
 /**
  * "Jeg har fått nytt passord/PIN" (member number + first-time password), and a first-time password

@@ -2,19 +2,19 @@
 // typed rows instead of `any`. Keep in step with migrations/ (the columns after the last migration).
 //
 // Driver differences, typed as read:
-// - bigint columns (times in epoch ms, ids of oidc rows): SQLite gives a number, PostgreSQL a string
-//   (node-postgres leaves int8 unparsed and db.ts sets no type parser), hence `Int8` and `Number(…)`
-//   wherever the code computes with one. integer and increments columns are numbers on both.
-// - boolean columns: SQLite gives 0 or 1, PostgreSQL a boolean, hence `Flag` and `Boolean(…)`.
+// - bigint columns (epoch-ms times, counter slices, TOTP steps): SQLite gives a number, PostgreSQL a
+//   string (node-postgres leaves int8 unparsed and db.ts sets no type parser), hence `BigIntColumn` and
+//   `Number(…)` wherever the code computes with one. integer and increments columns are numbers on both.
+// - boolean columns: SQLite gives 0 or 1, PostgreSQL a boolean, hence `BooleanColumn` and `Boolean(…)`.
 // - A column of fixed values is typed with the values the code writes (the schema does not check them);
 //   `language` is a plain string where the code reads it as untrusted (`=== 'en' ? 'en' : 'nb'`).
 import type { Knex } from 'knex';
 import type { Tables } from 'knex/types/tables.js';
 
 /** A bigint column as read: number (SQLite) or string (PostgreSQL). Written as a number. */
-export type Int8 = number | string;
+export type BigIntColumn = number | string;
 /** A boolean column as read: 0 | 1 (SQLite) or boolean (PostgreSQL). Written as a boolean. */
-export type Flag = boolean | number;
+export type BooleanColumn = boolean | number;
 
 type Channel = 'sms' | 'email';
 type Language = 'nb' | 'en';
@@ -40,8 +40,8 @@ export type OidcStoreRow = {
   uid: string | null;
   user_code: string | null;
   account_id: string | null;
-  expires_at: Int8 | null;
-  consumed_at: Int8 | null;
+  expires_at: BigIntColumn | null;
+  consumed_at: BigIntColumn | null;
 };
 
 export type SigningKeyRow = {
@@ -49,25 +49,25 @@ export type SigningKeyRow = {
   alg: string;
   private_jwk: string;
   state: 'next' | 'active' | 'retired';
-  created_at: Int8;
-  retired_at: Int8 | null;
+  created_at: BigIntColumn;
+  retired_at: BigIntColumn | null;
 };
 
 export type ClientRow = {
   client_id: string;
   name: string;
   login: 'member' | 'business' | 'staff';
-  first_party: Flag;
-  public: Flag;
+  first_party: BooleanColumn;
+  public: BooleanColumn;
   secret_hash: string | null;
   redirect_uris: string; // JSON array
   post_logout_redirect_uris: string; // JSON array
   logo_uri: string | null;
   id_token_alg: string;
-  created_at: Int8;
-  updated_at: Int8;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
   backchannel_logout_uri: string | null;
-  backchannel_logout_session_required: Flag;
+  backchannel_logout_session_required: BooleanColumn;
 };
 
 export type AccountRow = {
@@ -79,21 +79,21 @@ export type AccountRow = {
   family_name: string | null;
   email: string | null;
   mobile: string | null;
-  email_verified_at: Int8 | null;
-  mobile_verified_at: Int8 | null;
+  email_verified_at: BigIntColumn | null;
+  mobile_verified_at: BigIntColumn | null;
   username: string | null;
   username_key: string | null;
   password_hash: string | null;
   organization_number: string | null;
   organization_name: string | null;
   language: string;
-  created_at: Int8;
-  updated_at: Int8;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
 };
 
 export type AuditLogRow = {
   id: number;
-  at: Int8;
+  at: BigIntColumn;
   event: string;
   account_id: string | null;
   client_id: string | null;
@@ -112,13 +112,13 @@ export type OutboxRow = {
   params: string | null; // JSON
   status: DeliveryStatus;
   attempts: number;
-  next_attempt_at: Int8;
+  next_attempt_at: BigIntColumn;
   claimed_by: string | null;
-  claimed_at: Int8 | null;
-  expires_at: Int8;
+  claimed_at: BigIntColumn | null;
+  expires_at: BigIntColumn;
   last_error: string | null;
-  created_at: Int8;
-  sent_at: Int8 | null;
+  created_at: BigIntColumn;
+  sent_at: BigIntColumn | null;
   account_id: string | null;
 };
 
@@ -128,9 +128,9 @@ export type FirstTimePasswordRow = {
   secret_hash: string;
   channel: Channel;
   issued_by: string | null;
-  created_at: Int8;
-  expires_at: Int8;
-  wiped_at: Int8 | null;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
+  wiped_at: BigIntColumn | null;
 };
 
 export type OneTimeCodeRow = {
@@ -141,10 +141,10 @@ export type OneTimeCodeRow = {
   address_key: string | null;
   code_hash: string;
   attempts: number;
-  created_at: Int8;
-  expires_at: Int8;
-  used_at: Int8 | null;
-  cancelled_at: Int8 | null;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
+  used_at: BigIntColumn | null;
+  cancelled_at: BigIntColumn | null;
 };
 
 export type InvitationRow = {
@@ -152,25 +152,25 @@ export type InvitationRow = {
   account_id: string;
   token_hash: string;
   created_by: string | null;
-  created_at: Int8;
-  expires_at: Int8;
-  used_at: Int8 | null;
-  revoked_at: Int8 | null;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
+  used_at: BigIntColumn | null;
+  revoked_at: BigIntColumn | null;
 };
 
 export type CounterRow = {
   key: string;
   count: number;
-  last_at: Int8;
-  expires_at: Int8;
+  last_at: BigIntColumn;
+  expires_at: BigIntColumn;
 };
 
 export type CounterSliceRow = {
   key: string;
-  slice: Int8;
+  slice: BigIntColumn;
   shard: number;
   count: number;
-  expires_at: Int8;
+  expires_at: BigIntColumn;
 };
 
 export type OrderRow = {
@@ -183,9 +183,9 @@ export type OrderRow = {
   ip: string | null;
   client_id: string | null;
   context: string | null; // JSON
-  created_at: Int8;
+  created_at: BigIntColumn;
   claimed_by: string | null;
-  claimed_at: Int8 | null;
+  claimed_at: BigIntColumn | null;
   attempts: number;
 };
 
@@ -197,19 +197,19 @@ export type BackchannelLogoutRow = {
   reason: string;
   status: DeliveryStatus;
   attempts: number;
-  next_attempt_at: Int8;
+  next_attempt_at: BigIntColumn;
   claimed_by: string | null;
-  claimed_at: Int8 | null;
-  expires_at: Int8;
+  claimed_at: BigIntColumn | null;
+  expires_at: BigIntColumn;
   last_error: string | null;
-  created_at: Int8;
-  sent_at: Int8 | null;
+  created_at: BigIntColumn;
+  sent_at: BigIntColumn | null;
 };
 
 export type MaintenanceLeaseRow = {
   name: string;
   holder: string | null;
-  expires_at: Int8;
+  expires_at: BigIntColumn;
 };
 
 export type StaffRow = {
@@ -220,18 +220,18 @@ export type StaffRow = {
   status: 'invited' | 'active' | 'disabled';
   password_hash: string | null;
   totp_secret: string | null;
-  totp_last_step: Int8 | null;
+  totp_last_step: BigIntColumn | null;
   language: string;
-  created_at: Int8;
-  updated_at: Int8;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
 };
 
 export type StaffRecoveryCodeRow = {
   id: string;
   staff_id: string;
   code_hash: string;
-  created_at: Int8;
-  used_at: Int8 | null;
+  created_at: BigIntColumn;
+  used_at: BigIntColumn | null;
 };
 
 export type StaffInvitationRow = {
@@ -241,10 +241,10 @@ export type StaffInvitationRow = {
   pending_password_hash: string | null;
   pending_totp_secret: string | null;
   created_by: string | null;
-  created_at: Int8;
-  expires_at: Int8;
-  used_at: Int8 | null;
-  revoked_at: Int8 | null;
+  created_at: BigIntColumn;
+  expires_at: BigIntColumn;
+  used_at: BigIntColumn | null;
+  revoked_at: BigIntColumn | null;
 };
 
 export type ConsoleSendCountRow = {
@@ -256,9 +256,9 @@ export type ConsoleSendCountRow = {
 export type ConsoleSessionRow = {
   id_hash: string;
   staff_id: string;
-  created_at: Int8;
-  last_seen_at: Int8;
-  ended_at: Int8 | null;
+  created_at: BigIntColumn;
+  last_seen_at: BigIntColumn;
+  ended_at: BigIntColumn | null;
 };
 
 declare module 'knex/types/tables.js' {
