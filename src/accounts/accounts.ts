@@ -1,7 +1,9 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, Language } from '../../config/vocabulary.ts';
-import { isUniqueViolation, type Db } from '../storage/db.ts';
+import type { Db } from '../storage/db.ts';
+import type { AccountRow } from '../storage/tables.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { InputError, UsernameError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
@@ -24,7 +26,7 @@ export type Account = {
 };
 
 /** An `accounts` row as an Account. */
-export function fromRow(row: Record<string, any>): Account {
+export function fromRow(row: AccountRow): Account {
   return {
     id: row.id,
     kind: row.kind,
@@ -154,11 +156,11 @@ export async function upsertMember(db: Db, input: MemberInput): Promise<{ accoun
     if (existing) {
       const { password_hash: _ignored, ...update } = fields;
       await trx('accounts').where({ id: existing.id }).update({ ...update, updated_at: now });
-      return { account: fromRow(await trx('accounts').where({ id: existing.id }).first()), added: false };
+      return { account: fromRow((await trx('accounts').where({ id: existing.id }).first())!), added: false };
     }
     const id = randomUUID();
     await trx('accounts').insert({ id, kind: 'member', ...fields, created_at: now, updated_at: now });
-    return { account: fromRow(await trx('accounts').where({ id }).first()), added: true };
+    return { account: fromRow((await trx('accounts').where({ id }).first())!), added: true };
   });
 }
 

@@ -86,7 +86,7 @@ export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now =
     const existing = await trx('accounts').where({ kind: 'business', email: fields.email }).first('id');
     if (existing) {
       await trx('accounts').where({ id: existing.id }).update({ ...fields, updated_at: now });
-      return { id: existing.id as string, added: false };
+      return { id: existing.id, added: false };
     }
     const newId = randomUUID();
     await trx('accounts').insert({ id: newId, kind: 'business', status: 'invited', ...fields, created_at: now, updated_at: now });
@@ -179,7 +179,7 @@ export async function importBusinessUsers(db: Db, csv: Readable | string, now = 
   const all = [...keys];
   // Looked up in chunks: a statement has a limit on bound values.
   for (let i = 0; i < all.length; i += 500) {
-    emails.push(...(await db('accounts').where({ kind: 'business', status: 'invited' }).whereIn('email', all.slice(i, i + 500)).pluck('email')));
+    emails.push(...(await db('accounts').where({ kind: 'business', status: 'invited' }).whereIn('email', all.slice(i, i + 500)).pluck('email')).filter((email) => email !== null));
   }
   return { ...report, invited: emails };
 }

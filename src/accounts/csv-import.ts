@@ -120,7 +120,7 @@ async function applyBatch<F extends Record<string, unknown>>(
     await db.transaction(async (trx: Knex.Transaction) => {
       const keys = [...new Set(batch.map((v) => String(v.fields[spec.keyColumn])))];
       const rows = await spec.existing(trx('accounts'), keys).select('id', spec.keyColumn, ...spec.updatable);
-      const existing = new Map<string, Record<string, unknown>>(rows.map((row: Record<string, unknown>) => [String(row[spec.keyColumn]), row]));
+      const existing = new Map<string, { id: string } & Record<string, unknown>>(rows.map((row: { id: string } & Record<string, unknown>) => [String(row[spec.keyColumn]), row]));
       // New accounts in this batch, by key: a key twice in the file updates the first line's row.
       const inserts = new Map<string, Record<string, unknown>>();
       for (const { line, fields } of batch) {
@@ -152,7 +152,7 @@ async function applyBatch<F extends Record<string, unknown>>(
         changes.push({ line, key, action: 'update', fields: changed });
       }
       // Chunked so no statement exceeds the database's limit on bound values.
-      if (inserts.size) await trx.batchInsert('accounts', [...inserts.values()] as any[], 100);
+      if (inserts.size) await trx.batchInsert('accounts', [...inserts.values()], 100);
       if (dryRun) throw rollback;
     });
   } catch (error) {

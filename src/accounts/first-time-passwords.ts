@@ -15,6 +15,7 @@ import { recordOrder, type Order } from '../delivery/orders.ts';
 import { InputError, UsernameError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
+import type { BigIntColumn } from '../storage/tables.ts';
 import { canSignIn, findAccountById, MEMBER_NUMBER, findMemberByNumber, setUsername, usernameKey, validateUsername, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
@@ -254,6 +255,9 @@ export const couldBeFirstTimePassword = (typed: string) =>
 /** Whose first-time password is tried: by typed member number ("Jeg har fått nytt passord/PIN"), or an account already looked up (the sign-in form). */
 export type FirstTimePasswordHolder = { memberNumber: string } | { account: Account | undefined };
 
+/** The member joined with their first-time password, if any (knex does not type a join's columns). */
+type FirstLoginRow = { account_id: string; status: string; ftp_id: string | null; secret_hash: string | null; expires_at: BigIntColumn | null; wiped_at: BigIntColumn | null };
+
 /**
  * "Jeg har fått nytt passord/PIN" (member number + first-time password), and a first-time password
  * typed into the ordinary sign-in form. One query and one HMAC comparison whatever exists, so
@@ -275,18 +279,18 @@ export async function redeemFirstTimePassword(
   const query = () =>
     db('accounts')
       .leftJoin('first_time_passwords', 'first_time_passwords.account_id', 'accounts.id')
-      .where({ 'accounts.kind': 'member' })
+      .where('accounts.kind', 'member')
       .first('accounts.id as account_id', 'accounts.status', 'first_time_passwords.id as ftp_id', 'first_time_passwords.secret_hash', 'first_time_passwords.expires_at', 'first_time_passwords.wiped_at');
-  let row: Record<string, any> | undefined;
+  let row: FirstLoginRow | undefined;
   if ('memberNumber' in input) {
     const memberNumber = input.memberNumber.trim();
-    row = MEMBER_NUMBER.test(memberNumber) ? await query().andWhere({ 'accounts.member_number': memberNumber }) : undefined;
+    row = MEMBER_NUMBER.test(memberNumber) ? await query().andWhere('accounts.member_number', memberNumber) : undefined;
   } else {
     // The same query for no account, so an unknown identifier costs the same.
-    row = await query().andWhere({ 'accounts.id': input.account?.id ?? '' });
+    row = await query().andWhere('accounts.id', input.account?.id ?? '');
   }
   const live = Boolean(row?.ftp_id) && row!.status === 'active' && Number(row!.expires_at) > now;
-  const expected = Buffer.from(live ? row!.secret_hash : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
+  const expected = Buffer.from(live ? row!.secret_hash! : secretHash(settings.passwordPepper, 'decoy', 'decoy'));
   const actual = Buffer.from(secretHash(settings.passwordPepper, row?.account_id ?? 'decoy', typed));
   const ok = expected.length === actual.length && timingSafeEqual(expected, actual) && live;
   if (!allowed) return undefined;
@@ -294,7 +298,7 @@ export async function redeemFirstTimePassword(
     if (auditFailure) await audit(db, { event: 'sign_in.failed', accountId: row?.account_id ?? null, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
     return undefined;
   }
-  const login = { accountId: row!.account_id as string, firstTimePasswordId: row!.ftp_id as string };
+  const login = { accountId: row!.account_id, firstTimePasswordId: row!.ftp_id as string };
   if (settings.wipeCredentials === 'on-use' && row!.wiped_at == null) {
     await db.transaction(async (trx) => {
       // The conditional update is the claim: of two simultaneous first uses, one wipes.

@@ -1,5 +1,6 @@
 // The audit log of security events. Never holds a secret: callers pass facts, not credentials.
 import type { Db } from '../storage/db.ts';
+import type { AuditLogRow } from '../storage/tables.ts';
 
 export type AuditEvent = {
   event: string;
@@ -51,7 +52,7 @@ export async function latestAudit(db: Db, limit = 50, filter: { accountId?: stri
 }
 
 /** An `audit_log` row as an AuditRow. */
-export function toAuditRow(row: Record<string, any>): AuditRow {
+export function toAuditRow(row: AuditLogRow): AuditRow {
   return {
     id: Number(row.id),
     at: Number(row.at),

@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { LoginKind } from '../../config/vocabulary.ts';
 import type { Db } from '../storage/db.ts';
+import type { ClientRow } from '../storage/tables.ts';
 import { InputError } from '../errors.ts';
 
 /** RS256 is the OIDC default; ES256 for apps that ask for it. */
@@ -85,7 +86,7 @@ function validate(input: ClientInput, production: boolean, staffConsole = false)
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 const newSecret = () => randomBytes(32).toString('base64url');
 
-function fromRow(row: Record<string, any>): ClientRecord {
+function fromRow(row: ClientRow): ClientRecord {
   return {
     clientId: row.client_id,
     name: row.name,

@@ -123,7 +123,7 @@ export async function verifyOneTimeCode(
   if (!changed) return { outcome: 'dead', reason: 'attempts', accountId };
   if (right) return { outcome: 'ok', accountId: accountId! };
   const after = await db('one_time_codes').where({ id: row.id }).first('attempts');
-  const attemptsLeft = Math.max(0, MAX_WRONG_ATTEMPTS - Number(after.attempts));
+  const attemptsLeft = Math.max(0, MAX_WRONG_ATTEMPTS - Number(after!.attempts));
   return attemptsLeft > 0 ? { outcome: 'wrong', attemptsLeft, accountId } : { outcome: 'dead', reason: 'attempts', accountId };
 }
 

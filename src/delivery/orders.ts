@@ -10,6 +10,7 @@
 // again once the lease has run out.
 import type { Channel } from './delivery.ts';
 import type { Db } from '../storage/db.ts';
+import type { OrderRow } from '../storage/tables.ts';
 
 export type OrderKind = 'first_time_password' | 'business_code';
 
@@ -59,7 +60,7 @@ export async function recordOrder(db: Db, order: NewOrder, now: number): Promise
 
 const due = (db: Db, now: number) => db('orders').where((q) => q.whereNull('claimed_at').orWhere('claimed_at', '<=', now - ORDER_LEASE_MS));
 
-function toOrder(row: Record<string, any>): Order {
+function toOrder(row: OrderRow): Order {
   return {
     id: Number(row.id),
     kind: row.kind,
@@ -105,7 +106,7 @@ export async function processDueOrders(
       return done;
     };
     try {
-      await handlers[row.kind as OrderKind](toOrder(row), claim);
+      await handlers[row.kind](toOrder(row), claim);
     } catch (error) {
       // Left claimed: tried again once the lease has run out.
       log(`orders: order ${id} (${row.kind}) failed`, error);

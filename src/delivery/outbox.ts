@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { audit } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
+import type { OutboxRow } from '../storage/tables.ts';
 import { DeliveryError } from '../errors.ts';
 import type { Channel, Connector, FailureKind, MessageRequest } from './delivery.ts';
 import { processDueOrders, releaseOrders, type OrderHandler, type OrderKind } from './orders.ts';
@@ -101,7 +102,7 @@ export function createOutboxWorker(deps: {
   const { db, connector, now, log } = deps;
 
   /** Tries one claimed message: true when delivered by this call, false when tried or closed. */
-  async function deliverOne(claim: Claimed): Promise<boolean> {
+  async function deliverOne(claim: Claimed<OutboxRow>): Promise<boolean> {
     const { id, row, attempt } = claim;
     const facts = { outboxId: id, channel: row.channel, kind: row.kind, to: maskRecipient(row.channel, row.recipient) };
     const record = (event: string, detail: Record<string, unknown> = {}) =>
@@ -161,9 +162,9 @@ export function createOutboxWorker(deps: {
 }
 
 /** A row this instance has claimed, and the only ways to let go of it. */
-export type Claimed = {
+export type Claimed<Row> = {
   id: number;
-  row: Record<string, any>;
+  row: Row;
   /** This attempt's number (counted by the claim). */
   attempt: number;
   /** Writes a final state; false when the claim was lost meanwhile (a lapsed lease). */
@@ -178,12 +179,13 @@ export type Claimed = {
  * exactly one changes the row) and handed to `attempt` (true when delivered, false when tried or
  * closed). One run at a time per instance.
  */
-export function queueWorker(deps: {
+export function queueWorker<Row>(deps: {
   db: Db;
+  /** The queue's table; its rows are `Row`s. */
   table: string;
   now: () => number;
   log: (message: string, error?: unknown) => void;
-  attempt: (claim: Claimed) => Promise<boolean>;
+  attempt: (claim: Claimed<Row>) => Promise<boolean>;
   /** Work to do at the start of every run, as this instance (`instance` names its claims); it must stop claiming once `shouldStop()`. */
   beforeRun?: (instance: string, shouldStop: () => boolean) => Promise<unknown>;
   /** At stop: hands back what `beforeRun` claimed as this instance and still holds; returns how many. */
@@ -305,7 +307,7 @@ export async function listOutbox(db: Db, statuses: OutboxStatus[], limit: number
     .orderBy('id', 'desc')
     .limit(limit)
     .select('id', 'status', 'channel', 'recipient', 'kind', 'attempts', 'created_at', 'next_attempt_at', 'expires_at', 'last_error', 'account_id');
-  return rows.map((row: Record<string, any>) => ({
+  return rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
     channel: row.channel,

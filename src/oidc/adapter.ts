@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
+import type { OidcStoreRow } from '../storage/tables.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts } from './backchannel-queue.ts';
 
@@ -35,7 +36,7 @@ const FIND_BY = {
   uid: 'select payload, expires_at, consumed_at from oidc_store where model = ? and uid = ? limit 1',
   user_code: 'select payload, expires_at, consumed_at from oidc_store where model = ? and user_code = ? limit 1',
 };
-type StoredRow = { payload: string; expires_at: number | string | null; consumed_at: number | string | null };
+type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
 
 /** The first row of a raw select, alike from both drivers (PostgreSQL answers { rows }, SQLite an array). */
 async function first(db: Db, sql: string, bindings: string[]): Promise<StoredRow | undefined> {

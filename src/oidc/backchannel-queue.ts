@@ -3,6 +3,7 @@
 // in the same transaction as the session end; the worker (backchannel.ts) signs the logout token
 // and delivers it later, so no request waits for an app and an app that is down hears it later.
 import type { Db } from '../storage/db.ts';
+import type { NewRow } from '../storage/tables.ts';
 
 /** Why a session ended; recorded with each notification and in the audit log. */
 export type EndReason = 'logout' | 'account' | 'expired' | 'staff';
@@ -45,7 +46,7 @@ export async function queueLogout(db: Db, notification: { clientId: string; acco
   await db('backchannel_logouts').insert(notificationRow(notification, reason, now));
 }
 
-function notificationRow(n: { clientId: string; accountId: string; sid?: string }, reason: EndReason, now: number) {
+function notificationRow(n: { clientId: string; accountId: string; sid?: string }, reason: EndReason, now: number): NewRow<'backchannel_logouts'> {
   return {
     client_id: n.clientId,
     account_id: n.accountId,

@@ -9,6 +9,7 @@ import { audit } from '../audit/audit.ts';
 import { findClientMetadata, isLoopbackHost } from '../clients/clients.ts';
 import { queueWorker, type Claimed, type OutboxWorker } from '../delivery/outbox.ts';
 import type { Db } from '../storage/db.ts';
+import type { BackchannelLogoutRow } from '../storage/tables.ts';
 import { deleteGrants } from './adapter.ts';
 import { parseSession, queueLogout, queueLogouts, type EndReason } from './backchannel-queue.ts';
 
@@ -80,7 +81,7 @@ export function createBackchannelWorker(deps: {
   const { db, provider, deliver, now, log } = deps;
 
   /** Tries one claimed notification: true when delivered by this call, false when tried or closed. */
-  async function deliverOne(claim: Claimed): Promise<boolean> {
+  async function deliverOne(claim: Claimed<BackchannelLogoutRow>): Promise<boolean> {
     const { id, row, attempt, finish } = claim;
     const record = (event: string, detail: Record<string, unknown> = {}) =>
       audit(db, { event, accountId: row.account_id, clientId: row.client_id, actor: 'backchannel', detail: { notificationId: id, reason: row.reason, ...detail } }, now());

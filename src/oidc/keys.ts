@@ -8,7 +8,8 @@
 // stay published until every token they signed has expired. A relying app thus always finds the key
 // of any token in the JWKS of any instance.
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
-import { isUniqueViolation, type Db } from '../storage/db.ts';
+import type { Db } from '../storage/db.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 
 export type SigningKey = JsonWebKey & { kid: string; alg: string; use: 'sig' };
 export type KeyInfo = { kid: string; alg: string; state: string; createdAt: number; retiredAt: number | null };
@@ -65,7 +66,7 @@ export async function loadSigningKeys(db: Db, options: { secret: string; now: nu
   const active = await db('signing_keys').where({ state: 'active' }).pluck('alg');
   if (ALGS.some((alg) => !active.includes(alg))) await insertKeys(db, secret, 'active', now);
   await db('signing_keys').where({ state: 'retired' }).andWhere('retired_at', '<', now - options.retentionSeconds * 1000).delete();
-  const rows: { private_jwk: string; kid: string; state: KeyState; created_at: unknown }[] = await db('signing_keys');
+  const rows = await db('signing_keys');
   rows.sort((a, b) => ORDER[a.state] - ORDER[b.state] || Number(b.created_at) - Number(a.created_at) || a.kid.localeCompare(b.kid));
   return rows.map((row) => decryptKey(row.private_jwk, row.kid, secret));
 }
@@ -89,7 +90,7 @@ export async function rotateSigningKeys(db: Db, secret: string, now: number): Pr
 
 export async function listSigningKeys(db: Db): Promise<KeyInfo[]> {
   const rows = await db('signing_keys').orderBy('created_at', 'desc').select('kid', 'alg', 'state', 'created_at', 'retired_at');
-  return rows.map((row: Record<string, any>) => ({
+  return rows.map((row) => ({
     kid: row.kid,
     alg: row.alg,
     state: row.state,

@@ -122,7 +122,7 @@ export function createDbCounterStore(db: Db): CounterStore {
             : { count: db.raw(`${count} + 1`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE ${int(now)} END`), expires_at: expires },
         )
         .returning('count');
-      const failures = Number((row as { count: number }).count);
+      const failures = Number(row.count);
       return { won: succeeded && failures === 0, failures };
     },
     async clearFailures(key) {

@@ -13,7 +13,7 @@ export async function searchAudit(db: Db, filter: AuditFilter, limit = 50): Prom
   if (filter.from !== undefined) query.where('at', '>=', filter.from);
   if (filter.to !== undefined) query.where('at', '<', filter.to);
   if (filter.before !== undefined) query.where('id', '<', filter.before);
-  const found: Record<string, any>[] = await query;
+  const found = await query;
   const rows = found.slice(0, limit).map(toAuditRow);
   return { rows, more: found.length > limit };
 }

@@ -1,7 +1,8 @@
 // The console is a first-party client of hk-idp itself, registered by the server at every start
 // (never by hand), following the issuer; and staff as the provider's accounts (findAccount).
 import { addClient, getClient, updateClient } from '../clients/clients.ts';
-import { isUniqueViolation, type Db } from '../storage/db.ts';
+import type { Db } from '../storage/db.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import { findStaffById, staffCanSignIn } from './staff.ts';
 
 export const CONSOLE_CLIENT_ID = 'hk-console';

@@ -49,7 +49,7 @@ export async function findEnrolment(db: Db, token: string, keyEncryptionKey: str
   if (typeof token !== 'string' || !/^[\w-]{43}$/.test(token)) return undefined;
   const row = await liveInvitation(db, token, now).first();
   const staff = row ? await findStaffById(db, row.staff_id) : undefined;
-  if (!staff || staff.status !== 'invited') return undefined;
+  if (!row || !staff || staff.status !== 'invited') return undefined;
   return {
     staff,
     passwordChosen: Boolean(row.pending_password_hash),

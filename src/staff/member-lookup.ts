@@ -4,6 +4,7 @@ import { fromRow, MEMBER_NUMBER, type Account } from '../accounts/accounts.ts';
 import { normalizeEmail, normalizeMobile } from '../accounts/contact.ts';
 import { toAuditRow, type AuditRow } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
+import type { AccountRow } from '../storage/tables.ts';
 
 export type MemberSummary = {
   id: string;
@@ -48,7 +49,7 @@ export async function searchMembers(db: Db, raw: string): Promise<MemberSummary[
   const query = raw.normalize('NFKC').trim();
   if (!query || query.length > 200) return [];
   const members = () => db('accounts').where({ kind: 'member' }).orderBy('member_number').limit(LIMIT);
-  let rows: Record<string, unknown>[];
+  let rows: AccountRow[];
   if (MEMBER_NUMBER.test(query)) {
     const mobile = normalizeMobile(query);
     rows = await members().andWhere((q) => (mobile ? q.where({ member_number: query }).orWhere({ mobile }) : q.where({ member_number: query })));

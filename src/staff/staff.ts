@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/contact.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
-import { isUniqueViolation, type Db } from '../storage/db.ts';
+import type { Db } from '../storage/db.ts';
+import type { StaffRow } from '../storage/tables.ts';
+import { isUniqueViolation } from '../storage/unique-violation.ts';
 import type { Language } from '../../config/vocabulary.ts';
 
 export type StaffRole = 'caseworker' | 'admin';
@@ -24,7 +26,7 @@ export type Staff = {
   createdAt: number;
 };
 
-function fromRow(row: Record<string, any>): Staff {
+function fromRow(row: StaffRow): Staff {
   return {
     id: row.id,
     email: row.email,
@@ -77,13 +79,15 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
   const name = (input.name ?? '').trim();
   // No control or format characters (bidirectional overrides would garble lists and logs).
   if (!name || name.length > 200 || /[\p{Cc}\p{Cf}]/u.test(name)) problems.push('name is required (at most 200 characters, no control characters)');
-  if (input.role !== 'caseworker' && input.role !== 'admin') problems.push('role must be caseworker or admin');
+  const role = input.role === 'caseworker' || input.role === 'admin' ? input.role : undefined;
+  if (!role) problems.push('role must be caseworker or admin');
   const language = input.language ?? 'nb';
   if (language !== 'nb' && language !== 'en') problems.push('language must be nb or en');
-  if (problems.length) throw new InputError(problems.join('; '));
+  // (Without an e-mail or role there is a problem too; the check tells the type checker.)
+  if (problems.length || !email || !role) throw new InputError(problems.join('; '));
   const id = randomUUID();
   try {
-    await db('staff').insert({ id, email, name, role: input.role, status: 'invited', language, created_at: now, updated_at: now });
+    await db('staff').insert({ id, email, name, role, status: 'invited', language, created_at: now, updated_at: now });
   } catch (error) {
     if (isUniqueViolation(error)) throw new InputError(`${email} is already a staff member`);
     throw error;

@@ -6,13 +6,10 @@ import knex, { type Knex } from 'knex';
 import type { DatabaseOptions } from '../../config/settings.ts';
 import { migrationSource } from '../../migrations/index.ts';
 import { NodeSqliteClient } from './node-sqlite.ts';
+// Types every table's rows (`db('accounts')` gives AccountRows).
+import type {} from './tables.ts';
 
 export type Db = Knex;
-
-/** Whether a write failed on a unique index (SQLite: "UNIQUE constraint failed", PostgreSQL: "duplicate key"). */
-export function isUniqueViolation(error: unknown): boolean {
-  return /unique|duplicate/i.test(String((error as Error | undefined)?.message));
-}
 
 const DEFAULTS: DatabaseOptions = { poolMax: 10, statementTimeoutMs: 10_000, sslMode: null, sslCa: null };
 

@@ -323,7 +323,7 @@ describe('back-channel logout: every way a session ends', () => {
       assert.deepEqual(rows.map((r) => [r.status, Number(r.attempts)]), [['pending', 2], ['pending', 2]]);
       const waits = rows.map((r) => Number(r.next_attempt_at) - (Date.now() + s.offset));
       assert.ok(waits.every((w) => w > 8_000 && w <= 10_000), `the second wait is 10 s: ${waits}`);
-      assert.match(rows[0]!.last_error, /503/);
+      assert.match(rows[0]!.last_error!, /503/);
     } finally {
       s.endpoints.status = 200;
     }

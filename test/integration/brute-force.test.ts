@@ -213,7 +213,7 @@ describe('Redis down: sign-ins go on with the counters in the database', () => {
     assert.deepEqual([...new Set(wrong.map((page) => page.status))], [400]);
     assert.equal((await crowd(rp, 1, member.memberNumber!, PASSWORD))[0]!.location, undefined, 'after 5 failures the account waits');
     assert.equal(idp.counters.degraded(), true);
-    assert.equal(await idp.db('counters').where({ key: `signin:${member.id}` }).first('count').then((row) => Number(row.count)), 6, 'counted in the database');
+    assert.equal(await idp.db('counters').where({ key: `signin:${member.id}` }).first('count').then((row) => Number(row!.count)), 6, 'counted in the database');
     assert.equal(logs.records().filter((record) => /Redis is not answering/.test(record.msg)).length, 1, 'one line per outage, not one per sign-in');
   });
 });

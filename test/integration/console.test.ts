@@ -43,7 +43,7 @@ describe('staff console', () => {
   after(() => idp.close());
 
   test('the console client is registered at start, for staff only', async () => {
-    const client = await idp.db('clients').where({ client_id: 'hk-console' }).first();
+    const client = (await idp.db('clients').where({ client_id: 'hk-console' }).first())!;
     assert.equal(client.login, 'staff');
     assert.deepEqual(JSON.parse(client.redirect_uris), [`${idp.issuer}/console/callback`]);
   });

@@ -240,7 +240,7 @@ describe('delivery by SMTP and Vonage', () => {
     assert.match((await auditOf(idp, gone)).at(-1)!.detail.reason as string, /smtp EENVELOPE 550/);
     const row = await outboxRow(idp, busy);
     assert.equal(row.status, 'pending');
-    assert.match(row.last_error, /451/);
+    assert.match(row.last_error!, /451/);
     assert.equal(smtp.messages.length, 0);
   });
 
@@ -250,7 +250,7 @@ describe('delivery by SMTP and Vonage', () => {
     assert.equal(smtp.messages.length, 0);
     const row = await outboxRow(idp, id);
     assert.equal(row.status, 'failed');
-    assert.match(row.last_error, /not a valid e-mail address/);
+    assert.match(row.last_error!, /not a valid e-mail address/);
   });
 
   test('temporary failures stop at the expiry: the message expires, is never sent late, and is audited', async () => {
@@ -389,8 +389,8 @@ describe('SMTP down when the request is made', () => {
 
       await idp.outbox.deliverDue();
       const failedOnce = await idp.db('outbox').where({ id: row.id }).first();
-      assert.equal(failedOnce.status, 'pending');
-      assert.match(failedOnce.last_error, /ECONNREFUSED|ESOCKET/);
+      assert.equal(failedOnce!.status, 'pending');
+      assert.match(failedOnce!.last_error!, /ECONNREFUSED|ESOCKET/);
       assert.equal((await auditOf(idp, row.id))[0]!.detail.outcome, 'temporary');
 
       smtp = await startFakeSmtp({ port });
@@ -399,8 +399,8 @@ describe('SMTP down when the request is made', () => {
       assert.equal(smtp.messages.length, 1);
       assert.ok(smtp.messages[0]!.parsed.text!.includes(code));
       const done = await idp.db('outbox').where({ id: row.id }).first();
-      assert.equal(done.status, 'sent');
-      assert.equal(done.params, null);
+      assert.equal(done!.status, 'sent');
+      assert.equal(done!.params, null);
       assert.ok(!(await storedText(idp)).includes(code));
     } finally {
       await idp.close();

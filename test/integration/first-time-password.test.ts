@@ -194,7 +194,7 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // Nothing changed for the others, and the reason is in the audit log for the operator.
     const reasons = (await latestAudit(idp.db, 5, { event: 'first_time_password.ordered' })).map((row) => row.detail.reason ?? 'sent');
     assert.deepEqual(reasons.reverse(), ['contact_mismatch', 'unknown_member', 'inactive', 'contact_mismatch', 'sent']);
-    assert.equal(await idp.db('first_time_passwords').whereIn('account_id', [member.id, inactive.id]).count('* as n').first().then((r) => Number(r!.n)), 0);
+    assert.equal(await idp.db('first_time_passwords').whereIn('account_id', [member.id, inactive.id]).count({ n: '*' }).first().then((r) => Number(r!.n)), 0);
   });
 
   test('an invalid member number or contact is pointed out, and nothing is ordered', async () => {
@@ -267,7 +267,7 @@ describe('member first-time passwords (wipe on order, the default)', () => {
     // A silent sign-in gets no code at this point.
     const silent = await rp.start(browser, { prompt: 'none' });
     assert.match(silent.page.location ?? '', /error=login_required/);
-    assert.equal(await idp.db('oidc_store').where({ model: 'AuthorizationCode', account_id: member.id }).count('* as n').first().then((r) => Number(r!.n)), 0);
+    assert.equal(await idp.db('oidc_store').where({ model: 'AuthorizationCode', account_id: member.id }).count({ n: '*' }).first().then((r) => Number(r!.n)), 0);
 
     const done = await browser.submit(result, { username: 'frida.f', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
     assert.equal(done.status, 303);
@@ -544,7 +544,7 @@ describe('ordering answers before anything is sent', () => {
     await delivering;
     assert.equal(calls.length, 1);
     assert.equal(calls[0]!.to, member.mobile);
-    assert.equal((await idp.db('outbox').where({ account_id: member.id }).first()).status, 'sent');
+    assert.equal((await idp.db('outbox').where({ account_id: member.id }).first())!.status, 'sent');
     assert.equal((await idp.db('orders')).length, 0, 'the order is done');
   });
 });

@@ -60,7 +60,7 @@ test('an instance started after another was killed mid-delivery sends what it ha
   const id = await enqueueTest(first, clock, { channel: 'sms', to: '+4791234567', code });
   void first.outbox.deliverDue();
   await claimedNow;
-  assert.equal((await first.db('outbox').where({ id }).first()).status, 'sending');
+  assert.equal((await first.db('outbox').where({ id }).first())!.status, 'sending');
   await first.db.destroy(); // the process is gone; its claim stays in the database
 
   const second = await startIdpOn(database, {}, { now: () => clock, connector: recordingConnector(sent, 'second'), messageTemplates: testTemplates, outboxIntervalMs: 0 });

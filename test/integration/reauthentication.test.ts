@@ -27,9 +27,9 @@ describe('a fresh password inside a live session', () => {
    */
   async function signedInAgo(accountId: string, seconds: number) {
     const row = await server.idp.db('oidc_store').where({ model: 'Session', account_id: accountId }).first('id', 'payload');
-    const payload = JSON.parse(row.payload);
+    const payload = JSON.parse(row!.payload);
     payload.loginTs -= seconds;
-    await server.idp.db('oidc_store').where({ model: 'Session', id: row.id }).update({ payload: JSON.stringify(payload) });
+    await server.idp.db('oidc_store').where({ model: 'Session', id: row!.id }).update({ payload: JSON.stringify(payload) });
     return payload.loginTs as number;
   }
 

@@ -156,7 +156,7 @@ test('shutdown with a backlog of orders: the stopping instance claims no more an
 
     const running = a.deliverDue();
     await inHandler;
-    assert.equal((await db('orders').where({ id: ids[0] }).first()).claimed_by === null, false, 'A holds the oldest order');
+    assert.equal((await db('orders').where({ id: ids[0] }).first())!.claimed_by === null, false, 'A holds the oldest order');
     // A stops while its fulfilment hangs: after the wait it hands the order back.
     await a.stop({ waitMs: 0 });
     assert.deepEqual(await db('orders').whereNotNull('claimed_by').pluck('id'), [], 'nothing is left claimed');

@@ -64,7 +64,7 @@ test('rotation in two steps: the next key is published before it signs, the old 
   assert.equal(await rotateSigningKeys(idp.db, idp.settings.keyEncryptionKey, Date.now()), 'added');
   idp = await idp.restart();
   const published = (await jwks(idp)).keys.map((k) => k.kid);
-  const next = (await idp.db('signing_keys').where({ state: 'next', alg: 'RS256' }).first()).kid;
+  const next = (await idp.db('signing_keys').where({ state: 'next', alg: 'RS256' }).first())!.kid;
   assert.ok(published.includes(next), 'step 1: the next key is published');
   assert.equal(kidOf(await idToken(idp)), oldKid, 'step 1: the old key still signs');
 

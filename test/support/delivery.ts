@@ -5,6 +5,7 @@ import type { Channel, Connector } from '../../src/delivery/delivery.ts';
 import { enqueue } from '../../src/delivery/outbox.ts';
 import type { MessageTemplate } from '../../interactions/messages.ts';
 import type { Db } from '../../src/storage/db.ts';
+import type { OutboxRow } from '../../src/storage/tables.ts';
 
 /** Anything with a database: a test server, or a bare one. */
 type WithDb = { db: Db };
@@ -49,8 +50,8 @@ export async function enqueueTest(
   return Number(row!.id);
 }
 
-export async function outboxRow(idp: WithDb, id: number): Promise<Record<string, any>> {
-  return idp.db('outbox').where({ id }).first();
+export async function outboxRow(idp: WithDb, id: number): Promise<OutboxRow> {
+  return (await idp.db('outbox').where({ id }).first())!;
 }
 
 /** The audit rows about one outbox message, oldest first. */

@@ -146,7 +146,7 @@ describe('business users', () => {
     const [message] = (await outbox()).slice(-1);
     assert.equal(message.recipient, '+4741230001');
     assert.equal(message.kind, 'business_code_sms');
-    assert.match(JSON.parse(message.params).code, /^\d{6}$/);
+    assert.match(JSON.parse(message.params!).code, /^\d{6}$/);
 
     // A mobile two users share cannot say whose password is to be set.
     await user({ mobile: '41230002' });
@@ -168,7 +168,7 @@ describe('business users', () => {
     const account = await user();
     const options = { issuer: ISSUER, ttlMs: 7 * DAY, createdBy: 'cli:test' };
     await inviteBusinessUser(db, options, account.email!, T0);
-    const tokenOf = async () => JSON.parse((await outbox()).slice(-1)[0].params).link.slice(`${ISSUER}/business/invitation/`.length) as string;
+    const tokenOf = async () => JSON.parse((await outbox()).slice(-1)[0].params!).link.slice(`${ISSUER}/business/invitation/`.length) as string;
     const first = await tokenOf();
     assert.match(first, /^[\w-]{43}$/);
     assert.ok(!JSON.stringify(await db('invitations')).includes(first), 'the token is stored hashed');
@@ -196,7 +196,7 @@ describe('business users', () => {
     await disableBusinessUser(db, account.email!, T0);
     assert.equal(await setBusinessPassword(db, account.id, 'hk1$x', 'email', T0, 'post@hk.no'), undefined);
     const after = await db('accounts').where({ id: account.id }).first();
-    assert.equal(after.status, 'disabled');
-    assert.equal(after.password_hash, null);
+    assert.equal(after!.status, 'disabled');
+    assert.equal(after!.password_hash, null);
   });
 });

@@ -74,7 +74,7 @@ test('two orders of one member fulfilled out of order (two instances): the later
     assert.deepEqual(await fulfil(later!), { sent: true });
     const stands = await db('first_time_passwords').where({ account_id: account.id }).first('id');
     assert.deepEqual(await fulfil(earlier!), { sent: false, reason: 'superseded' });
-    assert.equal((await db('first_time_passwords').where({ account_id: account.id }).first('id')).id, stands.id, 'the later one stands');
+    assert.equal((await db('first_time_passwords').where({ account_id: account.id }).first('id'))!.id, stands!.id, 'the later one stands');
     assert.equal((await db('outbox').where({ account_id: account.id })).length, 1, 'one message');
     assert.equal(await fulfil(later!), undefined, 'an order already done is not done again');
   } finally {

@@ -43,7 +43,7 @@ test('unchanged lines are counted and not written; a dry run reports and saves n
   const before = await db('accounts').where({ member_number: '3300001' }).first('updated_at');
   const again = await importMembers(db, csv, { now: Date.now() + 60_000 });
   assert.deepEqual([again.added, again.updated, again.unchanged], [0, 0, 2]);
-  assert.equal((await db('accounts').where({ member_number: '3300001' }).first('updated_at')).updated_at, before.updated_at, 'nothing written');
+  assert.equal((await db('accounts').where({ member_number: '3300001' }).first('updated_at'))!.updated_at, before!.updated_at, 'nothing written');
 
   const changed = `${HEADER}\n3300001,Per,Ek,per.ek@example.org,98765401,inactive\n3300002,Liv,Ek,,,active\n3300003,Ny,Person,,,active\n3300003,Ny,Person,,98765402,active`;
   const dry = await importMembers(db, changed, { dryRun: true });

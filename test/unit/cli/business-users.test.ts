@@ -65,7 +65,7 @@ describe('hk-idp business-users', () => {
     assert.equal(out.filter((line) => line.startsWith('invited ')).length, 2);
     const invitations = await db('outbox').where({ kind: 'business_invitation' });
     assert.deepEqual(invitations.map((m: { recipient: string }) => m.recipient).sort(), ['a1@firma.example', 'a2@firma.example']);
-    for (const m of invitations) assert.ok(JSON.parse(m.params).link.startsWith('https://login.hk.example/business/invitation/'));
+    for (const m of invitations) assert.ok(JSON.parse(m.params!).link.startsWith('https://login.hk.example/business/invitation/'));
     const [imported] = await latestAudit(db, 1, { event: 'business.imported' });
     assert.deepEqual(imported!.detail, { added: 2, updated: 0, unchanged: 0, rejected: 1 });
     assert.equal((await latestAudit(db, 10, { event: 'business.invited' })).length, 2);

@@ -30,8 +30,8 @@ test('the secret is returned once and stored only as a hash', async () => {
   assert.ok(secret && secret.length >= 43, 'at least 256 bits');
   const row = await db('clients').where({ client_id: client.clientId }).first();
   assert.ok(!JSON.stringify(row).includes(secret));
-  assert.ok(secretMatches(row.secret_hash, secret));
-  assert.ok(!secretMatches(row.secret_hash, secret + 'x'));
+  assert.ok(secretMatches(row!.secret_hash!, secret));
+  assert.ok(!secretMatches(row!.secret_hash!, secret + 'x'));
   const metadata = await findClientMetadata(db, client.clientId);
   assert.equal(metadata?.token_endpoint_auth_method, 'client_secret_basic');
   assert.notEqual((metadata as { client_secret?: string }).client_secret, secret);
@@ -47,9 +47,9 @@ test('public clients have no secret and authenticate with none (PKCE)', async ()
 test('rotate-secret: the new secret works, the old one does not', async () => {
   const { client, secret } = await addClient(db, base, { production: false });
   const fresh = await rotateSecret(db, client.clientId);
-  const { secret_hash } = await db('clients').where({ client_id: client.clientId }).first();
-  assert.ok(secretMatches(secret_hash, fresh));
-  assert.ok(!secretMatches(secret_hash, secret!));
+  const { secret_hash } = (await db('clients').where({ client_id: client.clientId }).first())!;
+  assert.ok(secretMatches(secret_hash!, fresh));
+  assert.ok(!secretMatches(secret_hash!, secret!));
 });
 
 test('update validates like add and changes nothing on bad input; remove deletes', async () => {

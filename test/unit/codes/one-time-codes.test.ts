@@ -78,7 +78,7 @@ describe('one-time codes', () => {
     const { id, code } = await issue({ accountId: account(), flowId });
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => verify({ flowId, code: wrongFor(code) })));
     assert.ok(outcomes.every((o) => o.outcome !== 'ok'));
-    assert.equal((await db('one_time_codes').where({ id }).first()).attempts, MAX_WRONG_ATTEMPTS);
+    assert.equal((await db('one_time_codes').where({ id }).first())!.attempts, MAX_WRONG_ATTEMPTS);
     assert.equal((await verify({ flowId, code })).outcome, 'dead');
 
     const other = flow();
@@ -159,7 +159,7 @@ describe('one-time codes', () => {
     for (const owner of [account(), null]) {
       const address = `email:same-${n++}@example.org`;
       const first = await issue({ accountId: owner, flowId: flow(), address });
-      const firstFlow = (await db('one_time_codes').where({ id: first.id }).first()).flow_id;
+      const firstFlow = (await db('one_time_codes').where({ id: first.id }).first())!.flow_id;
       await issue({ accountId: owner, flowId: flow(), address });
       const check = await verify({ flowId: firstFlow, code: wrongFor(first.code) });
       assert.deepEqual({ outcome: check.outcome }, { outcome: 'dead' }, `owner ${owner ? 'known' : 'unknown'}: the same answer`);

@@ -39,8 +39,8 @@ test('an error that echoes the secret is scrubbed before the audit log, the outb
 
   await worker.deliverDue();
   const row = await db('outbox').first();
-  assert.equal(row.status, 'pending', 'an unknown error is treated as temporary');
-  assert.equal(row.last_error, 'Error: upstream said: cannot send "[redacted]" now');
+  assert.equal(row!.status, 'pending', 'an unknown error is treated as temporary');
+  assert.equal(row!.last_error, 'Error: upstream said: cannot send "[redacted]" now');
   const [attempt] = await latestAudit(db, 1);
   assert.equal(attempt!.event, 'message.attempt');
   assert.equal(attempt!.accountId, 'acc-1');
@@ -52,8 +52,8 @@ test('an error that echoes the secret is scrubbed before the audit log, the outb
   clock += 120_000;
   await worker.deliverDue();
   const done = await db('outbox').first();
-  assert.equal(done.status, 'expired');
-  assert.equal(done.params, null);
+  assert.equal(done!.status, 'expired');
+  assert.equal(done!.params, null);
   const text = JSON.stringify([await db('outbox').select(), await db('audit_log').select(), logged]);
   assert.ok(!text.includes(secret), 'the secret is nowhere once the message is closed');
 });

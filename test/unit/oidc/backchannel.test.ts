@@ -56,7 +56,7 @@ test('finished notifications are purged after the retention period; waiting ones
   const { db, close } = await testDb();
   try {
     const old = Date.now() - FINISHED_MESSAGE_RETENTION_MS - 1000;
-    for (const status of ['sent', 'failed', 'expired', 'pending']) {
+    for (const status of ['sent', 'failed', 'expired', 'pending'] as const) {
       await queueLogout(db, { clientId: `app-${status}`, accountId: 'acc', sid: 's' }, 'logout', old);
       await db('backchannel_logouts').where({ client_id: `app-${status}` }).update({ status });
     }

@@ -63,6 +63,6 @@ describe('caseworker core', () => {
     const other = await addStaff(db, { email: 'per@hk.example', name: 'Per', role: 'caseworker' });
     const unknown = await sendFirstTimePasswordFromConsole(deps, other, '9999999', { ip: '127.0.0.1', userAgent: 'test' });
     assert.deepEqual(unknown, { sent: false, reason: 'unknown_member' });
-    assert.equal((await db('console_send_counts').where({ staff_id: other.id }).first()).sent, 0);
+    assert.equal((await db('console_send_counts').where({ staff_id: other.id }).first())!.sent, 0);
   });
 });

@@ -30,7 +30,7 @@ describe('staff accounts', () => {
   };
   const tokenFor = async (email: string) => {
     const [message] = await db('outbox').where({ kind: 'staff_invitation', recipient: email }).orderBy('id', 'desc').limit(1);
-    const link: string = JSON.parse(message.params).link;
+    const link: string = JSON.parse(message.params!).link;
     assert.ok(link.startsWith(`https://login.hk.example${staffInvitationPath}`));
     return link.slice(link.lastIndexOf('/') + 1);
   };
@@ -69,7 +69,7 @@ describe('staff accounts', () => {
     const { totpSecret } = (await findEnrolment(db, token, secrets.keyEncryptionKey, now))!;
     assert.match(totpSecret!, /^[A-Z2-7]{32}$/);
     const stored = await db('staff_invitations').whereNotNull('pending_totp_secret').first();
-    assert.ok(!stored.pending_totp_secret.includes(totpSecret!), 'the secret is stored encrypted');
+    assert.ok(!stored!.pending_totp_secret!.includes(totpSecret!), 'the secret is stored encrypted');
     assert.equal(await confirmEnrolment(db, token, '000000' === codeAt(totpSecret!, now) ? '111111' : '000000', secrets, now), 'wrong_code');
     assert.equal((await findStaffByEmail(db, 'kari@hk.example'))!.status, 'invited', 'a wrong code saves nothing');
 
@@ -125,7 +125,7 @@ describe('staff accounts', () => {
     await db('console_sessions').insert({ id_hash: 'x', staff_id: staff.id, created_at: Date.now(), last_seen_at: Date.now() });
     assert.equal(await run('disable', 'kari@hk.example'), 0);
     assert.equal((await findStaffByEmail(db, 'kari@hk.example'))!.status, 'disabled');
-    assert.ok((await db('console_sessions').where({ id_hash: 'x' }).first()).ended_at);
+    assert.ok((await db('console_sessions').where({ id_hash: 'x' }).first())!.ended_at);
     assert.equal(await run('reset', 'kari@hk.example'), 65, 'a disabled staff member is enabled first');
     assert.equal(await run('enable', 'kari@hk.example'), 0);
     assert.equal((await findStaffByEmail(db, 'kari@hk.example'))!.status, 'active');
