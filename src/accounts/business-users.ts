@@ -2,6 +2,7 @@
 // (CLI, import) as "invited"; they become "active" when they set a password (one-time code or
 // invitation link); an admin can disable them. The e-mail address is the login name.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 import { enqueue } from '../delivery/outbox.ts';
@@ -11,7 +12,7 @@ import { cancelOneTimeCodes } from '../codes/one-time-codes.ts';
 import { findAccountById, fromRow, type Account, type Language } from './accounts.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import type { Readable } from 'node:stream';
-import { importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
+import { importCounts, importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
 export type BusinessStatus = 'invited' | 'active' | 'disabled';
 
@@ -79,7 +80,10 @@ async function accountOrThrow(db: Db, id: string): Promise<Account> {
 }
 
 /** Adds the user as invited, or updates the user with that e-mail. Status and password are left as they are. */
-export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now = Date.now()): Promise<{ account: Account; added: boolean }> {
+// `by` in the functions below: who asked (an admin in the console, an operator at the CLI), for the
+// audit log. Seeds (the demo) and tests leave it out and are not audited.
+
+export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now = Date.now(), by?: AuditContext): Promise<{ account: Account; added: boolean }> {
   const fields = validateBusinessUser(input);
   const { id, added } = await db.transaction(async (trx) => {
     const existing = await trx('accounts').where({ kind: 'business', email: fields.email }).first('id');
@@ -91,6 +95,7 @@ export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now =
     await trx('accounts').insert({ id: newId, kind: 'business', status: 'invited', ...fields, created_at: now, updated_at: now });
     return { id: newId, added: true };
   });
+  if (by) await audit(db, { event: added ? 'business.added' : 'business.updated', accountId: id, ...by }, now);
   return { account: await accountOrThrow(db, id), added };
 }
 
@@ -123,7 +128,7 @@ async function businessUserOrThrow(db: Db, email: string): Promise<Account> {
 }
 
 /** Disables the user: no sign-in, no code, no invitation; every session, grant and token ends now. */
-export async function disableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+export async function disableBusinessUser(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Account> {
   const account = await businessUserOrThrow(db, email);
   await db.transaction(async (trx) => {
     await trx('accounts').where({ id: account.id }).update({ status: 'disabled', updated_at: now });
@@ -131,14 +136,16 @@ export async function disableBusinessUser(db: Db, email: string, now = Date.now(
     await trx('invitations').where({ account_id: account.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
   });
   await endEverythingOf(db, account.id, now);
+  if (by) await audit(db, { event: 'business.disabled', accountId: account.id, ...by }, now);
   return accountOrThrow(db, account.id);
 }
 
 /** Undoes a disable: active again if the user had set a password, else invited. */
-export async function enableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+export async function enableBusinessUser(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Account> {
   const account = await businessUserOrThrow(db, email);
   if (account.status !== 'disabled') throw new InputError(`${account.email} is not disabled (status ${account.status})`);
   await db('accounts').where({ id: account.id }).update({ status: account.passwordHash ? 'active' : 'invited', updated_at: now });
+  if (by) await audit(db, { event: 'business.enabled', accountId: account.id, ...by }, now);
   return accountOrThrow(db, account.id);
 }
 
@@ -171,7 +178,12 @@ const businessImport: ImportSpec<BusinessFields> = {
  * `hk-idp business-users import`: adds new users (invited), updates changed ones; bad lines are
  * reported by number. `invited` lists the file's users who have not activated yet (for --invite).
  */
-export async function importBusinessUsers(db: Db, csv: Readable | string, now = Date.now(), options: ImportOptions = {}): Promise<ImportReport & { invited: string[] }> {
+export async function importBusinessUsers(
+  db: Db,
+  csv: Readable | string,
+  now = Date.now(),
+  options: ImportOptions & { by?: AuditContext } = {},
+): Promise<ImportReport & { invited: string[] }> {
   const keys = new Set<string>();
   const report = await importCsv(db, csv, businessImport, { ...options, now, onKeys: (batch) => batch.forEach((key) => keys.add(key)) });
   const emails: string[] = [];
@@ -180,6 +192,7 @@ export async function importBusinessUsers(db: Db, csv: Readable | string, now = 
   for (let i = 0; i < all.length; i += 500) {
     emails.push(...(await db('accounts').where({ kind: 'business', status: 'invited' }).whereIn('email', all.slice(i, i + 500)).pluck('email')));
   }
+  if (options.by && !report.dryRun) await audit(db, { event: 'business.imported', ...options.by, detail: importCounts(report) }, now);
   return { ...report, invited: emails };
 }
 
@@ -252,6 +265,7 @@ export async function inviteBusinessUser(
   options: { issuer: string; ttlMs: number; createdBy: string },
   email: string,
   now = Date.now(),
+  by?: AuditContext,
 ): Promise<{ account: Account; expiresAt: number }> {
   const account = await businessUserOrThrow(db, email);
   if (account.status !== 'invited') {
@@ -288,6 +302,7 @@ export async function inviteBusinessUser(
       now,
     );
   });
+  if (by) await audit(db, { event: 'business.invited', accountId: account.id, ...by, detail: { expiresAt } }, now);
   return { account, expiresAt };
 }
 
