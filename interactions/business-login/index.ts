@@ -5,7 +5,6 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { findBusinessUserByEmail } from '../../src/accounts/business-users.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
-import { audit } from '../../src/audit/audit.ts';
 import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
@@ -41,14 +40,8 @@ export function registerBusinessLogin(router: Router, deps: FlowDeps): void {
       return showBusinessLogin(ctx, deps, interaction, { email: email ?? '', errors: [{ field: 'email', message }] });
     }
     const found = await findBusinessUserByEmail(deps.db, email);
-    const { account, throttled } = await signIn(deps.signIn, found, { identifier: email, password, ip: ctx.ip });
-    const request = requestContext(ctx, interaction);
-    if (!account) {
-      const event = throttled ? 'sign_in.throttled' : 'sign_in.failed';
-      await audit(deps.db, { event, accountId: found?.id, ...request, detail: { kind: 'business' } }, deps.now());
-      return showBusinessLogin(ctx, deps, interaction, { email, errors: [{ field: 'email', message: t(lang, 'business.login.failed') }] });
-    }
-    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...request, detail: { kind: 'business' } }, deps.now());
+    const { account } = await signIn(deps.signIn, found, { kind: 'business', identifier: email, password, ip: ctx.ip }, requestContext(ctx, interaction));
+    if (!account) return showBusinessLogin(ctx, deps, interaction, { email, errors: [{ field: 'email', message: t(lang, 'business.login.failed') }] });
     await finishInteraction(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
   });
 }

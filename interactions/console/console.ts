@@ -1,8 +1,9 @@
 // What every console page shares: the console session (cookie → live session → staff member), its
-// form token, the page frame with the console menu, the admin check and the audit of actions.
+// form token, the page frame with the console menu, the admin check, who acts (for the core's audit)
+// and the audit of what staff look at.
 import type { Context } from 'koa';
 import type { Language } from '../../config/vocabulary.ts';
-import { audit } from '../../src/audit/audit.ts';
+import { audit, type AuditContext, type AuditEvent } from '../../src/audit/audit.ts';
 import { InputError } from '../../src/errors.ts';
 import { useConsoleSession } from '../../src/staff/sessions.ts';
 import type { Staff } from '../../src/staff/staff.ts';
@@ -19,6 +20,9 @@ export const consoleCookieOptions = (deps: FlowDeps) => ({ httpOnly: true, sameS
 /** Who acted, as the audit log records it. */
 export const actorOf = (staff: Staff) => `staff:${staff.id}`;
 
+/** The staff member and request behind a console action, for the core function that audits it. */
+export const byStaff = (ctx: Context, session: ConsoleSession): AuditContext => ({ actor: actorOf(session.staff), ip: ctx.ip, userAgent: ctx.get('user-agent') });
+
 /**
  * The live console session of this request (the idle clock moves), or undefined after sending the
  * browser to the console's start page (no session, idle, too old, staff disabled).
@@ -33,7 +37,7 @@ export async function consoleSession(ctx: Context, deps: FlowDeps): Promise<Cons
   }
   const session = { ...live, lang: pickLanguage(ctx), csrf: csrfToken(deps.settings, `console:${live.key}`) };
   // Every page a staff member opens is on record (the path only: a search's words stay out of the log).
-  if (ctx.method === 'GET') await consoleAudit(ctx, deps, session, 'console.page_viewed', { detail: { path: ctx.path } });
+  if (ctx.method === 'GET') await consoleAudit(ctx, deps, session, { event: 'console.page_viewed', detail: { path: ctx.path } });
   return session;
 }
 
@@ -52,20 +56,15 @@ export async function consolePost(ctx: Context, deps: FlowDeps): Promise<Console
 /** An admin-only page: true for admins; others get a 403 page (and the attempt is audited). */
 export async function requireAdmin(ctx: Context, deps: FlowDeps, session: ConsoleSession): Promise<boolean> {
   if (session.staff.role === 'admin') return true;
-  await consoleAudit(ctx, deps, session, 'console.forbidden', { detail: { path: ctx.path } });
+  await consoleAudit(ctx, deps, session, { event: 'console.forbidden', detail: { path: ctx.path } });
   const { lang } = session;
   renderConsole(ctx, deps, session, { title: t(lang, 'console.forbidden.title'), status: 403, body: html`<h1>${t(lang, 'console.forbidden.title')}</h1><p>${t(lang, 'console.forbidden.body')}</p>` });
   return false;
 }
 
-export async function consoleAudit(
-  ctx: Context,
-  deps: FlowDeps,
-  session: ConsoleSession,
-  event: string,
-  extra: { accountId?: string | null; clientId?: string | null; detail?: Record<string, unknown> } = {},
-): Promise<void> {
-  await audit(deps.db, { event, actor: actorOf(session.staff), ip: ctx.ip, userAgent: ctx.get('user-agent'), ...extra }, deps.now());
+/** What a staff member looked at in the console (`console.*`; actions are audited by the core they call). */
+export async function consoleAudit(ctx: Context, deps: FlowDeps, session: ConsoleSession, entry: Extract<AuditEvent, { event: `console.${string}` }>): Promise<void> {
+  await audit(deps.db, { ...entry, ...byStaff(ctx, session) }, deps.now());
 }
 
 /** The hidden form token field of every console form. */

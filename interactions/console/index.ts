@@ -4,10 +4,8 @@
 // most; src/staff/sessions.ts). Every page needs that session; every form carries its token.
 import type Router from '@koa/router';
 import * as oidc from 'openid-client';
-import { audit } from '../../src/audit/audit.ts';
 import { CONSOLE_CLIENT_ID, consoleCallbackPath } from '../../src/staff/console-client.ts';
-import { endConsoleSession, hasBothFactors, startConsoleSession, useConsoleSession } from '../../src/staff/sessions.ts';
-import { findStaffById, staffCanSignIn } from '../../src/staff/staff.ts';
+import { endConsoleSession, startConsoleSession, useConsoleSession } from '../../src/staff/sessions.ts';
 import { render, type FlowDeps } from '../flow.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
@@ -70,9 +68,17 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
     const flow = JSON.parse(ctx.cookies.get(FLOW_COOKIE, { signed: true }) ?? 'null') as { verifier: string; state: string; nonce: string } | null;
     ctx.cookies.set(FLOW_COOKIE, null, flowCookie);
     if (!flow) return ctx.redirect('/console');
-    const refuse = async (reason: string, accountId?: string) => {
-      await audit(deps.db, { event: 'console.session_refused', accountId, ip: ctx.ip, userAgent: ctx.get('user-agent'), detail: { reason } }, deps.now());
-      render(ctx, deps, {
+    let claims: oidc.IDToken | undefined;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.originalUrl, issuer), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
+      claims = tokens.claims()!;
+    } catch {
+      // A denied or failed sign-in (an error in the callback, a used code): nothing to hold on to.
+    }
+    // No claims, not both factors, or a staff member who may not sign in: refused (the core audits why).
+    const cookie = await startConsoleSession(deps.db, claims, { ip: ctx.ip, userAgent: ctx.get('user-agent') }, deps.now());
+    if (!cookie) {
+      return render(ctx, deps, {
         lang,
         title: t(lang, 'console.refused.title'),
         status: 403,
@@ -80,30 +86,16 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
         body: html`<h1>${t(lang, 'console.refused.title')}</h1><p>${t(lang, 'console.refused.body')}</p>
 <div class="actions"><a class="button" href="/console/login">${t(lang, 'console.refused.retry')}</a></div>`,
       });
-    };
-    let claims: oidc.IDToken;
-    try {
-      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.originalUrl, issuer), { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
-      claims = tokens.claims()!;
-    } catch {
-      // A denied or failed sign-in (an error in the callback, a used code): nothing to hold on to.
-      return refuse('callback');
     }
-    if (!hasBothFactors(claims.amr)) return refuse('amr', claims.sub);
-    const staff = await findStaffById(deps.db, claims.sub);
-    if (!staff || !staffCanSignIn(staff)) return refuse('staff', claims.sub);
-    const cookie = await startConsoleSession(deps.db, staff.id, deps.now());
     ctx.cookies.set(consoleCookie(deps), cookie, consoleCookieOptions(deps));
-    await audit(deps.db, { event: 'console.session_started', accountId: staff.id, actor: `staff:${staff.id}`, ip: ctx.ip, userAgent: ctx.get('user-agent') }, deps.now());
     ctx.redirect('/console/members');
   });
 
   router.post('/console/logout', async (ctx) => {
     const session = await consolePost(ctx, deps);
     if (!session) return;
-    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), session.staff.id, deps.now());
+    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), session.staff.id, { ip: ctx.ip }, deps.now());
     ctx.cookies.set(consoleCookie(deps), null, consoleCookieOptions(deps));
-    await audit(deps.db, { event: 'console.signed_out', accountId: session.staff.id, actor: `staff:${session.staff.id}`, ip: ctx.ip }, deps.now());
     const { lang } = session;
     render(ctx, deps, {
       lang,

@@ -1,6 +1,7 @@
 // The account store: members and business portal users, who they are and their credentials.
 import { randomUUID } from 'node:crypto';
 import type { AccountKind, Language } from '../../config/vocabulary.ts';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { AccountRow } from '../storage/tables.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
@@ -148,10 +149,10 @@ export function validateMember(input: MemberInput): MemberFields {
 }
 
 /** Adds the member, or updates the member with that number. Credentials are left as they are. */
-export async function upsertMember(db: Db, input: MemberInput): Promise<{ account: Account; added: boolean }> {
+export async function upsertMember(db: Db, input: MemberInput, by?: AuditContext): Promise<{ account: Account; added: boolean }> {
   const fields = validateMember(input);
   const now = Date.now();
-  return db.transaction(async (trx) => {
+  const result = await db.transaction(async (trx): Promise<{ account: Account; added: boolean }> => {
     const existing = await trx('accounts').where({ kind: 'member', member_number: fields.member_number }).first('id');
     if (existing) {
       const { password_hash: _ignored, ...update } = fields;
@@ -162,6 +163,9 @@ export async function upsertMember(db: Db, input: MemberInput): Promise<{ accoun
     await trx('accounts').insert({ id, kind: 'member', ...fields, created_at: now, updated_at: now });
     return { account: fromRow((await trx('accounts').where({ id }).first())!), added: true };
   });
+  // Who asked (the CLI) is on the audit log; seeds and tests leave `by` out.
+  if (by) await audit(db, { event: result.added ? 'member.added' : 'member.updated', accountId: result.account.id, ...by }, now);
+  return result;
 }
 
 /** The claims each scope releases (see config/oidc.ts for the scope → claim table). */

@@ -2,6 +2,7 @@
 // (CLI, import) as "invited"; they become "active" when they set a password (one-time code or
 // invitation link); an admin can disable them. The e-mail address is the login name.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
 import { enqueue } from '../delivery/outbox.ts';
@@ -12,7 +13,7 @@ import { findAccountById, fromRow, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import type { Readable } from 'node:stream';
-import { importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
+import { importCounts, importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
 export type BusinessStatus = 'invited' | 'active' | 'disabled';
 
@@ -80,7 +81,10 @@ async function accountOrThrow(db: Db, id: string): Promise<Account> {
 }
 
 /** Adds the user as invited, or updates the user with that e-mail. Status and password are left as they are. */
-export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now = Date.now()): Promise<{ account: Account; added: boolean }> {
+// `by` in the functions below: who asked (an admin in the console, an operator at the CLI), for the
+// audit log. Seeds (the demo) and tests leave it out and are not audited.
+
+export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now = Date.now(), by?: AuditContext): Promise<{ account: Account; added: boolean }> {
   const fields = validateBusinessUser(input);
   const { id, added } = await db.transaction(async (trx) => {
     const existing = await trx('accounts').where({ kind: 'business', email: fields.email }).first('id');
@@ -92,6 +96,7 @@ export async function upsertBusinessUser(db: Db, input: BusinessUserInput, now =
     await trx('accounts').insert({ id: newId, kind: 'business', status: 'invited', ...fields, created_at: now, updated_at: now });
     return { id: newId, added: true };
   });
+  if (by) await audit(db, { event: added ? 'business.added' : 'business.updated', accountId: id, ...by }, now);
   return { account: await accountOrThrow(db, id), added };
 }
 
@@ -124,7 +129,7 @@ async function businessUserOrThrow(db: Db, email: string): Promise<Account> {
 }
 
 /** Disables the user: no sign-in, no code, no invitation; every session, grant and token ends now. */
-export async function disableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+export async function disableBusinessUser(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Account> {
   const account = await businessUserOrThrow(db, email);
   await db.transaction(async (trx) => {
     await trx('accounts').where({ id: account.id }).update({ status: 'disabled', updated_at: now });
@@ -132,14 +137,16 @@ export async function disableBusinessUser(db: Db, email: string, now = Date.now(
     await trx('invitations').where({ account_id: account.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
   });
   await endEverythingOf(db, account.id, now);
+  if (by) await audit(db, { event: 'business.disabled', accountId: account.id, ...by }, now);
   return accountOrThrow(db, account.id);
 }
 
 /** Undoes a disable: active again if the user had set a password, else invited. */
-export async function enableBusinessUser(db: Db, email: string, now = Date.now()): Promise<Account> {
+export async function enableBusinessUser(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Account> {
   const account = await businessUserOrThrow(db, email);
   if (account.status !== 'disabled') throw new InputError(`${account.email} is not disabled (status ${account.status})`);
   await db('accounts').where({ id: account.id }).update({ status: account.passwordHash ? 'active' : 'invited', updated_at: now });
+  if (by) await audit(db, { event: 'business.enabled', accountId: account.id, ...by }, now);
   return accountOrThrow(db, account.id);
 }
 
@@ -172,7 +179,12 @@ const businessImport: ImportSpec<BusinessFields> = {
  * `hk-idp business-users import`: adds new users (invited), updates changed ones; bad lines are
  * reported by number. `invited` lists the file's users who have not activated yet (for --invite).
  */
-export async function importBusinessUsers(db: Db, csv: Readable | string, now = Date.now(), options: ImportOptions = {}): Promise<ImportReport & { invited: string[] }> {
+export async function importBusinessUsers(
+  db: Db,
+  csv: Readable | string,
+  now = Date.now(),
+  options: ImportOptions & { by?: AuditContext } = {},
+): Promise<ImportReport & { invited: string[] }> {
   const keys = new Set<string>();
   const report = await importCsv(db, csv, businessImport, { ...options, now, onKeys: (batch) => batch.forEach((key) => keys.add(key)) });
   const emails: string[] = [];
@@ -181,6 +193,7 @@ export async function importBusinessUsers(db: Db, csv: Readable | string, now = 
   for (let i = 0; i < all.length; i += 500) {
     emails.push(...(await db('accounts').where({ kind: 'business', status: 'invited' }).whereIn('email', all.slice(i, i + 500)).pluck('email')).filter((email) => email !== null));
   }
+  if (options.by && !report.dryRun) await audit(db, { event: 'business.imported', ...options.by, detail: importCounts(report) }, now);
   return { ...report, invited: emails };
 }
 
@@ -253,6 +266,7 @@ export async function inviteBusinessUser(
   options: { issuer: string; ttlMs: number; createdBy: string },
   email: string,
   now = Date.now(),
+  by?: AuditContext,
 ): Promise<{ account: Account; expiresAt: number }> {
   const account = await businessUserOrThrow(db, email);
   if (account.status !== 'invited') {
@@ -289,6 +303,7 @@ export async function inviteBusinessUser(
       now,
     );
   });
+  if (by) await audit(db, { event: 'business.invited', accountId: account.id, ...by, detail: { expiresAt } }, now);
   return { account, expiresAt };
 }
 

@@ -23,6 +23,9 @@ export type ImportReport = {
   changesOmitted: number;
 };
 
+/** An import's counts, as the audit log records them. */
+export const importCounts = (report: ImportReport) => ({ added: report.added, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length });
+
 export type ImportOptions = {
   dryRun?: boolean;
   batchSize?: number;

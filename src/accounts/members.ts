@@ -1,9 +1,10 @@
 // Member-specific operations on the account store.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { validateMember } from './accounts.ts';
-import { importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
+import { importCounts, importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
 export const MEMBER_COLUMNS = {
   required: ['member_number', 'given_name', 'family_name', 'email', 'mobile', 'status'],
@@ -32,7 +33,12 @@ const memberImport: ImportSpec<MemberFields> = {
   newRow: (_fields, now) => ({ id: randomUUID(), kind: 'member', created_at: now, updated_at: now }),
 };
 
-/** `hk-idp members import`: adds new members, updates changed ones; bad lines are reported by number. */
-export function importMembers(db: Db, csv: Readable | string, options: ImportOptions = {}): Promise<ImportReport> {
-  return importCsv(db, csv, memberImport, options);
+/**
+ * `hk-idp members import`: adds new members, updates changed ones; bad lines are reported by number.
+ * `by` (who ran it) puts the import on the audit log; tests and benchmarks leave it out.
+ */
+export async function importMembers(db: Db, csv: Readable | string, options: ImportOptions & { by?: AuditContext } = {}): Promise<ImportReport> {
+  const report = await importCsv(db, csv, memberImport, options);
+  if (options.by && !report.dryRun) await audit(db, { event: 'members.imported', ...options.by, detail: importCounts(report) });
+  return report;
 }

@@ -2,6 +2,7 @@
 // password and a throttled account all cost one bcrypt comparison, like a wrong password, and all
 // answer the same, so neither timing nor message tells them apart.
 import { createHmac } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { CounterStore, LockPolicy } from '../security/counters.ts';
 import { limitKey } from '../security/ip.ts';
@@ -95,17 +96,37 @@ export async function throttledGuess<T>(deps: SignInDeps, ip: string, guesses: G
   return { throttled: Boolean(winner) || allowed.some((ok) => !ok) };
 }
 
+const mapDefined = <A, B>(value: A | undefined, map: (value: A) => B): B | undefined => (value === undefined ? undefined : map(value));
+
 /**
  * A throttled password sign-in, counted per account — per typed identifier when there is no such
- * account, so unknown ones are throttled alike.
+ * account, so unknown ones are throttled alike — and audited (`sign_in.succeeded`, `.failed` or
+ * `.throttled`, with the account the identifier named). A member may type a first-time password in
+ * the same field: `firstTime` is that guess, part of the same attempt (see throttledGuess); when it
+ * wins, its result is returned as `firstLogin` and its own flow audits what follows.
  */
-export async function signIn(
+export async function signIn<F = never>(
   deps: SignInDeps,
   account: Account | undefined,
-  attempt: { identifier: string; password: string; ip: string },
-): Promise<SignInOutcome> {
-  const { result, throttled } = await throttledGuess(deps, attempt.ip, [passwordGuess(deps, account, attempt)]);
-  return { account: result, throttled };
+  attempt: { kind: 'member' | 'business'; identifier: string; password: string; ip: string },
+  context: AuditContext,
+  firstTime?: Guess<F>,
+): Promise<SignInOutcome & { firstLogin?: F }> {
+  const byPassword = passwordGuess(deps, account, attempt);
+  const guesses: Guess<{ account?: Account; firstLogin?: F }>[] = [{ subject: byPassword.subject, check: async (allowed) => mapDefined(await byPassword.check(allowed), (account) => ({ account })) }];
+  if (firstTime) guesses.push({ subject: firstTime.subject, check: async (allowed) => mapDefined(await firstTime.check(allowed), (firstLogin) => ({ firstLogin })) });
+  const { result, throttled } = await throttledGuess(deps, attempt.ip, guesses);
+  if (result?.firstLogin) return { firstLogin: result.firstLogin, throttled };
+  const signedIn = result?.account;
+  const detail = { kind: attempt.kind };
+  await audit(
+    deps.db,
+    signedIn
+      ? { event: 'sign_in.succeeded', accountId: signedIn.id, ...context, detail }
+      : { event: throttled ? 'sign_in.throttled' : 'sign_in.failed', accountId: account?.id, ...context, detail },
+    deps.now(),
+  );
+  return { account: signedIn, throttled };
 }
 
 /** The password half of a sign-in, for throttledGuess: counted per account, or per typed identifier when there is none. */

@@ -17,7 +17,7 @@ import {
 } from '../accounts/business-users.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { progressBar, type ImportOptions, type ImportReport } from '../accounts/csv-import.ts';
-import { audit, latestAudit } from '../audit/audit.ts';
+import { audit, latestAudit, type AuditContext } from '../audit/audit.ts';
 import { listOutbox, type OutboxStatus } from '../delivery/outbox.ts';
 import { addClient, getClient, listClients, removeClient, rotateSecret, updateClient, type ClientRecord, type IdTokenAlg } from '../clients/clients.ts';
 import type { LoginKind } from '../../config/vocabulary.ts';
@@ -75,6 +75,8 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
 }
 
 const actorOf = (cli: CliContext) => cli.actor ?? `cli:${userInfo().username}`;
+/** Who ran the command, for the core functions that audit it. */
+const by = (cli: CliContext): AuditContext => ({ actor: actorOf(cli) });
 
 function describeClient(client: ClientRecord): string[] {
   return [
@@ -124,9 +126,8 @@ const clientCommands: Record<string, Command> = {
         backchannelLogoutUri: values['backchannel-logout-uri'],
         backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
       },
-      { production: production(cli) },
+      { production: production(cli), by: by(cli) },
     );
-    await audit(cli.db, { event: 'client.added', clientId: client.clientId, actor: actorOf(cli) });
     describeClient(client).forEach((line) => cli.out(line));
     if (secret) cli.out(`client_secret: ${secret}\n(shown once; store it in the app's secret store now)`);
   },
@@ -164,20 +165,17 @@ const clientCommands: Record<string, Command> = {
         backchannelLogoutSessionRequired: sessionRequired ? true : values['no-backchannel-logout-session-required'] ? false : undefined,
       }).filter(([, v]) => v !== undefined),
     );
-    const client = await updateClient(cli.db, id, changes, { production: production(cli) });
-    await audit(cli.db, { event: 'client.updated', clientId: id, actor: actorOf(cli), detail: { fields: Object.keys(changes) } });
+    const client = await updateClient(cli.db, id, changes, { production: production(cli), by: by(cli) });
     describeClient(client).forEach((line) => cli.out(line));
   },
   async remove([id], cli) {
     if (!id) throw new InputError('which client? hk-idp clients remove ID');
-    await removeClient(cli.db, id);
-    await audit(cli.db, { event: 'client.removed', clientId: id, actor: actorOf(cli) });
+    await removeClient(cli.db, id, by(cli));
     cli.out(`removed ${id}`);
   },
   async 'rotate-secret'([id], cli) {
     if (!id) throw new InputError('which client? hk-idp clients rotate-secret ID');
-    const secret = await rotateSecret(cli.db, id);
-    await audit(cli.db, { event: 'client.secret_rotated', clientId: id, actor: actorOf(cli) });
+    const secret = await rotateSecret(cli.db, id, by(cli));
     cli.out(`client_secret: ${secret}\n(shown once; the old secret no longer works)`);
   },
 };
@@ -208,14 +206,11 @@ function importSource(file: string | undefined, usage: string): { stream: Readab
   return { stream: createReadStream(file), options: { onProgress: bar.update }, done: bar.done };
 }
 
-const importAudit = (report: ImportReport) => ({ added: report.added, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected.length });
-
 const memberCommands: Record<string, Command> = {
   async import(args, cli) {
     const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
     const source = importSource(positionals[0], 'hk-idp members import FILE.csv [--dry-run]');
-    const report = await importMembers(cli.db, source.stream, { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
-    if (!report.dryRun) await audit(cli.db, { event: 'members.imported', actor: actorOf(cli), detail: importAudit(report) });
+    const report = await importMembers(cli.db, source.stream, { ...source.options, dryRun: values['dry-run'], by: by(cli) }).finally(source.done);
     printReport(report, cli.out);
   },
   async add(args, cli) {
@@ -228,16 +223,19 @@ const memberCommands: Record<string, Command> = {
       status: { type: 'string' },
       language: { type: 'string' },
     });
-    const { account, added } = await upsertMember(cli.db, {
-      memberNumber: values['member-number'] ?? '',
-      givenName: values['given-name'] ?? '',
-      familyName: values['family-name'] ?? '',
-      email: values.email,
-      mobile: values.mobile,
-      status: values.status,
-      language: values.language,
-    });
-    await audit(cli.db, { event: added ? 'member.added' : 'member.updated', accountId: account.id, actor: actorOf(cli) });
+    const { account, added } = await upsertMember(
+      cli.db,
+      {
+        memberNumber: values['member-number'] ?? '',
+        givenName: values['given-name'] ?? '',
+        familyName: values['family-name'] ?? '',
+        email: values.email,
+        mobile: values.mobile,
+        status: values.status,
+        language: values.language,
+      },
+      by(cli),
+    );
     cli.out(`${added ? 'added' : 'updated'} member ${printable(account.memberNumber ?? '')}`);
   },
   async 'send-first-time-password'(args, cli) {
@@ -271,8 +269,9 @@ async function invite(cli: CliContext, email: string): Promise<void> {
     cli.db,
     { issuer: cli.settings.issuer, ttlMs: cli.settings.invitationTtl * 1000, createdBy: actorOf(cli) },
     email,
+    Date.now(),
+    by(cli),
   );
-  await audit(cli.db, { event: 'business.invited', accountId: account.id, actor: actorOf(cli), detail: { expiresAt } });
   cli.out(`invited ${printable(account.email ?? '')} (link valid until ${new Date(expiresAt).toISOString()})`);
 }
 
@@ -291,16 +290,20 @@ const businessUserCommands: Record<string, Command> = {
       language: { type: 'string' },
       invite: { type: 'boolean' },
     });
-    const { account, added } = await upsertBusinessUser(cli.db, {
-      email: values.email ?? '',
-      mobile: values.mobile,
-      givenName: values['given-name'] ?? '',
-      familyName: values['family-name'] ?? '',
-      organizationNumber: values['organization-number'] ?? '',
-      organizationName: values['organization-name'] ?? '',
-      language: values.language,
-    });
-    await audit(cli.db, { event: added ? 'business.added' : 'business.updated', accountId: account.id, actor: actorOf(cli) });
+    const { account, added } = await upsertBusinessUser(
+      cli.db,
+      {
+        email: values.email ?? '',
+        mobile: values.mobile,
+        givenName: values['given-name'] ?? '',
+        familyName: values['family-name'] ?? '',
+        organizationNumber: values['organization-number'] ?? '',
+        organizationName: values['organization-name'] ?? '',
+        language: values.language,
+      },
+      Date.now(),
+      by(cli),
+    );
     cli.out(`${added ? 'added' : 'updated'} business user ${printable(account.email ?? '')} (${account.status})`);
     if (values.invite) await invite(cli, account.email!);
   },
@@ -308,8 +311,7 @@ const businessUserCommands: Record<string, Command> = {
     const { values, positionals } = parse(args, { invite: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
     if (values.invite && values['dry-run']) throw new InputError('--invite sends e-mail: not with --dry-run');
     const source = importSource(positionals[0], 'hk-idp business-users import FILE.csv [--invite] [--dry-run]');
-    const report = await importBusinessUsers(cli.db, source.stream, Date.now(), { ...source.options, dryRun: values['dry-run'] }).finally(source.done);
-    if (!report.dryRun) await audit(cli.db, { event: 'business.imported', actor: actorOf(cli), detail: importAudit(report) });
+    const report = await importBusinessUsers(cli.db, source.stream, Date.now(), { ...source.options, dryRun: values['dry-run'], by: by(cli) }).finally(source.done);
     printReport(report, cli.out);
     if (values.invite) for (const email of report.invited) await invite(cli, email);
   },
@@ -325,14 +327,12 @@ const businessUserCommands: Record<string, Command> = {
   },
   async disable([email], cli) {
     if (!email) throw new InputError('which user? hk-idp business-users disable EMAIL');
-    const account = await disableBusinessUser(cli.db, email);
-    await audit(cli.db, { event: 'business.disabled', accountId: account.id, actor: actorOf(cli) });
+    const account = await disableBusinessUser(cli.db, email, Date.now(), by(cli));
     cli.out(`disabled ${printable(account.email ?? '')}; their sessions and tokens have ended`);
   },
   async enable([email], cli) {
     if (!email) throw new InputError('which user? hk-idp business-users enable EMAIL');
-    const account = await enableBusinessUser(cli.db, email);
-    await audit(cli.db, { event: 'business.enabled', accountId: account.id, actor: actorOf(cli) });
+    const account = await enableBusinessUser(cli.db, email, Date.now(), by(cli));
     cli.out(`enabled ${printable(account.email ?? '')} (${account.status})`);
   },
 };
@@ -360,8 +360,7 @@ const keyCommands: Record<string, Command> = {
     }
   },
   async rotate(_args, cli) {
-    const step = await rotateSigningKeys(cli.db, cli.settings.keyEncryptionKey, Date.now());
-    await audit(cli.db, { event: `keys.${step}`, actor: actorOf(cli) });
+    const step = await rotateSigningKeys(cli.db, cli.settings.keyEncryptionKey, Date.now(), by(cli));
     if (step === 'added') {
       cli.out('Step 1 of 2: next signing keys added. Restart every instance (rolling) so all of them publish them,');
       cli.out('then run `hk-idp keys rotate` again.');
@@ -400,16 +399,14 @@ const outboxCommands: Record<string, Command> = {
 
 /** E-mails a staff member an enrolment link and records who sent it. */
 async function inviteStaffMember(cli: CliContext, email: string): Promise<void> {
-  const { staff, expiresAt } = await inviteStaff(cli.db, { issuer: cli.settings.issuer, ttlMs: cli.settings.invitationTtl * 1000, createdBy: actorOf(cli) }, email);
-  await audit(cli.db, { event: 'staff.invited', accountId: staff.id, actor: actorOf(cli), detail: { expiresAt } });
+  const { staff, expiresAt } = await inviteStaff(cli.db, { issuer: cli.settings.issuer, ttlMs: cli.settings.invitationTtl * 1000, createdBy: actorOf(cli) }, email, Date.now(), by(cli));
   cli.out(`invited ${staff.email} (enrolment link valid until ${new Date(expiresAt).toISOString()})`);
 }
 
 const staffCommands: Record<string, Command> = {
   async add(args, cli) {
     const { values } = parse(args, { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, language: { type: 'string' } });
-    const staff = await addStaff(cli.db, { email: values.email ?? '', name: values.name ?? '', role: values.role ?? '', language: values.language });
-    await audit(cli.db, { event: 'staff.added', accountId: staff.id, actor: actorOf(cli), detail: { role: staff.role } });
+    const staff = await addStaff(cli.db, { email: values.email ?? '', name: values.name ?? '', role: values.role ?? '', language: values.language }, Date.now(), by(cli));
     cli.out(`added ${staff.role} ${staff.email}`);
     await inviteStaffMember(cli, staff.email);
   },
@@ -420,20 +417,17 @@ const staffCommands: Record<string, Command> = {
   },
   async disable([email], cli) {
     if (!email) throw new InputError('which staff member? hk-idp staff disable EMAIL');
-    const staff = await disableStaff(cli.db, email);
-    await audit(cli.db, { event: 'staff.disabled', accountId: staff.id, actor: actorOf(cli) });
+    const staff = await disableStaff(cli.db, email, Date.now(), by(cli));
     cli.out(`disabled ${staff.email}; their sessions have ended`);
   },
   async enable([email], cli) {
     if (!email) throw new InputError('which staff member? hk-idp staff enable EMAIL');
-    const staff = await enableStaff(cli.db, email);
-    await audit(cli.db, { event: 'staff.enabled', accountId: staff.id, actor: actorOf(cli) });
+    const staff = await enableStaff(cli.db, email, Date.now(), by(cli));
     cli.out(`enabled ${staff.email} (${staff.status})`);
   },
   async reset([email], cli) {
     if (!email) throw new InputError('which staff member? hk-idp staff reset EMAIL');
-    const staff = await resetStaff(cli.db, email);
-    await audit(cli.db, { event: 'staff.reset', accountId: staff.id, actor: actorOf(cli) });
+    const staff = await resetStaff(cli.db, email, Date.now(), by(cli));
     cli.out(`reset ${staff.email}: password, TOTP and recovery codes forgotten; sessions ended`);
     await inviteStaffMember(cli, staff.email);
   },

@@ -2,6 +2,7 @@
 // provider reads for each request.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { LoginKind } from '../../config/vocabulary.ts';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { ClientRow } from '../storage/tables.ts';
 import { InputError } from '../errors.ts';
@@ -104,11 +105,14 @@ function fromRow(row: ClientRow): ClientRecord {
   };
 }
 
+// `by` in the functions below: who asked (an admin in the console, an operator at the CLI), for the
+// audit log. Seeds (the demo, the console's own registration) and tests leave it out and are not audited.
+
 /** Registers a client. The secret (confidential clients) is returned here once and stored only hashed. */
 export async function addClient(
   db: Db,
   input: ClientInput,
-  options: { production: boolean; clientId?: string; now?: number; staffConsole?: boolean },
+  options: { production: boolean; clientId?: string; now?: number; staffConsole?: boolean; by?: AuditContext },
 ): Promise<{ client: ClientRecord; secret: string | null }> {
   const valid = validate(input, options.production, options.staffConsole);
   const clientId = options.clientId ?? randomUUID();
@@ -130,6 +134,7 @@ export async function addClient(
     created_at: now,
     updated_at: now,
   });
+  if (options.by) await audit(db, { event: 'client.added', clientId, ...options.by }, now);
   return { client: (await getClient(db, clientId))!, secret };
 }
 
@@ -146,7 +151,7 @@ export async function updateClient(
   db: Db,
   clientId: string,
   changes: Partial<ClientInput>,
-  options: { production: boolean; staffConsole?: boolean },
+  options: { production: boolean; staffConsole?: boolean; by?: AuditContext },
 ): Promise<ClientRecord> {
   const current = await getClient(db, clientId);
   if (!current) throw new InputError(`no client ${clientId}`);
@@ -168,22 +173,25 @@ export async function updateClient(
       backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
       updated_at: Date.now(),
     });
+  if (options.by) await audit(db, { event: 'client.updated', clientId, ...options.by, detail: { fields: Object.keys(changes) } });
   return (await getClient(db, clientId))!;
 }
 
 /** Removes a client. Its tokens die with it within seconds: the provider loads the client (CLIENT_CACHE_MS) on every token use. */
-export async function removeClient(db: Db, clientId: string): Promise<void> {
+export async function removeClient(db: Db, clientId: string, by?: AuditContext): Promise<void> {
   const removed = await db('clients').where({ client_id: clientId }).delete();
   if (!removed) throw new InputError(`no client ${clientId}`);
+  if (by) await audit(db, { event: 'client.removed', clientId, ...by });
 }
 
 /** Replaces the secret; the old one stops working within seconds (CLIENT_CACHE_MS). Returns the new secret, shown once. */
-export async function rotateSecret(db: Db, clientId: string): Promise<string> {
+export async function rotateSecret(db: Db, clientId: string, by?: AuditContext): Promise<string> {
   const client = await getClient(db, clientId);
   if (!client) throw new InputError(`no client ${clientId}`);
   if (client.public) throw new InputError('a public client has no secret');
   const secret = newSecret();
   await db('clients').where({ client_id: clientId }).update({ secret_hash: hashSecret(secret), updated_at: Date.now() });
+  if (by) await audit(db, { event: 'client.secret_rotated', clientId, ...by });
   return secret;
 }
 

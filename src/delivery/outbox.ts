@@ -105,14 +105,13 @@ export function createOutboxWorker(deps: {
   async function deliverOne(claim: Claimed<OutboxRow>): Promise<boolean> {
     const { id, row, attempt } = claim;
     const facts = { outboxId: id, channel: row.channel, kind: row.kind, to: maskRecipient(row.channel, row.recipient) };
-    const record = (event: string, detail: Record<string, unknown> = {}) =>
-      audit(db, { event, accountId: row.account_id, actor: 'outbox', detail: { ...facts, ...detail } }, now());
+    const by = { accountId: row.account_id, actor: 'outbox' };
     // Every final state forgets the params.
     const finish = (status: OutboxStatus, fields: Record<string, unknown> = {}) => claim.finish(status, { params: null, ...fields });
 
     if (Number(row.expires_at) <= now()) {
       // Not an attempt: the claim is handed back as it was counted.
-      if (await finish('expired', { attempts: attempt - 1 })) await record('message.expired', { attempts: attempt - 1 });
+      if (await finish('expired', { attempts: attempt - 1 })) await audit(db, { event: 'message.expired', ...by, detail: { ...facts, attempts: attempt - 1 } }, now());
       return false;
     }
 
@@ -131,20 +130,20 @@ export function createOutboxWorker(deps: {
 
     if (!outcome) {
       const done = await finish('sent', { sent_at: now(), last_error: null });
-      await record('message.attempt', { attempt, outcome: 'sent' });
-      if (done) await record('message.sent', { attempts: attempt });
+      await audit(db, { event: 'message.attempt', ...by, detail: { ...facts, attempt, outcome: 'sent' } }, now());
+      if (done) await audit(db, { event: 'message.sent', ...by, detail: { ...facts, attempts: attempt } }, now());
       return true;
     }
     log(`outbox: message ${id} (${row.kind} by ${row.channel}), attempt ${attempt}: ${outcome.failure} failure: ${outcome.reason}`);
     if (outcome.failure === 'temporary') {
       // A message that cannot go out in time is closed as expired.
       const next = await claim.retryLater(outcome.reason);
-      await record('message.attempt', { attempt, outcome: 'temporary', reason: outcome.reason, retryAt: next });
+      await audit(db, { event: 'message.attempt', ...by, detail: { ...facts, attempt, outcome: 'temporary', reason: outcome.reason, retryAt: next } }, now());
       return false;
     }
     const done = await finish('failed', { last_error: `${outcome.failure}: ${outcome.reason}` });
-    await record('message.attempt', { attempt, outcome: outcome.failure, reason: outcome.reason });
-    if (done) await record(outcome.failure === 'refused' ? 'message.refused' : 'message.failed', { attempts: attempt, reason: outcome.reason });
+    await audit(db, { event: 'message.attempt', ...by, detail: { ...facts, attempt, outcome: outcome.failure, reason: outcome.reason } }, now());
+    if (done) await audit(db, { event: outcome.failure === 'refused' ? 'message.refused' : 'message.failed', ...by, detail: { ...facts, attempts: attempt, reason: outcome.reason } }, now());
     return false;
   }
 

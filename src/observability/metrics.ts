@@ -75,8 +75,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   });
   onAudit(deps.db, (entry) => {
     auditEvents.inc({ event: entry.event });
-    if (entry.event.startsWith('sign_in.')) {
-      const kind = entry.detail?.kind === 'business' ? 'business' : 'member';
+    if (entry.event === 'sign_in.succeeded' || entry.event === 'sign_in.failed' || entry.event === 'sign_in.throttled') {
+      const kind = entry.detail.kind;
       signIns.inc({ outcome: entry.event.slice('sign_in.'.length), kind });
     }
   });

@@ -83,11 +83,11 @@ export function createBackchannelWorker(deps: {
   /** Tries one claimed notification: true when delivered by this call, false when tried or closed. */
   async function deliverOne(claim: Claimed<BackchannelLogoutRow>): Promise<boolean> {
     const { id, row, attempt, finish } = claim;
-    const record = (event: string, detail: Record<string, unknown> = {}) =>
-      audit(db, { event, accountId: row.account_id, clientId: row.client_id, actor: 'backchannel', detail: { notificationId: id, reason: row.reason, ...detail } }, now());
+    const by = { accountId: row.account_id, clientId: row.client_id, actor: 'backchannel' };
+    const facts = { notificationId: id, reason: row.reason };
 
     if (Number(row.expires_at) <= now()) {
-      if (await finish('expired', { attempts: attempt - 1 })) await record('backchannel_logout.expired', { attempts: attempt - 1 });
+      if (await finish('expired', { attempts: attempt - 1 })) await audit(db, { event: 'backchannel_logout.expired', ...by, detail: { ...facts, attempts: attempt - 1 } }, now());
       return false;
     }
 
@@ -109,16 +109,16 @@ export function createBackchannelWorker(deps: {
     }
 
     if (!outcome) {
-      if (await finish('sent', { sent_at: now(), last_error: null })) await record('backchannel_logout.sent', { attempts: attempt });
+      if (await finish('sent', { sent_at: now(), last_error: null })) await audit(db, { event: 'backchannel_logout.sent', ...by, detail: { ...facts, attempts: attempt } }, now());
       return true;
     }
     log(`backchannel logout ${id} to ${row.client_id}, attempt ${attempt}: ${outcome.failure} failure: ${outcome.reason}`);
     if (outcome.failure === 'temporary') {
       const next = await claim.retryLater(outcome.reason);
-      await record('backchannel_logout.attempt', { attempt, outcome: 'temporary', error: outcome.reason, retryAt: next });
+      await audit(db, { event: 'backchannel_logout.attempt', ...by, detail: { ...facts, attempt, outcome: 'temporary', error: outcome.reason, retryAt: next } }, now());
       return false;
     }
-    if (await finish('failed', { last_error: outcome.reason })) await record('backchannel_logout.failed', { attempts: attempt, error: outcome.reason });
+    if (await finish('failed', { last_error: outcome.reason })) await audit(db, { event: 'backchannel_logout.failed', ...by, detail: { ...facts, attempts: attempt, error: outcome.reason } }, now());
     return false;
   }
 

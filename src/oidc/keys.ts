@@ -8,6 +8,7 @@
 // stay published until every token they signed has expired. A relying app thus always finds the key
 // of any token in the JWKS of any instance.
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
 
@@ -74,17 +75,20 @@ export async function loadSigningKeys(db: Db, options: { secret: string; now: nu
 /**
  * One step of a rotation: with no next keys, adds them (published after the next restart, not yet
  * signing); with next keys, promotes them to sign (after the next restart) and retires the active ones.
+ * `by` (who ran it: the CLI) puts the step on the audit log; tests leave it out.
  */
-export async function rotateSigningKeys(db: Db, secret: string, now: number): Promise<'added' | 'promoted'> {
+export async function rotateSigningKeys(db: Db, secret: string, now: number, by?: AuditContext): Promise<'added' | 'promoted'> {
   const next = await db('signing_keys').where({ state: 'next' }).first('kid');
   if (!next) {
     await insertKeys(db, secret, 'next', now);
+    if (by) await audit(db, { event: 'keys.added', ...by }, now);
     return 'added';
   }
   await db.transaction(async (trx) => {
     await trx('signing_keys').where({ state: 'active' }).update({ state: 'retired', retired_at: now });
     await trx('signing_keys').where({ state: 'next' }).update({ state: 'active' });
   });
+  if (by) await audit(db, { event: 'keys.promoted', ...by }, now);
   return 'promoted';
 }
 

@@ -5,7 +5,7 @@ import { oidcConfiguration, type ProviderHooks } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
 import type { LoginKind } from '../../config/vocabulary.ts';
 import { accountClaims, canSignIn, findAccountById } from '../accounts/accounts.ts';
-import { audit } from '../audit/audit.ts';
+import { audit, type AuditEvent } from '../audit/audit.ts';
 import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
 import { createAdapterFactory } from './adapter.ts';
@@ -84,7 +84,7 @@ export function createProvider(
   // The provider's own logout (confirmed on our page) is audited like every other session end.
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     const { session, client, params } = ctx.oidc;
-    const entry = {
+    const entry: AuditEvent = {
       event: 'session.ended',
       accountId: session?.accountId ?? null,
       clientId: client?.clientId ?? null,

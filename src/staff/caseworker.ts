@@ -1,8 +1,11 @@
 // A caseworker sends a first-time password from the console: the same core function as the CLI
 // (sendFirstTimePasswordAsCaseworker: same wipe setting, same sending limits), and on top a cap per
 // caseworker per Norwegian calendar day (CONSOLE_SMS_PER_CASEWORKER_DAY), claimed atomically before sending.
-// And signs a member out everywhere (the core's endSession for each live session).
+// And signs a member out everywhere (the core's endSession for each live session). Both are audited
+// here with the caseworker as actor.
 import type { Settings } from '../../config/settings.ts';
+import { findMemberByNumber } from '../accounts/accounts.ts';
+import { audit } from '../audit/audit.ts';
 import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
 import { endSession, listSessions } from '../oidc/backchannel.ts';
 import type { SendGuard } from '../security/send-limits.ts';
@@ -32,7 +35,11 @@ export async function sendFirstTimePasswordFromConsole(
 ): Promise<ConsoleSendResult> {
   const now = deps.now();
   const day = osloDay(now);
-  if (!(await claimDailySend(deps.db, staff.id, day, deps.settings.consoleSmsPerCaseworkerDay))) return { sent: false, reason: 'caseworker_cap' };
+  if (!(await claimDailySend(deps.db, staff.id, day, deps.settings.consoleSmsPerCaseworkerDay))) {
+    const member = await findMemberByNumber(deps.db, memberNumber);
+    await audit(deps.db, { event: 'console.send_capped', accountId: member?.id ?? null, actor: `staff:${staff.id}`, ...context }, now);
+    return { sent: false, reason: 'caseworker_cap' };
+  }
   const result = await sendFirstTimePasswordAsCaseworker(
     deps.db,
     deps.settings,
@@ -65,5 +72,7 @@ export async function signMemberOutEverywhere(
   }
   // Grants that outlive their session (offline_access) are revoked too: "everywhere" means every token.
   await deps.db('oidc_store').where({ account_id: accountId }).whereNotIn('model', ['Session', 'Interaction']).delete();
+  // Each ended session has its own `session.ended`; this records the action, also when nothing was live.
+  await audit(deps.db, { event: 'console.member_signed_out', accountId, actor: `staff:${staff.id}`, ...context, detail: { sessions: ended } }, now);
   return ended;
 }

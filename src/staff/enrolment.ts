@@ -3,6 +3,7 @@
 // saved on the account until the code is confirmed: the password and secret wait on the invitation,
 // and the one conditional UPDATE that uses up the invitation saves them.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { InputError } from '../errors.ts';
 import { throttledAttempt, type SignInDeps } from '../accounts/sign-in.ts';
@@ -13,8 +14,17 @@ import { findStaffByEmail, findStaffById, type Staff } from './staff.ts';
 export const staffInvitationPath = '/console/enrol/';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-/** E-mails a single-use enrolment link; older links stop working. Only invited staff can be invited. */
-export async function inviteStaff(db: Db, options: { issuer: string; ttlMs: number; createdBy: string }, email: string, now = Date.now()): Promise<{ staff: Staff; expiresAt: number }> {
+/**
+ * E-mails a single-use enrolment link; older links stop working. Only invited staff can be invited.
+ * `by` (who asked: an admin in the console, an operator at the CLI) puts it on the audit log.
+ */
+export async function inviteStaff(
+  db: Db,
+  options: { issuer: string; ttlMs: number; createdBy: string },
+  email: string,
+  now = Date.now(),
+  by?: AuditContext,
+): Promise<{ staff: Staff; expiresAt: number }> {
   const staff = await findStaffByEmail(db, email);
   if (!staff) throw new InputError(`no staff member ${email}`);
   if (staff.status !== 'invited') throw new InputError(`${staff.email} is ${staff.status}; reset first to enrol again`);
@@ -36,6 +46,7 @@ export async function inviteStaff(db: Db, options: { issuer: string; ttlMs: numb
       now,
     );
   });
+  if (by) await audit(db, { event: 'staff.invited', accountId: staff.id, ...by, detail: { expiresAt } }, now);
   return { staff, expiresAt };
 }
 
@@ -116,14 +127,20 @@ export async function confirmEnrolmentThrottled(
   token: string,
   code: string,
   secrets: { keyEncryptionKey: string; pepper: string },
-  ip: string,
+  context: AuditContext & { ip: string },
 ): Promise<Awaited<ReturnType<typeof confirmEnrolment>> | 'throttled'> {
   let outcome: Awaited<ReturnType<typeof confirmEnrolment>>;
-  const { result, throttled } = await throttledAttempt(deps, `staff-enrol:${hashToken(token)}`, ip, async (allowed) => {
+  const { result, throttled } = await throttledAttempt(deps, `staff-enrol:${hashToken(token)}`, context.ip, async (allowed) => {
     if (!allowed) return undefined;
     outcome = await confirmEnrolment(deps.db, token, code, secrets, deps.now());
     return typeof outcome === 'object' ? outcome : undefined;
   });
-  if (result) return result;
-  return throttled ? 'throttled' : outcome;
+  if (result) {
+    await audit(deps.db, { event: 'staff.enrolled', accountId: result.staff.id, ...context, actor: `staff:${result.staff.id}` }, deps.now());
+    return result;
+  }
+  if (throttled) return 'throttled';
+  // A link no longer usable (a wrong code is only counted).
+  if (outcome === undefined) await audit(deps.db, { event: 'staff.enrolment_refused', ...context }, deps.now());
+  return outcome;
 }

@@ -2,6 +2,7 @@
 // receives an ID token with amr ["pwd", "otp"]. It ends after CONSOLE idle or maximum age; every
 // use is one conditional UPDATE that both checks those and moves the idle clock.
 import { createHash, randomBytes } from 'node:crypto';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
 import { findStaffById, staffCanSignIn, type Staff } from './staff.ts';
@@ -14,10 +15,23 @@ const hashId = (id: string) => createHash('sha256').update(id).digest('base64url
 /** The amr a console session requires: a password and a one-time code (TOTP or recovery code). */
 export const hasBothFactors = (amr: unknown) => Array.isArray(amr) && amr.includes('pwd') && amr.includes('otp');
 
-/** Starts a session; returns the cookie value (stored only hashed). */
-export async function startConsoleSession(db: Db, staffId: string, now: number): Promise<string> {
+/**
+ * Starts a session for the signed-in staff member the console's ID token names; returns the cookie
+ * value (stored only hashed). Undefined, and the refusal audited with its reason, when the sign-in
+ * failed (no claims), lacked a factor, or the staff member may not sign in.
+ */
+export async function startConsoleSession(db: Db, claims: { sub: string; amr?: unknown } | undefined, context: AuditContext, now: number): Promise<string | undefined> {
+  const refuse = async (reason: 'callback' | 'amr' | 'staff') => {
+    await audit(db, { event: 'console.session_refused', accountId: claims?.sub, ...context, detail: { reason } }, now);
+    return undefined;
+  };
+  if (!claims) return refuse('callback');
+  if (!hasBothFactors(claims.amr)) return refuse('amr');
+  const staff = await findStaffById(db, claims.sub);
+  if (!staff || !staffCanSignIn(staff)) return refuse('staff');
   const id = randomBytes(32).toString('base64url');
-  await db('console_sessions').insert({ id_hash: hashId(id), staff_id: staffId, created_at: now, last_seen_at: now });
+  await db('console_sessions').insert({ id_hash: hashId(id), staff_id: staff.id, created_at: now, last_seen_at: now });
+  await audit(db, { event: 'console.session_started', accountId: staff.id, ...context, actor: `staff:${staff.id}` }, now);
   return id;
 }
 
@@ -45,7 +59,8 @@ export async function useConsoleSession(db: Db, cookie: string | undefined, now:
  * Signing out: ends this console session, and the staff member's sessions at hk-idp itself (they only
  * ever served a console sign-in, which always asks again, so no other console session depends on them).
  */
-export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, now: number): Promise<void> {
+export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, context: AuditContext, now: number): Promise<void> {
   if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
   await endEverythingOf(db, staffId, now);
+  await audit(db, { event: 'console.signed_out', accountId: staffId, ...context, actor: `staff:${staffId}` }, now);
 }

@@ -1,20 +1,34 @@
 // Staff sign-in, in two steps, each throttled like a member's password (throttledAttempt): e-mail +
 // password, then a TOTP code (accepted once) or a recovery code (single use). Neither step alone
-// signs anyone in: the interaction finishes only after the second, with amr ["pwd", "otp"].
+// signs anyone in: the interaction finishes only after the second, with amr ["pwd", "otp"]. Each step's
+// outcome is audited here (`staff.sign_in.*`), with the request's context.
+import { audit, type AuditContext } from '../audit/audit.ts';
 import { throttledAttempt, typedKey, type SignInDeps } from '../accounts/sign-in.ts';
 import type { Db } from '../storage/db.ts';
 import { acceptTotpStep, matchingStep, openTotpSecret, redeemRecoveryCode } from './second-factor.ts';
 import { findStaffByEmail, findStaffById, staffCanSignIn, type Staff } from './staff.ts';
 
 /** The staff member if the password is theirs and they may sign in; unknown e-mails cost the same bcrypt comparison. */
-export async function checkStaffPassword(deps: SignInDeps, email: string, password: string, ip: string): Promise<{ staff?: Staff; throttled: boolean }> {
+export async function checkStaffPassword(
+  deps: SignInDeps,
+  email: string,
+  password: string,
+  context: AuditContext & { ip: string },
+): Promise<{ staff?: Staff; throttled: boolean }> {
   const found = await findStaffByEmail(deps.db, email);
   const subject = found ? `staff-signin:${found.id}` : typedKey(deps, 'staff-signin-id', email);
   const usable = found && staffCanSignIn(found) ? found : undefined;
-  const { result, throttled } = await throttledAttempt(deps, subject, ip, async (allowed) => {
+  const { result, throttled } = await throttledAttempt(deps, subject, context.ip, async (allowed) => {
     const { ok } = await deps.hasher.verify(password, usable?.passwordHash);
     return allowed && ok ? usable : undefined;
   });
+  await audit(
+    deps.db,
+    result
+      ? { event: 'staff.sign_in.password_accepted', accountId: result.id, ...context, actor: `staff:${result.id}` }
+      : { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', ...context, detail: { step: 'password' } },
+    deps.now(),
+  );
   return { staff: result, throttled };
 }
 
@@ -28,15 +42,21 @@ export async function checkStaffSecondFactor(
   deps: SignInDeps & { keyEncryptionKey: string },
   staffId: string,
   code: string,
-  ip: string,
+  context: AuditContext & { ip: string },
 ): Promise<{ staff?: Staff; factor?: SecondFactor; throttled: boolean }> {
   const staff = await findStaffById(deps.db, staffId);
   const usable = staff && staffCanSignIn(staff) ? staff : undefined;
-  const { result, throttled } = await throttledAttempt(deps, `staff-otp:${staffId}`, ip, async (allowed) => {
+  const { result, throttled } = await throttledAttempt(deps, `staff-otp:${staffId}`, context.ip, async (allowed) => {
     if (!allowed || !usable) return undefined;
     return verifySecondFactor(deps.db, usable, code, deps);
   });
-  return result ? { staff: usable, factor: result, throttled: false } : { throttled };
+  const by = { accountId: staffId, ...context, actor: `staff:${staffId}` };
+  if (!result) {
+    await audit(deps.db, { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', ...by, detail: { step: 'code' } }, deps.now());
+    return { throttled };
+  }
+  await audit(deps.db, { event: 'staff.sign_in.succeeded', ...by, detail: { factor: result } }, deps.now());
+  return { staff: usable, factor: result, throttled: false };
 }
 
 async function verifySecondFactor(db: Db, staff: Staff, code: string, deps: SignInDeps & { keyEncryptionKey: string }): Promise<SecondFactor | undefined> {

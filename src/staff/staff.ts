@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/contact.ts';
 import { InputError } from '../errors.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { StaffRow } from '../storage/tables.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
@@ -71,8 +72,11 @@ async function staffOrThrow(db: Db, email: string): Promise<Staff> {
   return staff;
 }
 
+// `by` in the functions below: who asked (an admin in the console, an operator at the CLI), for the
+// audit log. Tests leave it out and are not audited.
+
 /** Adds a staff member as invited (no password, no TOTP). An e-mail already in use is refused. */
-export async function addStaff(db: Db, input: { email: string; name: string; role: string; language?: string }, now = Date.now()): Promise<Staff> {
+export async function addStaff(db: Db, input: { email: string; name: string; role: string; language?: string }, now = Date.now(), by?: AuditContext): Promise<Staff> {
   const problems: string[] = [];
   const email = input.email?.trim() ? normalizeEmail(input.email) : undefined;
   if (!email) problems.push(input.email?.trim() ? `email is not a valid address: ${input.email}` : 'email is required');
@@ -92,7 +96,9 @@ export async function addStaff(db: Db, input: { email: string; name: string; rol
     if (isUniqueViolation(error)) throw new InputError(`${email} is already a staff member`);
     throw error;
   }
-  return (await findStaffById(db, id))!;
+  const staff = (await findStaffById(db, id))!;
+  if (by) await audit(db, { event: 'staff.added', accountId: id, ...by, detail: { role: staff.role } }, now);
+  return staff;
 }
 
 /** Ends every console session and provider session of the staff member. */
@@ -102,28 +108,32 @@ export async function endStaffSessions(db: Db, staffId: string, now: number): Pr
 }
 
 /** No sign-in, no invitation link; every session ends now. */
-export async function disableStaff(db: Db, email: string, now = Date.now()): Promise<Staff> {
+export async function disableStaff(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Staff> {
   const staff = await staffOrThrow(db, email);
   await db.transaction(async (trx) => {
     await trx('staff').where({ id: staff.id }).update({ status: 'disabled', updated_at: now });
     await trx('staff_invitations').where({ staff_id: staff.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
   });
   await endStaffSessions(db, staff.id, now);
+  if (by) await audit(db, { event: 'staff.disabled', accountId: staff.id, ...by }, now);
   return (await findStaffById(db, staff.id))!;
 }
 
 /** Undoes a disable: active again if both factors are enrolled, else invited. */
-export async function enableStaff(db: Db, email: string, now = Date.now()): Promise<Staff> {
+export async function enableStaff(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Staff> {
   const staff = await staffOrThrow(db, email);
   if (staff.status !== 'disabled') throw new InputError(`${staff.email} is not disabled (status ${staff.status})`);
   await db('staff').where({ id: staff.id }).update({ status: staff.passwordHash && staff.totpSecret ? 'active' : 'invited', updated_at: now });
+  if (by) await audit(db, { event: 'staff.enabled', accountId: staff.id, ...by }, now);
   return (await findStaffById(db, staff.id))!;
 }
 
-export async function changeStaffRole(db: Db, email: string, role: string, now = Date.now()): Promise<Staff> {
+export async function changeStaffRole(db: Db, email: string, role: string, now = Date.now(), by?: AuditContext): Promise<Staff> {
   const staff = await staffOrThrow(db, email);
-  await db('staff').where({ id: staff.id }).update({ role: parseRole(role), updated_at: now });
+  const newRole = parseRole(role);
+  await db('staff').where({ id: staff.id }).update({ role: newRole, updated_at: now });
   // The new role applies at once: the console reads it on every request.
+  if (by) await audit(db, { event: 'staff.role_changed', accountId: staff.id, ...by, detail: { role: newRole } }, now);
   return (await findStaffById(db, staff.id))!;
 }
 
@@ -131,7 +141,7 @@ export async function changeStaffRole(db: Db, email: string, role: string, now =
  * Forgets the password, the TOTP secret and the recovery codes (a lost phone): the staff member is
  * invited again and must enrol anew from a new invitation. Every session ends now.
  */
-export async function resetStaff(db: Db, email: string, now = Date.now()): Promise<Staff> {
+export async function resetStaff(db: Db, email: string, now = Date.now(), by?: AuditContext): Promise<Staff> {
   const staff = await staffOrThrow(db, email);
   if (staff.status === 'disabled') throw new InputError(`${staff.email} is disabled; enable first`);
   await db.transaction(async (trx) => {
@@ -139,5 +149,6 @@ export async function resetStaff(db: Db, email: string, now = Date.now()): Promi
     await trx('staff_recovery_codes').where({ staff_id: staff.id }).delete();
   });
   await endStaffSessions(db, staff.id, now);
+  if (by) await audit(db, { event: 'staff.reset', accountId: staff.id, ...by }, now);
   return (await findStaffById(db, staff.id))!;
 }

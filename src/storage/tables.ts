@@ -10,6 +10,7 @@
 //   `language` is a plain string where the code reads it as untrusted (`=== 'en' ? 'en' : 'nb'`).
 import type { Knex } from 'knex';
 import type { Tables } from 'knex/types/tables.js';
+import type { EndReason } from '../oidc/backchannel-queue.ts';
 
 /** A bigint column as read: number (SQLite) or string (PostgreSQL). Written as a number. */
 export type BigIntColumn = number | string;
@@ -194,7 +195,7 @@ export type BackchannelLogoutRow = {
   client_id: string;
   account_id: string;
   sid: string | null;
-  reason: string;
+  reason: EndReason;
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: BigIntColumn;

@@ -26,7 +26,7 @@ export function registerAuditLog(router: Router, deps: FlowDeps): void {
       before: Number.isInteger(before) && before > 0 ? before : undefined,
     };
     const { rows, more } = await searchAudit(deps.db, filter);
-    await consoleAudit(ctx, deps, session, 'console.audit_viewed');
+    await consoleAudit(ctx, deps, session, { event: 'console.audit_viewed' });
     const params = new URLSearchParams(Object.entries({ event: text('event'), account: text('account'), actor: text('actor'), from: text('from'), to: text('to') }).filter(([, v]) => v));
     const older = more ? `/console/audit?${new URLSearchParams([...params, ['before', String(rows.at(-1)!.id)]])}` : undefined;
     renderConsole(ctx, deps, session, {

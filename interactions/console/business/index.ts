@@ -7,7 +7,7 @@ import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t, type TextKey } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { actorOf, adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
+import { actorOf, adminSession, attempt, byStaff, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { textArea } from '../forms.ts';
 
 const ACTIONS = { invite: 'console.business.invite', disable: 'console.business.disable', enable: 'console.business.enable' } as const;
@@ -44,8 +44,8 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     });
   }
 
-  const invite = (session: ConsoleSession, email: string) =>
-    inviteBusinessUser(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now());
+  const invite = (ctx: Context, session: ConsoleSession, email: string) =>
+    inviteBusinessUser(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now(), byStaff(ctx, session));
 
   /** Runs a core action; an InputError becomes a refusal on the list page. */
   /** Runs a core action; its message (or the refusal of bad input) shows above the list. */
@@ -61,7 +61,7 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     await act(ctx, session, async () => {
-      const { account, added } = await upsertBusinessUser(
+      const { account } = await upsertBusinessUser(
         deps.db,
         {
           email: posted(ctx, 'email', 254),
@@ -72,8 +72,8 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
           organizationName: posted(ctx, 'organization_name', 200),
         },
         deps.now(),
+        byStaff(ctx, session),
       );
-      await consoleAudit(ctx, deps, session, added ? 'business.added' : 'business.updated', { accountId: account.id });
       return t(session.lang, 'console.business.done', { email: account.email! });
     });
   });
@@ -82,8 +82,7 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     await act(ctx, session, async () => {
-      const report = await importBusinessUsers(deps.db, posted(ctx, 'csv', 15_000), deps.now());
-      await consoleAudit(ctx, deps, session, 'business.imported', { detail: { added: report.added, updated: report.updated, rejected: report.rejected.length } });
+      const report = await importBusinessUsers(deps.db, posted(ctx, 'csv', 15_000), deps.now(), { by: byStaff(ctx, session) });
       const summary = t(session.lang, 'console.business.import_report', { added: report.added, updated: report.updated, rejected: report.rejected.length });
       return [summary, ...report.rejected.map(({ line, reason }) => `${line}: ${reason}`)].join(' ');
     });
@@ -96,9 +95,13 @@ ${users.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-la
     if (!session) return;
     const email = posted(ctx, 'email', 254);
     await act(ctx, session, async () => {
+      const by = byStaff(ctx, session);
       const account =
-        action === 'invite' ? (await invite(session, email)).account : action === 'disable' ? await disableBusinessUser(deps.db, email, deps.now()) : await enableBusinessUser(deps.db, email, deps.now());
-      await consoleAudit(ctx, deps, session, `business.${action === 'invite' ? 'invited' : `${action}d`}`, { accountId: account.id });
+        action === 'invite'
+          ? (await invite(ctx, session, email)).account
+          : action === 'disable'
+            ? await disableBusinessUser(deps.db, email, deps.now(), by)
+            : await enableBusinessUser(deps.db, email, deps.now(), by);
       return t(session.lang, 'console.business.done', { email: account.email! });
     });
   });

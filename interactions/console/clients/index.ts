@@ -8,7 +8,7 @@ import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
+import { adminSession, attempt, byStaff, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { checkBox, lines, radios, textArea } from '../forms.ts';
 
 function clientForm(session: ConsoleSession, action: string, client?: ClientRecord): Html {
@@ -71,8 +71,7 @@ ${clientForm(session, '/console/clients')}`,
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     await attempt((message, status) => showList(ctx, session, message, status), refused(session.lang), async () => {
-      const { client, secret } = await addClient(deps.db, clientInput(ctx), { production });
-      await consoleAudit(ctx, deps, session, 'client.added', { clientId: client.clientId });
+      const { client, secret } = await addClient(deps.db, clientInput(ctx), { production, by: byStaff(ctx, session) });
       return secretNotice(session.lang, client, secret);
     });
   });
@@ -102,8 +101,7 @@ ${clientForm(session, base, client)}
     const { public: _public, ...changes } = clientInput(ctx);
     let shown = client;
     await attempt((message, status) => showClient(ctx, session, shown, message, status), refused(session.lang), async () => {
-      shown = await updateClient(deps.db, client.clientId, changes, { production });
-      await consoleAudit(ctx, deps, session, 'client.updated', { clientId: client.clientId, detail: { fields: Object.keys(changes) } });
+      shown = await updateClient(deps.db, client.clientId, changes, { production, by: byStaff(ctx, session) });
       return notice(t(session.lang, 'console.clients.saved', { name: shown.name }));
     });
   });
@@ -129,8 +127,7 @@ ${clientForm(session, base, client)}
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
     await attempt((message, status) => showClient(ctx, session, client, message, status), refused(session.lang), async () => {
-      const secret = await rotateSecret(deps.db, client.clientId);
-      await consoleAudit(ctx, deps, session, 'client.secret_rotated', { clientId: client.clientId });
+      const secret = await rotateSecret(deps.db, client.clientId, byStaff(ctx, session));
       return secretNotice(session.lang, client, secret);
     });
   });
@@ -139,8 +136,7 @@ ${clientForm(session, base, client)}
     const session = await adminSession(ctx, deps, { post: true });
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
-    await removeClient(deps.db, client.clientId);
-    await consoleAudit(ctx, deps, session, 'client.removed', { clientId: client.clientId });
+    await removeClient(deps.db, client.clientId, byStaff(ctx, session));
     await showList(ctx, session, notice(t(session.lang, 'console.clients.removed')));
   });
 }

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../../src/accounts/password-policy.ts';
-import { audit } from '../../../src/audit/audit.ts';
 import { choosePassword, confirmEnrolmentThrottled, findEnrolment, staffInvitationPath } from '../../../src/staff/enrolment.ts';
 import { totpFor } from '../../../src/staff/second-factor.ts';
 import { checkCsrf, csrfToken, formField, render, type FlowDeps } from '../../flow.ts';
@@ -93,15 +92,11 @@ export function registerEnrolment(router: Router, deps: FlowDeps): void {
     const lang = pickLanguage(ctx);
     const code = formField(ctx, 'code', 10) ?? '';
     const request = { ip: ctx.ip, userAgent: ctx.get('user-agent') };
-    const result = await confirmEnrolmentThrottled(deps.signIn, ctx.params.token!, code, { keyEncryptionKey: settings.keyEncryptionKey, pepper: settings.passwordPepper }, ctx.ip);
-    if (result === undefined) {
-      await audit(deps.db, { event: 'staff.enrolment_refused', ...request }, deps.now());
-      return showInvalid(ctx);
-    }
+    const result = await confirmEnrolmentThrottled(deps.signIn, ctx.params.token!, code, { keyEncryptionKey: settings.keyEncryptionKey, pepper: settings.passwordPepper }, request);
+    if (result === undefined) return showInvalid(ctx);
     if (result === 'wrong_code' || result === 'throttled') {
       return showStep(ctx, nonce, [{ field: 'code', message: t(lang, result === 'throttled' ? 'console.login.throttled' : 'console.enrol.code_failed') }]);
     }
-    await audit(deps.db, { event: 'staff.enrolled', accountId: result.staff.id, actor: `staff:${result.staff.id}`, ...request }, deps.now());
     ctx.cookies.set(FORM_COOKIE, null, cookieOptions);
     render(ctx, deps, { lang, title: t(lang, 'console.enrol.done_title'), path: null, body: recoveryCodesView({ lang, codes: result.recoveryCodes }) });
   });

@@ -17,7 +17,7 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
     if (!session) return;
     const query = typeof ctx.query.q === 'string' ? ctx.query.q.slice(0, 200) : '';
     const results = query.trim() ? await searchMembers(deps.db, query) : undefined;
-    if (results) await consoleAudit(ctx, deps, session, 'console.member_search', { detail: { results: results.length } });
+    if (results) await consoleAudit(ctx, deps, session, { event: 'console.member_search', detail: { results: results.length } });
     renderConsole(ctx, deps, session, { title: t(session.lang, 'console.search.title'), body: searchView({ session, query, results }) });
   });
 
@@ -26,7 +26,7 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
     if (!session) return;
     const member = await findMemberForCaseworker(deps.db, ctx.params.id!);
     if (!member) return;
-    await consoleAudit(ctx, deps, session, 'console.member_viewed', { accountId: member.id });
+    await consoleAudit(ctx, deps, session, { event: 'console.member_viewed', accountId: member.id });
     const events = await memberEvents(deps.db, member.id);
     renderConsole(ctx, deps, session, { title: t(session.lang, 'console.member.title', { number: member.memberNumber }), body: memberView({ session, member, events }) });
   });
@@ -51,7 +51,6 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
       : result.reason === 'caseworker_cap'
         ? t(lang, 'console.send.cap', { n: deps.settings.consoleSmsPerCaseworkerDay })
         : t(lang, 'console.send.refused', { reason: reasonInWords(lang, result.reason) });
-    if (!result.sent && result.reason === 'caseworker_cap') await consoleAudit(ctx, deps, session, 'console.send_capped', { accountId: member.id });
     const events = await memberEvents(deps.db, member.id);
     renderConsole(ctx, deps, session, {
       title: t(lang, 'console.member.title', { number: member.memberNumber }),
@@ -76,8 +75,6 @@ export function registerMemberPages(router: Router, deps: FlowDeps): void {
     if (!member) return;
     const { lang } = session;
     const ended = await signMemberOutEverywhere(deps, session.staff, member.id, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
-    // Each ended session is audited by the core; this records the action, also when nothing was live.
-    await consoleAudit(ctx, deps, session, 'console.member_signed_out', { accountId: member.id, detail: { sessions: ended } });
     const events = await memberEvents(deps.db, member.id);
     renderConsole(ctx, deps, session, {
       title: t(lang, 'console.member.title', { number: member.memberNumber }),

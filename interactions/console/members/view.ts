@@ -1,5 +1,5 @@
 import type { Language } from '../../../config/vocabulary.ts';
-import type { AuditRow } from '../../../src/audit/audit.ts';
+import type { AuditEventName, AuditRow } from '../../../src/audit/audit.ts';
 import type { MemberSummary } from '../../../src/staff/member-lookup.ts';
 import { html, type Html } from '../../html.ts';
 import { t, type TextKey } from '../../i18n.ts';
@@ -14,7 +14,8 @@ export function when(lang: Language, at: number): string {
   return `${day} ${lang === 'nb' ? 'kl.' : 'at'} ${time}`;
 }
 
-const EVENTS = new Set([
+/** The events a caseworker reads in plain words (`console.event.<name>`, a type error if a wording is missing); others show their name. */
+const WORDED = [
   'first_time_password.ordered',
   'caseworker.first_time_password_sent',
   'first_time_password.accepted',
@@ -24,7 +25,9 @@ const EVENTS = new Set([
   'sign_in.succeeded',
   'sign_in.failed',
   'sign_in.throttled',
-]);
+] as const satisfies readonly AuditEventName[];
+type WordedEvent = (typeof WORDED)[number];
+const isWorded = (event: string): event is WordedEvent => (WORDED as readonly string[]).includes(event);
 
 const REASONS = new Set(['unknown_member', 'inactive', 'no_contact', 'contact_mismatch', 'limited_recipient', 'limited_ip', 'limited_sms_budget']);
 
@@ -34,7 +37,8 @@ export const reasonInWords = (lang: Language, reason: string) => (REASONS.has(re
 /** An audit event in plain words: "Bestilte førstegangspassord på SMS 3. des. kl. 09:12 — ikke sendt: mobilnummeret stemte ikke". */
 export function eventInWords(lang: Language, row: AuditRow): string {
   const channel = row.detail.channel === 'email' ? t(lang, 'console.channel.email') : t(lang, 'console.channel.sms');
-  const what = EVENTS.has(row.event) ? t(lang, `console.event.${row.event}` as TextKey, { channel }) : t(lang, 'console.event.other', { event: row.event });
+  const { event } = row;
+  const what = isWorded(event) ? t(lang, `console.event.${event}`, { channel }) : t(lang, 'console.event.other', { event });
   let outcome = '';
   if (typeof row.detail.sent === 'boolean') {
     const reason = String(row.detail.reason ?? '');

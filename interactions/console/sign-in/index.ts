@@ -3,7 +3,6 @@
 // the password step alone only remembers (in the interaction) whose code to ask for.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { audit } from '../../../src/audit/audit.ts';
 import { checkStaffPassword, checkStaffSecondFactor } from '../../../src/staff/sign-in.ts';
 import { checkCsrf, csrfToken, expectLogin, finishInteraction, formField, loadInteraction, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../../flow.ts';
 import { t } from '../../i18n.ts';
@@ -45,14 +44,11 @@ export function registerStaffLogin(router: Router, deps: FlowDeps): void {
       const message = t(lang, email === null || password === null ? 'console.login.failed' : 'console.login.missing');
       return showStaffLogin(ctx, deps, interaction, { email: email ?? '', errors: [{ field: 'email', message }] });
     }
-    const { staff, throttled } = await checkStaffPassword(deps.signIn, email, password, ctx.ip);
-    const request = requestContext(ctx, interaction);
+    const { staff, throttled } = await checkStaffPassword(deps.signIn, email, password, requestContext(ctx, interaction));
     if (!staff) {
-      await audit(deps.db, { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', ...request, detail: { step: 'password' } }, deps.now());
       const message = t(lang, throttled ? 'console.login.throttled' : 'console.login.failed');
       return showStaffLogin(ctx, deps, interaction, { email, errors: [{ field: 'email', message }] });
     }
-    await audit(deps.db, { event: 'staff.sign_in.password_accepted', accountId: staff.id, actor: `staff:${staff.id}`, ...request }, deps.now());
     await saveFlowState(ctx, deps, { staffId: staff.id });
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}`);
@@ -68,14 +64,11 @@ export function registerStaffLogin(router: Router, deps: FlowDeps): void {
     }
     const { lang } = interaction;
     const code = formField(ctx, 'code', 20) ?? '';
-    const { staff, factor, throttled } = await checkStaffSecondFactor(factors, staffId, code, ctx.ip);
-    const request = requestContext(ctx, interaction);
+    const { staff, throttled } = await checkStaffSecondFactor(factors, staffId, code, requestContext(ctx, interaction));
     if (!staff) {
-      await audit(deps.db, { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', accountId: staffId, actor: `staff:${staffId}`, ...request, detail: { step: 'code' } }, deps.now());
       const message = t(lang, throttled ? 'console.login.throttled' : 'console.login.code_failed');
       return showStaffLogin(ctx, deps, interaction, { errors: [{ field: 'code', message }] });
     }
-    await audit(deps.db, { event: 'staff.sign_in.succeeded', accountId: staff.id, actor: `staff:${staff.id}`, ...request, detail: { factor } }, deps.now());
     await finishInteraction(ctx, deps, { login: { accountId: staff.id, amr: ['pwd', 'otp'] } });
   });
 }

@@ -8,7 +8,7 @@ import type { FlowDeps } from '../../flow.ts';
 import { html, type Html } from '../../html.ts';
 import { t, type TextKey } from '../../i18n.ts';
 import { field } from '../../layout.ts';
-import { actorOf, adminSession, attempt, consoleAudit, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
+import { actorOf, adminSession, attempt, byStaff, csrfField, notice, posted, renderConsole, type ConsoleSession } from '../console.ts';
 import { radios, select } from '../forms.ts';
 
 export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
@@ -43,8 +43,8 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
     });
   }
 
-  const invite = (session: ConsoleSession, email: string) =>
-    inviteStaff(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now());
+  const invite = (ctx: Context, session: ConsoleSession, email: string) =>
+    inviteStaff(deps.db, { issuer: deps.settings.issuer, ttlMs: deps.settings.invitationTtl * 1000, createdBy: actorOf(session.staff) }, email, deps.now(), byStaff(ctx, session));
 
   /** Runs a core action; its message (or the refusal of bad input) shows above the list. */
   const act = (ctx: Context, session: ConsoleSession, action: () => Promise<string>) =>
@@ -59,25 +59,22 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     await act(ctx, session, async () => {
-      const staff = await addStaff(deps.db, { email: posted(ctx, 'email', 254), name: posted(ctx, 'name', 200), role: posted(ctx, 'role'), language: session.lang }, deps.now());
-      await consoleAudit(ctx, deps, session, 'staff.added', { accountId: staff.id, detail: { role: staff.role } });
-      const { expiresAt } = await invite(session, staff.email);
-      await consoleAudit(ctx, deps, session, 'staff.invited', { accountId: staff.id, detail: { expiresAt } });
+      const staff = await addStaff(deps.db, { email: posted(ctx, 'email', 254), name: posted(ctx, 'name', 200), role: posted(ctx, 'role'), language: session.lang }, deps.now(), byStaff(ctx, session));
+      await invite(ctx, session, staff.email);
       return t(session.lang, 'console.staff.invited', { email: staff.email });
     });
   });
 
   const actions: Record<string, (email: string, ctx: Context, session: ConsoleSession) => Promise<Staff>> = {
-    role: (email, ctx) => changeStaffRole(deps.db, email, posted(ctx, 'role'), deps.now()),
-    disable: (email) => disableStaff(deps.db, email, deps.now()),
-    enable: (email) => enableStaff(deps.db, email, deps.now()),
-    reset: async (email, _ctx, session) => {
-      const staff = await resetStaff(deps.db, email, deps.now());
-      await invite(session, staff.email);
+    role: (email, ctx, session) => changeStaffRole(deps.db, email, posted(ctx, 'role'), deps.now(), byStaff(ctx, session)),
+    disable: (email, ctx, session) => disableStaff(deps.db, email, deps.now(), byStaff(ctx, session)),
+    enable: (email, ctx, session) => enableStaff(deps.db, email, deps.now(), byStaff(ctx, session)),
+    reset: async (email, ctx, session) => {
+      const staff = await resetStaff(deps.db, email, deps.now(), byStaff(ctx, session));
+      await invite(ctx, session, staff.email);
       return staff;
     },
   };
-  const events: Record<string, string> = { role: 'staff.role_changed', disable: 'staff.disabled', enable: 'staff.enabled', reset: 'staff.reset' };
 
   router.post('/console/staff/:action', async (ctx) => {
     const action = actions[ctx.params.action!];
@@ -86,7 +83,6 @@ export function registerStaffAdmin(router: Router, deps: FlowDeps): void {
     if (!session) return;
     await act(ctx, session, async () => {
       const staff = await action(posted(ctx, 'email', 254), ctx, session);
-      await consoleAudit(ctx, deps, session, events[ctx.params.action!]!, { accountId: staff.id, detail: ctx.params.action === 'role' ? { role: staff.role } : undefined });
       return t(session.lang, 'console.staff.done', { email: staff.email });
     });
   });
