@@ -4,11 +4,11 @@
 // click while the first message is on its way would only make that one useless), and no order is
 // recorded past this IP's hourly allowance (claimOrderRequest). The wait is shown and counted down
 // on the page (/static/hk.js) and enforced here.
-import type { Context } from 'koa';
 import { z } from 'zod';
+import type { Settings } from '../config/settings.ts';
 import type { Language } from '../src/accounts/accounts.ts';
+import type { CounterStore } from '../src/security/counters.ts';
 import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../src/security/send-limits.ts';
-import type { FlowDeps } from './flow.ts';
 import { html, type Html } from './html.ts';
 import { t, tPlural, type TextKey } from './i18n.ts';
 import type { FieldError } from './layout.ts';
@@ -44,8 +44,9 @@ export type SendOutcome =
  * at once); `send` records the order and saves the flow's state with the new `sent`.
  */
 export async function sendAfterWait(
-  ctx: Context,
-  deps: Pick<FlowDeps, 'settings' | 'counters' | 'now'>,
+  /** The request (a koa Context): its IP, and where Retry-After is set. */
+  ctx: { ip: string; set(field: string, value: string): void },
+  deps: { settings: Pick<Settings, 'resendWait' | 'sendLimits'>; counters: CounterStore; now: () => number },
   previous: Sent | undefined,
   send: (sent: Sent) => Promise<void>,
 ): Promise<SendOutcome> {
