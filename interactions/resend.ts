@@ -1,8 +1,14 @@
-// "Send again" for codes and first-time passwords: within one sign-in, the same thing is not sent
-// again before `settings.resendWait` seconds have passed (a newer code replaces the older one, so a
-// second click while the first message is on its way would only make that one useless). The wait
-// is shown and counted down on the page (/static/hk.js) and enforced here.
+// "Send a code, wait, send again": the one strategy of every flow that sends something to a person
+// (the first-time password, the business code). Within one sign-in the same thing is not sent again
+// before `settings.resendWait` seconds have passed (a newer code replaces the older one, so a second
+// click while the first message is on its way would only make that one useless), and no order is
+// recorded past this IP's hourly allowance (claimOrderRequest). The wait is shown and counted down
+// on the page (/static/hk.js) and enforced here.
+import { z } from 'zod';
+import type { Settings } from '../config/settings.ts';
 import type { Language } from '../config/vocabulary.ts';
+import type { CounterStore } from '../src/security/counters.ts';
+import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../src/security/send-limits.ts';
 import { html, type Html } from './html.ts';
 import { t, tPlural, type TextKey } from './i18n.ts';
 import type { FieldError } from './layout.ts';
@@ -12,10 +18,48 @@ export const RESEND_FIELD = 'resend';
 
 export type ResendTexts = 'business.resend' | 'ftp.resend';
 
+/** What a flow remembers of its sends: when the last one went (epoch ms), and how many went. */
+export type Sent = { sentAt: number; sends: number };
+
+/** The same, as fields of a flow's state schema. */
+export const sentFields = { sentAt: z.number().int(), sends: z.number().int().positive() };
+
 /** Whole seconds left before the next send is allowed (0 = now). */
 export function secondsToWait(sentAt: number | undefined, now: number, waitSeconds: number): number {
   if (sentAt === undefined) return 0;
   return Math.max(0, Math.ceil((sentAt + waitSeconds * 1000 - now) / 1000));
+}
+
+export type SendOutcome =
+  /** `send` ran: the order is recorded and the flow's state saved with `sent`. */
+  | { outcome: 'sent'; sent: Sent }
+  /** Nothing done: the last send of the same thing was less than the wait ago. */
+  | { outcome: 'too_soon'; secondsLeft: number }
+  /** Nothing done: this IP has ordered too much (Retry-After is set; the caller shows why). */
+  | { outcome: 'limited' };
+
+/**
+ * Sends once the wait is over and the IP may order. `previous` is this flow's last send of the same
+ * thing to the same address (undefined when there was none, or it was something else: then it goes
+ * at once); `send` records the order and saves the flow's state with the new `sent`.
+ */
+export async function sendAfterWait(
+  /** The request (a koa Context): its IP, and where Retry-After is set. */
+  ctx: { ip: string; set(field: string, value: string): void },
+  deps: { settings: Pick<Settings, 'resendWait' | 'sendLimits'>; counters: CounterStore; now: () => number },
+  previous: Sent | undefined,
+  send: (sent: Sent) => Promise<void>,
+): Promise<SendOutcome> {
+  const now = deps.now();
+  const secondsLeft = secondsToWait(previous?.sentAt, now, deps.settings.resendWait);
+  if (secondsLeft > 0) return { outcome: 'too_soon', secondsLeft };
+  if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {
+    ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
+    return { outcome: 'limited' };
+  }
+  const sent = { sentAt: now, sends: (previous?.sends ?? 0) + 1 };
+  await send(sent);
+  return { outcome: 'sent', sent };
 }
 
 const key = (texts: ResendTexts, name: string) => `${texts}.${name}` as TextKey;

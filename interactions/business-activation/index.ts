@@ -4,47 +4,70 @@
 // 2. the code and a new password (twice), on one page;
 // 3. the account is active with the new password, other sessions end, and the page shows the
 //    e-mail that is now the login name before the sign-in continues to the app.
-// The step state lives in the oidc interaction (saveFlowState), so it is bound to this browser's flow
-// and every instance sees it.
+// The step state (./state.ts) lives in the oidc interaction, so it is bound to this browser's flow
+// and every instance sees it. The rules are the core's (src/accounts/business-activation.ts); the
+// sending and its wait are the shared strategy (../resend.ts).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { findAccountById, canSignIn, type Account } from '../../src/accounts/accounts.ts';
-import { BUSINESS_CODE_PURPOSES, orderBusinessCode, verifyBusinessCode } from '../../src/accounts/business-activation.ts';
-import { mayActivate, setBusinessPassword } from '../../src/accounts/business-users.ts';
+import type { z } from 'zod';
+import type { Language } from '../../config/vocabulary.ts';
+import { acceptBusinessCode, BUSINESS_CODE_PURPOSES, completeBusinessActivation, orderBusinessCode, signInAfterActivation, type CodeRefusal } from '../../src/accounts/business-activation.ts';
+import type { NewPasswordInput } from '../../src/accounts/business-users.ts';
 import { normalizeEmail, normalizeMobile } from '../../src/accounts/contact.ts';
-import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
-import { audit } from '../../src/audit/audit.ts';
-import { normalizeCode } from '../../src/codes/one-time-codes.ts';
+import { PASSWORD_MAX_LENGTH, type PasswordProblem } from '../../src/accounts/password-policy.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../../src/security/send-limits.ts';
-import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext, saveFlowState } from '../flow.ts';
+import {
+  checkCsrf,
+  csrfToken,
+  expectLogin,
+  finishInteraction,
+  flowGone,
+  type FlowDeps,
+  formField,
+  interactionExpiry,
+  type LoadedInteraction,
+  loadInteraction,
+  readFlow,
+  render,
+  requestContext,
+  saveFlowState,
+} from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { passwordErrors } from '../password-problems.ts';
-import { RESEND_FIELD, secondsToWait, waitError } from '../resend.ts';
-import { codeRequestView, doneView, passwordView, purposeTitle, stepTitle, type Purpose } from './view.ts';
-
-type BusinessFlow = {
-  purpose: Purpose;
-  channel: Channel;
-  /** The address as typed, normalised; the code went there if it is registered. */
-  address: string;
-  /** When the last code was sent in this flow, and how many were sent (for "send a new code"). */
-  sentAt?: number;
-  sends?: number;
-  /** Set once the code is accepted and the password still has to be chosen. */
-  verifiedAccountId?: string;
-  done?: { accountId: string; email: string; activated: boolean };
-};
+import { RESEND_FIELD, secondsToWait, sendAfterWait, waitError, type Sent } from '../resend.ts';
+import { AwaitingPassword, BusinessFlow, CodeSent, Done, forgetFlow, type Verified } from './state.ts';
+import { codeRequestView, doneView, passwordView, stepTitle, type Purpose } from './view.ts';
 
 const isPurpose = (value: unknown): value is Purpose => value === 'activate' || value === 'reset';
-const flowOf = (interaction: LoadedInteraction) => interaction.state.business as BusinessFlow | undefined;
-const saveFlow = (ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, flow: BusinessFlow | undefined) =>
-  saveFlowState(ctx, deps, { ...interaction.state, business: flow });
 
 function seeOther(ctx: Context, path: string): void {
   ctx.status = 303;
   ctx.redirect(path);
+}
+
+/**
+ * The flow's state if it is at a step `schema` accepts. Without a state, or at another step of this
+ * flow, the browser goes to `elsewhere` (whatever that step shows now); an expired or unreadable
+ * state gets the one "no longer valid" page. Undefined when the answer has been sent.
+ */
+function readStep<S extends BusinessFlow>(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  schema: z.ZodType<S>,
+  elsewhere: (other: BusinessFlow | undefined) => string,
+): S | undefined {
+  const now = deps.now();
+  const read = readFlow(interaction, schema, now);
+  if (read.ok) return read.state;
+  const other = read.reason === 'other' ? readFlow(interaction, BusinessFlow, now) : undefined;
+  if (read.reason === 'expired' || (other && !other.ok)) {
+    flowGone(ctx, deps, interaction);
+    return undefined;
+  }
+  seeOther(ctx, elsewhere(other?.ok ? other.state : undefined));
+  return undefined;
 }
 
 function showCodeRequest(
@@ -66,11 +89,12 @@ function showCodeRequest(
   });
 }
 
-function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, flow: BusinessFlow, errors?: FieldError[], status?: number): void {
+function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, flow: AwaitingPassword, errors?: FieldError[], status?: number): void {
   const { lang, uid } = interaction;
+  const verified = flow.step === 'verified';
   render(ctx, deps, {
     lang,
-    title: stepTitle(lang, flow.purpose, flow.verifiedAccountId ? 'verified' : 'password'),
+    title: stepTitle(lang, flow.purpose, verified ? 'verified' : 'password'),
     client: interaction.client,
     errors,
     status,
@@ -80,10 +104,10 @@ function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInter
       uid,
       csrf: csrfToken(deps.settings, uid),
       purpose: flow.purpose,
-      verified: Boolean(flow.verifiedAccountId),
+      verified,
       channel: flow.channel,
       address: flow.address,
-      sends: flow.sends ?? 1,
+      sends: flow.sends,
       secondsLeft: secondsToWait(flow.sentAt, deps.now(), deps.settings.resendWait),
       minLength: deps.settings.passwordMinLength,
       codeMinutes: Math.round(deps.settings.oneTimeCodeTtl / 60),
@@ -94,40 +118,52 @@ function showPasswordPage(ctx: Context, deps: FlowDeps, interaction: LoadedInter
   });
 }
 
+function codeError(lang: Language, refusal: CodeRefusal): FieldError {
+  const message =
+    refusal.reason === 'missing'
+      ? t(lang, 'business.password.code_missing')
+      : refusal.reason === 'wrong'
+        ? t(lang, 'business.password.code_wrong', { left: refusal.attemptsLeft })
+        : t(lang, refusal.reason === 'attempts' ? 'business.password.code_attempts' : 'business.password.code_dead');
+  return { field: 'code', message };
+}
 
 export function registerBusinessActivation(router: Router, deps: FlowDeps): void {
   const { settings } = deps;
-  const passwordProblems = (interaction: LoadedInteraction, password: string | null, confirmation: string | null, identifiers: (string | null)[]) =>
-    passwordErrors(
-      interaction.lang,
-      password === null || confirmation === null ? ['too_long'] : checkNewPassword(password, confirmation, { minLength: settings.passwordMinLength, identifiers }),
-      { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' },
-    );
+  const problemErrors = (lang: Language, problems: PasswordProblem[]) =>
+    passwordErrors(lang, problems, { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' });
+  const passwordPath = (interaction: LoadedInteraction) => `/interaction/${interaction.uid}/business/password`;
 
-  /**
-   * Issues a code (if the address belongs to someone who may have one) and starts the flow's next step.
-   * False, and nothing recorded, when this IP has asked too much (Retry-After is set; the caller shows why).
-   */
-  async function sendCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string; sends: number }): Promise<boolean> {
+  /** Records a code order (the outbox worker matches, issues, sends and audits it: the same work whatever matches) and moves the flow to code-sent. */
+  async function orderCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string }, sent: Sent): Promise<void> {
     const { purpose, channel, address } = request;
-    const now = deps.now();
-    if (!(await claimOrderRequest(deps.counters, settings.sendLimits, ctx.ip, now))) {
-      ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
-      return false;
+    const order = { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang };
+    await orderBusinessCode(deps.db, order, requestContext(ctx, interaction), sent.sentAt);
+    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'code-sent', expiresAt: interactionExpiry(interaction), purpose, channel, address, ...sent } satisfies CodeSent);
+  }
+
+  /** Step 2, the code: the verified state (kept at once), or undefined once the page with the refusal is sent. */
+  async function acceptCode(ctx: Context, interaction: LoadedInteraction, flow: CodeSent, newPassword: NewPasswordInput): Promise<Verified | undefined> {
+    const input = { purpose: BUSINESS_CODE_PURPOSES[flow.purpose], flowId: interaction.uid, address: flow.address, code: formField(ctx, 'code', 20), ...newPassword };
+    const check = await acceptBusinessCode(deps.db, settings, input, requestContext(ctx, interaction), deps.now());
+    if (check.outcome === 'refused') {
+      showPasswordPage(ctx, deps, interaction, flow, [codeError(interaction.lang, check.refusal), ...problemErrors(interaction.lang, check.problems)]);
+      return undefined;
     }
-    // Only recorded here; the outbox worker matches, issues, sends and audits it (the same work whatever matches).
-    await orderBusinessCode(deps.db, { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang }, requestContext(ctx, interaction), now);
-    await saveFlow(ctx, deps, interaction, { purpose, channel, address, sentAt: now, sends: request.sends });
-    return true;
+    const verified: Verified = { ...flow, step: 'verified', verifiedAccountId: check.account.id };
+    // Kept at once: the code is used up, and a refused hash (a busy page) must not make it void.
+    await saveFlowState(ctx, deps, verified);
+    return verified;
   }
 
   for (const purpose of ['activate', 'reset'] as const) {
     router.get(`/interaction/:uid/business/${purpose}`, async (ctx) => {
       const interaction = await loadInteraction(ctx, deps);
       if (!expectLogin(ctx, interaction, 'business')) return;
-      // Back to correct the address: the one typed before is filled in.
-      const previous = flowOf(interaction);
-      const values = previous && !previous.done ? { [previous.channel === 'email' ? 'email' : 'mobile']: previous.address } : undefined;
+      // Back to correct the address: the one typed before is filled in. (This page starts the flow
+      // anew, so a state that cannot be read is simply not used.)
+      const read = readFlow(interaction, AwaitingPassword, deps.now());
+      const values = read.ok ? { [read.state.channel === 'email' ? 'email' : 'mobile']: read.state.address } : undefined;
       showCodeRequest(ctx, deps, interaction, purpose, { values });
     });
   }
@@ -139,7 +175,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const { lang, uid } = interaction;
+    const { lang } = interaction;
     const fieldName = channel === 'email' ? 'email' : 'mobile';
     const raw = formField(ctx, fieldName, channel === 'email' ? 254 : 32);
     const address = raw ? (channel === 'email' ? normalizeEmail(raw) : normalizeMobile(raw)) : undefined;
@@ -149,14 +185,13 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     }
     // The same request again before the wait is over (a double click, the back button) sends
     // nothing more: the first code may still be on its way, and a new one would cancel it.
-    const previous = flowOf(interaction);
-    const again = Boolean(previous && !previous.done && previous.purpose === purpose && previous.channel === channel && previous.address === address);
-    if (!again || secondsToWait(previous!.sentAt, deps.now(), settings.resendWait) === 0) {
-      if (!(await sendCode(ctx, interaction, { purpose, channel, address, sends: again ? (previous!.sends ?? 1) + 1 : 1 }))) {
-        return showCodeRequest(ctx, deps, interaction, purpose, { values: { [fieldName]: raw ?? '' }, errors: [{ field: fieldName, message: t(lang, 'business.code.limited') }], status: 429 });
-      }
+    const read = readFlow(interaction, AwaitingPassword, deps.now());
+    const previous = read.ok && read.state.purpose === purpose && read.state.channel === channel && read.state.address === address ? read.state : undefined;
+    const sending = await sendAfterWait(ctx, deps, previous, (sent) => orderCode(ctx, interaction, { purpose, channel, address }, sent));
+    if (sending.outcome === 'limited') {
+      return showCodeRequest(ctx, deps, interaction, purpose, { values: { [fieldName]: raw ?? '' }, errors: [{ field: fieldName, message: t(lang, 'business.code.limited') }], status: 429 });
     }
-    seeOther(ctx, `/interaction/${uid}/business/password`);
+    seeOther(ctx, passwordPath(interaction));
   });
 
   // "Send en ny kode": the same address again, once the wait is over.
@@ -164,90 +199,47 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const flow = flowOf(interaction);
-    if (!flow || flow.done || flow.verifiedAccountId) return seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
-    const wait = secondsToWait(flow.sentAt, deps.now(), settings.resendWait);
-    if (wait > 0) return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', wait)], 429);
-    if (!(await sendCode(ctx, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, sends: (flow.sends ?? 1) + 1 }))) {
-      return showPasswordPage(ctx, deps, interaction, flow, [{ field: RESEND_FIELD, message: t(interaction.lang, 'business.code.limited') }], 429);
-    }
-    seeOther(ctx, `/interaction/${interaction.uid}/business/password`);
+    const flow = readStep(ctx, deps, interaction, CodeSent, () => passwordPath(interaction));
+    if (!flow) return;
+    const sending = await sendAfterWait(ctx, deps, flow, (sent) => orderCode(ctx, interaction, flow, sent));
+    if (sending.outcome === 'too_soon') return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', sending.secondsLeft)], 429);
+    if (sending.outcome === 'limited') return showPasswordPage(ctx, deps, interaction, flow, [{ field: RESEND_FIELD, message: t(interaction.lang, 'business.code.limited') }], 429);
+    seeOther(ctx, passwordPath(interaction));
   });
+
+  /** Where the password page sends a browser whose flow is not waiting for a password. */
+  const notAwaitingPassword = (interaction: LoadedInteraction) => (other: BusinessFlow | undefined) =>
+    `/interaction/${interaction.uid}/business/${other?.step === 'done' ? 'done' : 'activate'}`;
 
   router.get('/interaction/:uid/business/password', async (ctx) => {
     const interaction = await loadInteraction(ctx, deps);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const flow = flowOf(interaction);
-    if (!flow) return seeOther(ctx, `/interaction/${interaction.uid}/business/activate`);
-    if (flow.done) return seeOther(ctx, `/interaction/${interaction.uid}/business/done`);
-    showPasswordPage(ctx, deps, interaction, flow);
+    const flow = readStep(ctx, deps, interaction, AwaitingPassword, notAwaitingPassword(interaction));
+    if (flow) showPasswordPage(ctx, deps, interaction, flow);
   });
 
-  // Step 2: the code and the new password.
+  // Step 2: the code (unless accepted earlier in this flow) and the new password.
   router.post('/interaction/:uid/business/password', async (ctx) => {
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
+    const flow = readStep(ctx, deps, interaction, AwaitingPassword, notAwaitingPassword(interaction));
+    if (!flow) return;
     const { lang, uid } = interaction;
-    const flow = flowOf(interaction);
-    if (!flow) return seeOther(ctx, `/interaction/${uid}/business/activate`);
-    if (flow.done) return seeOther(ctx, `/interaction/${uid}/business/done`);
-    const password = formField(ctx, 'password', PASSWORD_MAX_LENGTH);
-    const confirmation = formField(ctx, 'confirm', PASSWORD_MAX_LENGTH);
-    const request = requestContext(ctx, interaction);
-    const purpose = BUSINESS_CODE_PURPOSES[flow.purpose];
-    const now = deps.now();
-
-    let account: Account | undefined;
-    if (!flow.verifiedAccountId) {
-      // The code is checked first: a right code is remembered in the flow (verified), so a refused
-      // new password does not make the person type it again. Every refusal lists the password's
-      // problems too, so none tells whether the address is registered.
-      const rawCode = formField(ctx, 'code', 20);
-      const code = rawCode ? normalizeCode(rawCode) : undefined;
-      if (!code) {
-        const errors = [{ field: 'code', message: t(lang, 'business.password.code_missing') }, ...passwordProblems(interaction, password, confirmation, [flow.address])];
-        return showPasswordPage(ctx, deps, interaction, flow, errors);
-      }
-      const check = await verifyBusinessCode(deps.db, settings.passwordPepper, { purpose, flowId: uid, code }, now);
-      if (check.outcome !== 'ok') {
-        const reason = check.outcome === 'wrong' ? 'wrong' : check.reason;
-        await audit(deps.db, { event: 'code.failed', accountId: check.accountId, ...request, detail: { purpose, reason } }, now);
-        const message =
-          check.outcome === 'wrong'
-            ? t(lang, 'business.password.code_wrong', { left: check.attemptsLeft })
-            : t(lang, check.reason === 'attempts' ? 'business.password.code_attempts' : 'business.password.code_dead');
-        return showPasswordPage(ctx, deps, interaction, flow, [{ field: 'code', message }, ...passwordProblems(interaction, password, confirmation, [flow.address])]);
-      }
-      await audit(deps.db, { event: 'code.verified', accountId: check.account.id, ...request, detail: { purpose } }, now);
-      account = check.account;
-      flow.verifiedAccountId = account.id;
-      // Kept at once: the code is used up, and a refused hash (a busy page) must not make it void.
-      await saveFlow(ctx, deps, interaction, flow);
-    } else {
-      account = await findAccountById(deps.db, flow.verifiedAccountId);
-      if (!account || !mayActivate(account)) {
-        await saveFlow(ctx, deps, interaction, undefined);
-        return seeOther(ctx, `/interaction/${uid}/business/${flow.purpose}`);
-      }
-    }
-
-    // Now the account is known to this person: its own identifiers count too.
-    const errors = passwordProblems(interaction, password, confirmation, [account.email, account.mobile, flow.address]);
-    if (errors.length) {
-      await saveFlow(ctx, deps, interaction, flow);
-      return showPasswordPage(ctx, deps, interaction, flow, errors);
-    }
-    const hash = await deps.hasher.hash(password!);
-    const changed = await setBusinessPassword(deps.db, account.id, hash, flow.channel, deps.now(), settings.contactEmail, lang);
-    if (!changed) {
+    const newPassword = { password: formField(ctx, 'password', PASSWORD_MAX_LENGTH), confirmation: formField(ctx, 'confirm', PASSWORD_MAX_LENGTH) };
+    const verified = flow.step === 'verified' ? flow : await acceptCode(ctx, interaction, flow, newPassword);
+    if (!verified) return;
+    const input = { accountId: verified.verifiedAccountId, proved: flow.channel, address: flow.address, language: lang, ...newPassword };
+    const result = await completeBusinessActivation(deps.db, deps.hasher, settings, input, requestContext(ctx, interaction), deps.now());
+    if (result.status === 'gone') {
       // Disabled after the code was accepted: nothing was set; start over (and be refused like anyone disabled).
-      await saveFlow(ctx, deps, interaction, undefined);
+      await forgetFlow(ctx, deps);
       return seeOther(ctx, `/interaction/${uid}/business/${flow.purpose}`);
     }
-    const activated = changed.previousStatus === 'invited';
-    await audit(deps.db, { event: activated ? 'business.activated' : 'business.password_reset', accountId: account.id, ...request, detail: { via: `${flow.channel}_code` } }, deps.now());
-    await saveFlow(ctx, deps, interaction, { purpose: flow.purpose, channel: flow.channel, address: flow.address, done: { accountId: account.id, email: account.email!, activated } });
+    if (result.status === 'invalid') return showPasswordPage(ctx, deps, interaction, verified, problemErrors(lang, result.problems));
+    const { purpose, channel, address } = flow;
+    const { account, activated } = result;
+    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'done', expiresAt: interactionExpiry(interaction), purpose, channel, address, accountId: account.id, email: account.email!, activated } satisfies Done);
     seeOther(ctx, `/interaction/${uid}/business/done`);
   });
 
@@ -255,9 +247,9 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
   router.get('/interaction/:uid/business/done', async (ctx) => {
     const interaction = await loadInteraction(ctx, deps);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const done = flowOf(interaction)?.done;
-    if (!done) return seeOther(ctx, `/interaction/${interaction.uid}`);
     const { lang, uid } = interaction;
+    const done = readStep(ctx, deps, interaction, Done, () => `/interaction/${uid}`);
+    if (!done) return;
     render(ctx, deps, {
       lang,
       title: t(lang, done.activated ? 'business.done.activated' : 'business.done.reset'),
@@ -271,11 +263,11 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const done = flowOf(interaction)?.done;
-    const account = done ? await findAccountById(deps.db, done.accountId) : undefined;
+    const done = readStep(ctx, deps, interaction, Done, () => `/interaction/${interaction.uid}`);
+    if (!done) return;
+    const account = await signInAfterActivation(deps.db, done.accountId, requestContext(ctx, interaction), deps.now());
     // Disabled in the meantime: back to the sign-in page, which will refuse it.
-    if (!account || !canSignIn(account)) return seeOther(ctx, `/interaction/${interaction.uid}`);
-    await audit(deps.db, { event: 'sign_in.succeeded', accountId: account.id, ...requestContext(ctx, interaction), detail: { kind: 'business', via: 'one_time_code' } }, deps.now());
+    if (!account) return seeOther(ctx, `/interaction/${interaction.uid}`);
     await finishInteraction(ctx, deps, { login: { accountId: account.id, amr: ['otp'] } });
   });
 }

@@ -1,13 +1,14 @@
 // The invitation link e-mailed to a new business user: opening it changes nothing (mail scanners
 // open links too); the form on it sets the password, uses the link up and activates the account.
-// No app is in the picture, so the person is sent on to the business portal afterwards.
+// No app is in the picture, so the person is sent on to the business portal afterwards. There are no
+// steps to remember between requests: the link's token is the state (held by the core, in the
+// invitations table), and the form cookie only binds the form token to this browser.
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import { formBody } from '../../src/http/strict-form.ts';
 import type { Context } from 'koa';
-import { acceptInvitation, findInvitation, invitationPath } from '../../src/accounts/business-users.ts';
-import { checkNewPassword, PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
-import { audit } from '../../src/audit/audit.ts';
+import { acceptBusinessInvitation, findInvitation, invitationPath } from '../../src/accounts/business-users.ts';
+import { PASSWORD_MAX_LENGTH } from '../../src/accounts/password-policy.ts';
 import { checkCsrf, csrfToken, formField, render, type FlowDeps } from '../flow.ts';
 import { CsrfError } from '../../src/errors.ts';
 import { pickLanguage, t } from '../i18n.ts';
@@ -58,34 +59,18 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
     const nonce = ctx.cookies.get(FORM_COOKIE, { signed: false });
     if (!nonce) throw new CsrfError('no form cookie');
     checkCsrf(ctx, settings, `invitation:${nonce}`);
-    const token = ctx.params.token!;
-    const request = { ip: ctx.ip, userAgent: ctx.get('user-agent') };
-    const account = await findInvitation(deps.db, token, deps.now());
-    if (!account) {
-      await audit(deps.db, { event: 'invitation.refused', ...request }, deps.now());
-      return showInvalid(ctx);
-    }
-    const password = formField(ctx, 'password', PASSWORD_MAX_LENGTH);
-    const confirmation = formField(ctx, 'confirm', PASSWORD_MAX_LENGTH);
+    const input = { token: ctx.params.token!, password: formField(ctx, 'password', PASSWORD_MAX_LENGTH), confirmation: formField(ctx, 'confirm', PASSWORD_MAX_LENGTH) };
+    const result = await acceptBusinessInvitation(deps.db, deps.hasher, settings, input, { ip: ctx.ip, userAgent: ctx.get('user-agent') }, deps.now());
+    if (result.status === 'refused') return showInvalid(ctx);
     const lang = pickLanguage(ctx);
-    const problems =
-      password === null || confirmation === null
-        ? (['too_long'] as const)
-        : checkNewPassword(password, confirmation, { minLength: settings.passwordMinLength, identifiers: [account.email, account.mobile] });
-    if (problems.length) {
-      return showForm(ctx, account.email!, nonce, passwordErrors(lang, [...problems], { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' }));
+    if (result.status === 'invalid') {
+      return showForm(ctx, result.email, nonce, passwordErrors(lang, result.problems, { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' }));
     }
-    const activated = await acceptInvitation(deps.db, token, await deps.hasher.hash(password!), deps.now());
-    if (!activated) {
-      await audit(deps.db, { event: 'invitation.refused', accountId: account.id, ...request }, deps.now());
-      return showInvalid(ctx);
-    }
-    await audit(deps.db, { event: 'business.activated', accountId: activated.id, ...request, detail: { via: 'invitation' } }, deps.now());
     render(ctx, deps, {
       lang,
       title: t(lang, 'business.done.activated'),
       path: null,
-      body: activatedView({ lang, email: activated.email!, portalUrl: settings.businessPortalUrl }),
+      body: activatedView({ lang, email: result.account.email!, portalUrl: settings.businessPortalUrl }),
     });
   });
 }

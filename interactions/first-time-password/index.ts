@@ -15,12 +15,11 @@ import {
 import { throttledGuess, typedKey, type Guess } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../../src/security/send-limits.ts';
 import { checkCsrf, csrfToken, formField, loadMemberSignIn, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
-import { RESEND_FIELD, secondsToWait, waitError } from '../resend.ts';
+import { RESEND_FIELD, secondsToWait, sendAfterWait, waitError, type Sent } from '../resend.ts';
 import { firstLoginView, orderView, sentView } from './view.ts';
 
 
@@ -111,20 +110,11 @@ function seeOther(ctx: Context, path: string): void {
 }
 
 export function registerFirstTimePassword(router: Router, deps: FlowDeps): void {
-  /**
-   * Orders, and remembers the order in the sign-in (for "send again" and its wait). False, and
-   * nothing recorded, when this IP has ordered too much (Retry-After is set; the caller shows why).
-   */
-  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, count: number): Promise<boolean> {
-    const now = deps.now();
-    if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {
-      ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
-      return false;
-    }
+  /** Orders, and remembers the order in the sign-in (for "send again" and its wait): the `send` of sendAfterWait. */
+  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, { sentAt, sends }: Sent): Promise<void> {
     // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
-    await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), now);
-    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: now, count } satisfies Order, orders: ordersIn(interaction) + 1 });
-    return true;
+    await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), sentAt);
+    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: sentAt, count: sends } satisfies Order, orders: ordersIn(interaction) + 1 });
   }
   const limited = (interaction: LoadedInteraction): FieldError[] => [{ field: 'member_number', message: t(interaction.lang, 'ftp.order.limited') }];
 
@@ -156,11 +146,8 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     // more: the first message may still be on its way, and a new one would make it useless.
     const last = lastOrder(interaction);
     const again = last && last.memberNumber === memberNumber && last.channel === channel && last.contact === contact;
-    if (!again || secondsToWait(last.at, deps.now(), deps.settings.resendWait) === 0) {
-      if (!(await order(ctx, interaction, { memberNumber, channel, contact }, again ? last.count + 1 : 1))) {
-        return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors: limited(interaction), status: 429 });
-      }
-    }
+    const sending = await sendAfterWait(ctx, deps, again ? { sentAt: last.at, sends: last.count } : undefined, (sent) => order(ctx, interaction, { memberNumber, channel, contact }, sent));
+    if (sending.outcome === 'limited') return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors: limited(interaction), status: 429 });
     // The same answer whatever was found (and the message is sent later, by the outbox worker).
     seeOther(ctx, `/interaction/${uid}/first-time-password/sent`);
   });
@@ -177,11 +164,9 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     checkCsrf(ctx, deps.settings, interaction.uid);
     const last = lastOrder(interaction);
     if (!last) return seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`);
-    const wait = secondsToWait(last.at, deps.now(), deps.settings.resendWait);
-    if (wait > 0) return showSent(ctx, deps, interaction, last, [waitError(interaction.lang, 'ftp.resend', wait)]);
-    if (!(await order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, last.count + 1))) {
-      return showSent(ctx, deps, interaction, last, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
-    }
+    const sending = await sendAfterWait(ctx, deps, { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, sent));
+    if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, last, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
+    if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, last, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 

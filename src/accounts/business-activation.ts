@@ -2,15 +2,19 @@
 // e-mail or mobile, then a new password. Asking for a code only records the order (one identical
 // insert whatever the address matches); the outbox worker matches it, issues the code (a code row is
 // stored either way), queues the message and audits, so neither the answer nor its timing tells.
+import type { Settings } from '../../config/settings.ts';
 import type { Db } from '../storage/db.ts';
 import { audit } from '../audit/audit.ts';
 import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { recordOrder, type Order } from '../delivery/orders.ts';
-import { issueOneTimeCode, verifyOneTimeCode, type CodeCheck } from '../codes/one-time-codes.ts';
-import { findAccountById, type Account } from './accounts.ts';
+import { issueOneTimeCode, normalizeCode, verifyOneTimeCode, type CodeCheck } from '../codes/one-time-codes.ts';
+import { canSignIn, findAccountById, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
-import { findBusinessUsersByAddress, mayActivate } from './business-users.ts';
+import { businessPasswordProblems, findBusinessUsersByAddress, mayActivate, setBusinessPassword, type NewPasswordInput } from './business-users.ts';
+import type { RequestContext } from './first-time-passwords.ts';
+import type { PasswordProblem } from './password-policy.ts';
+import type { PasswordHasher } from './passwords.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
 
 export const BUSINESS_CODE_PURPOSES = { activate: 'business_activation', reset: 'business_reset' } as const;
@@ -148,4 +152,73 @@ export async function verifyBusinessCode(
   const account = await findAccountById(db, check.accountId);
   if (!account || !mayActivate(account)) return { outcome: 'dead', reason: 'not_allowed', accountId: check.accountId };
   return { outcome: 'ok', account };
+}
+
+/** Why a code typed in the flow was refused, as the page tells it. */
+export type CodeRefusal = { reason: 'missing' } | { reason: 'wrong'; attemptsLeft: number } | { reason: 'attempts' } | { reason: 'dead' };
+
+/**
+ * Step 2 of activation and reset, first half: the code typed in the flow (`code` as the form gave
+ * it), checked and audited before anything else, so the flow can keep a right code even when the
+ * new password is refused next. A refusal lists the new password's problems too (judged by the
+ * typed address only), so no answer tells whether the address is registered.
+ */
+export async function acceptBusinessCode(
+  db: Db,
+  settings: Pick<Settings, 'passwordPepper' | 'passwordMinLength'>,
+  input: { purpose: BusinessCodePurpose; flowId: string; address: string; code: string | null } & NewPasswordInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ outcome: 'ok'; account: Account } | { outcome: 'refused'; refusal: CodeRefusal; problems: PasswordProblem[] }> {
+  const { purpose } = input;
+  const refused = (refusal: CodeRefusal) => ({ outcome: 'refused' as const, refusal, problems: businessPasswordProblems(input, settings.passwordMinLength, [input.address]) });
+  const code = input.code ? normalizeCode(input.code) : undefined;
+  if (!code) return refused({ reason: 'missing' });
+  const check = await verifyBusinessCode(db, settings.passwordPepper, { purpose, flowId: input.flowId, code }, now);
+  if (check.outcome !== 'ok') {
+    const reason = check.outcome === 'wrong' ? 'wrong' : check.reason;
+    await audit(db, { event: 'code.failed', accountId: check.accountId, ...context, detail: { purpose, reason } }, now);
+    if (check.outcome === 'wrong') return refused({ reason: 'wrong', attemptsLeft: check.attemptsLeft });
+    return refused({ reason: check.reason === 'attempts' ? 'attempts' : 'dead' });
+  }
+  await audit(db, { event: 'code.verified', accountId: check.account.id, ...context, detail: { purpose } }, now);
+  return { outcome: 'ok', account: check.account };
+}
+
+/**
+ * Step 2, second half: the new password of the account whose code the flow accepted. It must pass
+ * the rules (the account's own e-mail and mobile count as identifiers now, with the typed address);
+ * then the account is active with it, the address `proved` is verified, every other session ends
+ * and it is audited as an activation or a reset. `gone`: the user was disabled (or removed) since
+ * the code was accepted; nothing was set, and the flow must start over.
+ */
+export async function completeBusinessActivation(
+  db: Db,
+  hasher: PasswordHasher,
+  settings: Pick<Settings, 'passwordMinLength' | 'contactEmail'>,
+  input: { accountId: string; proved: Channel; address: string; language: Language } & NewPasswordInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ status: 'done'; account: Account; activated: boolean } | { status: 'invalid'; problems: PasswordProblem[] } | { status: 'gone' }> {
+  const account = await findAccountById(db, input.accountId);
+  if (!account || !mayActivate(account)) return { status: 'gone' };
+  const problems = businessPasswordProblems(input, settings.passwordMinLength, [account.email, account.mobile, input.address]);
+  if (problems.length) return { status: 'invalid', problems };
+  const hash = await hasher.hash(input.password!);
+  const changed = await setBusinessPassword(db, account.id, hash, input.proved, now, settings.contactEmail, input.language);
+  if (!changed) return { status: 'gone' };
+  const activated = changed.previousStatus === 'invited';
+  await audit(db, { event: activated ? 'business.activated' : 'business.password_reset', accountId: account.id, ...context, detail: { via: `${input.proved}_code` } }, now);
+  return { status: 'done', account: changed.account, activated };
+}
+
+/**
+ * Step 3: the user who has just set a password goes on signed in to the app (audited as a sign-in by
+ * one-time code). Undefined when they may not sign in (disabled in the meantime).
+ */
+export async function signInAfterActivation(db: Db, accountId: string, context: RequestContext, now: number): Promise<Account | undefined> {
+  const account = await findAccountById(db, accountId);
+  if (!account || !canSignIn(account)) return undefined;
+  await audit(db, { event: 'sign_in.succeeded', accountId: account.id, ...context, detail: { kind: 'business', via: 'one_time_code' } }, now);
+  return account;
 }

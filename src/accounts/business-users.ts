@@ -2,6 +2,7 @@
 // (CLI, import) as "invited"; they become "active" when they set a password (one-time code or
 // invitation link); an admin can disable them. The e-mail address is the login name.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Settings } from '../../config/settings.ts';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import { InputError } from '../errors.ts';
@@ -12,6 +13,9 @@ import { cancelOneTimeCodes } from '../codes/one-time-codes.ts';
 import { findAccountById, fromRow, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
+import type { RequestContext } from './first-time-passwords.ts';
+import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
+import type { PasswordHasher } from './passwords.ts';
 import type { Readable } from 'node:stream';
 import { importCounts, importCsv, type ImportOptions, type ImportReport, type ImportSpec } from './csv-import.ts';
 
@@ -199,6 +203,19 @@ export async function importBusinessUsers(
 
 // ---- Passwords ---------------------------------------------------------------------------------
 
+/** A new password as the form gave it: null when a field could not be read (over the length limit, control characters). */
+export type NewPasswordInput = { password: string | null; confirmation: string | null };
+
+/**
+ * The problems with a business user's new password, in the order to fix them; empty when it is fine.
+ * `identifiers` are the user's own addresses (as far as this step may know them). A field that could
+ * not be read counts as too long.
+ */
+export function businessPasswordProblems(input: NewPasswordInput, minLength: number, identifiers: (string | null | undefined)[]): PasswordProblem[] {
+  if (input.password === null || input.confirmation === null) return ['too_long'];
+  return checkNewPassword(input.password, input.confirmation, { minLength, identifiers });
+}
+
 /** Thrown inside a transaction to undo it (the invitation is not spent when nothing else changed). */
 class Rollback extends Error {}
 
@@ -339,4 +356,33 @@ export async function acceptInvitation(db: Db, token: string, passwordHash: stri
   if (!accepted) return undefined;
   await endEverythingOf(db, account.id, now);
   return accountOrThrow(db, account.id);
+}
+
+/**
+ * The invitation link's form: a password that passes the rules uses the link up and activates the
+ * account. `refused` (audited) when the link is used, expired, revoked or its user no longer invited;
+ * `invalid` (nothing changed, the link still works) lists the password's problems.
+ */
+export async function acceptBusinessInvitation(
+  db: Db,
+  hasher: PasswordHasher,
+  settings: Pick<Settings, 'passwordMinLength'>,
+  input: { token: string } & NewPasswordInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; email: string; problems: PasswordProblem[] } | { status: 'refused' }> {
+  const account = await findInvitation(db, input.token, now);
+  if (!account) {
+    await audit(db, { event: 'invitation.refused', ...context }, now);
+    return { status: 'refused' };
+  }
+  const problems = businessPasswordProblems(input, settings.passwordMinLength, [account.email, account.mobile]);
+  if (problems.length) return { status: 'invalid', email: account.email!, problems };
+  const activated = await acceptInvitation(db, input.token, await hasher.hash(input.password!), now);
+  if (!activated) {
+    await audit(db, { event: 'invitation.refused', accountId: account.id, ...context }, now);
+    return { status: 'refused' };
+  }
+  await audit(db, { event: 'business.activated', accountId: activated.id, ...context, detail: { via: 'invitation' } }, now);
+  return { status: 'done', account: activated };
 }

@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import { findAccountById } from '../../src/accounts/accounts.ts';
 import { disableBusinessUser } from '../../src/accounts/business-users.ts';
 import { latestAudit } from '../../src/audit/audit.ts';
+import { storedId } from '../../src/oidc/adapter.ts';
 import { runCli } from '../../src/cli/run.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
@@ -304,6 +305,86 @@ describe('business portal with openid-client', () => {
     assert.equal((await findAccountById(idp.db, user.id))!.passwordHash, null);
     const [failed] = await latestAudit(idp.db, 1, { accountId: user.id, event: 'code.failed' });
     assert.equal(failed!.detail.reason, 'expired');
+  });
+
+  /** Rewrites the flow state saved in the interaction `page` belongs to, as time or an older version of the server would leave it. */
+  async function editFlowState(page: Page, edit: (flow: Record<string, unknown>) => unknown) {
+    const uid = new URL(page.url).pathname.split('/')[2]!;
+    const key = { model: 'Interaction', id: storedId(uid) };
+    const payload = JSON.parse((await idp.db('oidc_store').where(key).first('payload'))!.payload);
+    payload.result = { ...payload.result, flow: edit(payload.result.flow) };
+    await idp.db('oidc_store').where(key).update({ payload: JSON.stringify(payload) });
+  }
+
+  const GONE = /Dette steget er ikke lenger gyldig Det tok for lang tid, eller steget ble åpnet fra en gammel side\. Start på nytt herfra/;
+
+  test('an expired flow gets the one "no longer valid" page and changes nothing; starting again works', async () => {
+    const user = await createBusinessUser(idp);
+    const { browser, page: login, verifier, state } = await startPortal();
+    const page = await askForCode(browser, login, 'email', user.email!);
+    const code = codeIn((await delivered())[0]!.text);
+    await editFlowState(page, (flow) => ({ ...flow, expiresAt: Date.now() - 1 }));
+
+    for (const answer of [
+      await browser.go(page.url),
+      await setPassword(browser, page, { code, password: PASSWORD }),
+      await browser.submit(page, {}, { action: /\/business\/resend$/ }),
+    ]) {
+      assert.equal(answer.status, 400);
+      assert.match(textOf(answer.html), GONE);
+    }
+    const account = await findAccountById(idp.db, user.id);
+    assert.equal(account!.status, 'invited');
+    assert.equal(account!.passwordHash, null);
+    assert.equal((await latestAudit(idp.db, 5, { accountId: user.id })).filter((row) => row.event !== 'code.requested' && !row.event.startsWith('message.')).length, 0, 'no code checked');
+    assert.equal((await delivered()).length, 0, 'no new code');
+
+    // "Start på nytt": the sign-in's page, and the flow from its start.
+    const restart = await browser.go(linkOn(await browser.go(page.url), /Start på nytt/));
+    assert.equal(restart.status, 200);
+    const again = await askForCode(browser, restart, 'email', user.email!);
+    const done = await setPassword(browser, again, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
+    const result = await browser.submit(done, {}, { stopAt: CALLBACK });
+    assert.equal((await portal.finish(result.location!, verifier, state)).claims()!.sub, user.id);
+  });
+
+  test('a flow state that cannot be read (an older version’s, a corrupt one) gets the same page at every step; the first page starts anew', async () => {
+    const user = await createBusinessUser(idp, { mobile: '41234511' });
+    const unusable: [string, (flow: Record<string, unknown>) => unknown][] = [
+      ['the shape before typed states', (flow) => ({ business: { purpose: flow.purpose, channel: flow.channel, address: flow.address, sentAt: flow.sentAt, sends: 1 } })],
+      ['a step without its fields', (flow) => ({ ...flow, step: 'verified' })],
+      ['an unknown step', (flow) => ({ ...flow, step: 'chosen' })],
+      ['a field of the wrong kind', (flow) => ({ ...flow, channel: 'fax' })],
+      ['not an object', () => 'code-sent'],
+    ];
+    for (const [what, edit] of unusable) {
+      const { browser, page: login } = await startPortal();
+      const page = await askForCode(browser, login, 'email', user.email!);
+      const code = codeIn((await delivered())[0]!.text);
+      await editFlowState(page, edit);
+      for (const answer of [await browser.go(page.url), await setPassword(browser, page, { code, password: PASSWORD }), await browser.submit(page, {}, { action: /\/business\/resend$/ })]) {
+        assert.equal(answer.status, 400, what);
+        assert.match(textOf(answer.html), GONE, what);
+      }
+      assert.equal((await findAccountById(idp.db, user.id))!.passwordHash, null, what);
+      assert.equal((await delivered()).length, 0, what);
+      const uid = new URL(page.url).pathname.split('/')[2]!;
+      assert.equal((await browser.go(`${idp.issuer}/interaction/${uid}/business/done`)).status, 400, what);
+      const first = await browser.go(`${idp.issuer}/interaction/${uid}/business/activate`);
+      assert.equal(first.status, 200, what);
+      assert.doesNotMatch(first.html, /value="[^"]*@/, `${what}: nothing filled in`);
+    }
+
+    // At the last step: nothing signs in.
+    const { browser, page: login } = await startPortal();
+    const page = await askForCode(browser, login, 'sms', '41234511');
+    const done = await setPassword(browser, page, { code: codeIn((await delivered())[0]!.text), password: PASSWORD });
+    assert.match(textOf(done.html), /Brukerkontoen din er aktivert/);
+    await editFlowState(done, (flow) => ({ ...flow, activated: 'yes' }));
+    const refused = await browser.submit(done, {}, { stopAt: CALLBACK });
+    assert.equal(refused.status, 400);
+    assert.match(textOf(refused.html), GONE);
+    assert.equal((await latestAudit(idp.db, 1, { accountId: user.id, event: 'sign_in.succeeded' })).length, 0, 'not signed in');
   });
 
   test('a code works only in the flow that asked for it, and only for its account', async () => {
