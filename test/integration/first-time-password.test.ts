@@ -586,7 +586,7 @@ describe('first-time password lifetime', () => {
   });
 });
 
-describe('flow states: a step reached with an expired state or another flow\'s gets one page and changes nothing', () => {
+describe('flow states: each step reads its own; an expired state or another flow\'s gets one page and changes nothing', () => {
   let idp: TestIdp;
   let rp: Rp;
   let h: ReturnType<typeof helpers>;
@@ -651,6 +651,27 @@ describe('flow states: a step reached with an expired state or another flow\'s g
     assert.deepEqual([(await savedFlow(idp, uidOf(shown.url))).step], ['choose'], 'the state is as it was');
     const done = await browser.submit(first, { username: 'videre.vegard', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
     assert.ok(done.location?.startsWith(CALLBACK));
+  });
+
+  test('the choose step not reached yet (only ordered) or lapsed sends to first login, as with no state; ordering again remembers the member number', async () => {
+    const member = await createMember(idp);
+    const { browser, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const password = h.passwordIn((await h.deliver())[0]!.text);
+    const credentialsUrl = new URL(`/interaction/${uidOf(shown.url)}/credentials`, shown.url);
+    const early = await browser.request(credentialsUrl);
+    assert.equal(early.status, 303);
+    assert.match(early.location ?? '', /\/first-login$/);
+
+    const first = await browser.submit(await browser.go(h.linkOn(shown, 'Jeg har fått nytt passord/PIN')), { member_number: member.memberNumber!, password });
+    await idp.db('first_time_passwords').where({ account_id: member.id }).update({ expires_at: 0 });
+    const lapsed = await browser.submit(first, { username: 'for.sent.igjen', password: NEW_PASSWORD, confirmation: NEW_PASSWORD });
+    assert.match(textOf(lapsed.html), /Førstegangspassordet er ikke lenger gyldig/);
+    assert.deepEqual([(await savedFlow(idp, uidOf(shown.url))).step], ['lapsed']);
+    const late = await browser.request(credentialsUrl);
+    assert.equal(late.status, 303);
+    assert.match(late.location ?? '', /\/first-login$/);
+    const orderAgain = await browser.go(h.linkOn(lapsed, 'Bestill nytt førstegangspassord'));
+    assert.match(orderAgain.html, new RegExp(`name="member_number"[^>]*value="${member.memberNumber}"|value="${member.memberNumber}"[^>]*name="member_number"`));
   });
 
   test('choosing credentials with another flow\'s state (a staff sign-in\'s) saves nothing', async () => {
