@@ -60,9 +60,13 @@ export type LoadedInteraction = {
   uid: string;
   prompt: string;
   params: Record<string, unknown>;
-  /** Extra state a flow keeps between its steps (e.g. "first-time password accepted"). */
-  state: Record<string, unknown>;
   accountId: string | undefined;
+  /**
+   * When the interaction expires (epoch ms), on the flows' clock (`FlowDeps.now`). The provider
+   * stamps `exp` by the wall clock; carrying over the time left keeps a flow state's expiry and its
+   * check on one clock, also when tests run the server's clock ahead.
+   */
+  expiresAt: number;
   client: PageClient & { clientId: string; login: LoginKind };
   lang: Language;
 };
@@ -77,8 +81,8 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
     uid: details.uid,
     prompt: details.prompt.name,
     params: details.params,
-    state: (details.result?.flow as Record<string, unknown>) ?? {},
     accountId: details.session?.accountId,
+    expiresAt: deps.now() + (details.exp * 1000 - Date.now()),
     client: {
       clientId: String(details.params.client_id),
       name: String(metadata.client_name ?? details.params.client_id),
@@ -128,14 +132,19 @@ export function readFlow<S extends FlowState>(interaction: LoadedInteraction, sc
   return { ok: true, state: parsed.data };
 }
 
-/** When a flow state saved now expires by default: with the interaction itself (its `exp` is in seconds). */
+/** When a flow state saved now expires by default: with the interaction itself. */
 export function interactionExpiry(interaction: LoadedInteraction): number {
-  return interaction.details.exp * 1000;
+  return interaction.expiresAt;
 }
 
 /** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
-export async function saveFlowState(ctx: Context, deps: FlowDeps, state: FlowState | Record<string, unknown>): Promise<void> {
+export async function saveFlowState<S extends FlowState>(ctx: Context, deps: FlowDeps, state: S): Promise<void> {
   await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });
+}
+
+/** Forgets the flow's state, as if it had not started (readFlow then finds it missing). */
+export async function forgetFlow(ctx: Context, deps: FlowDeps): Promise<void> {
+  await deps.provider.interactionResult(ctx.req, ctx.res, {}, { mergeWithLastSubmission: false });
 }
 
 /**
@@ -154,6 +163,12 @@ export function flowGone(ctx: Context, deps: FlowDeps, interaction: LoadedIntera
 <p>${t(lang, 'flow.gone.body')}</p>
 <div class="actions"><a class="button" href="/interaction/${uid}">${t(lang, 'flow.gone.restart')}</a></div>`,
   });
+}
+
+/** Sends the browser on to `path` with a GET (after a form post, or to the step where a flow goes on). */
+export function seeOther(ctx: Context, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(path);
 }
 
 /** Finishes the interaction with `result` and sends the browser back to the provider. */

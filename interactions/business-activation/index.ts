@@ -22,6 +22,7 @@ import {
   expectLogin,
   finishInteraction,
   flowGone,
+  forgetFlow,
   type FlowDeps,
   formField,
   interactionExpiry,
@@ -31,20 +32,16 @@ import {
   render,
   requestContext,
   saveFlowState,
+  seeOther,
 } from '../flow.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { passwordErrors } from '../password-problems.ts';
 import { RESEND_FIELD, secondsToWait, sendAfterWait, waitError, type Sent } from '../resend.ts';
-import { AwaitingPassword, BusinessFlow, CodeSent, Done, forgetFlow, type Verified } from './state.ts';
+import { AwaitingPassword, BusinessFlow, CodeSent, Done, type Verified } from './state.ts';
 import { codeRequestView, doneView, passwordView, stepTitle, type Purpose } from './view.ts';
 
 const isPurpose = (value: unknown): value is Purpose => value === 'activate' || value === 'reset';
-
-function seeOther(ctx: Context, path: string): void {
-  ctx.status = 303;
-  ctx.redirect(path);
-}
 
 /**
  * The flow's state if it is at a step `schema` accepts. Without a state, or at another step of this

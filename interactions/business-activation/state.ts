@@ -3,9 +3,8 @@
 //   code-sent → (the code accepted) verified → (the password set) done
 // A new address on the first page starts again at code-sent. Every step lives as long as the
 // interaction it belongs to.
-import type { Context } from 'koa';
 import { z } from 'zod';
-import { flowStateFields, type FlowDeps } from '../flow.ts';
+import { flowStateFields } from '../flow.ts';
 import { sentFields } from '../resend.ts';
 
 const common = {
@@ -35,12 +34,3 @@ export type CodeSent = z.infer<typeof CodeSent>;
 export type Verified = z.infer<typeof Verified>;
 export type Done = z.infer<typeof Done>;
 export type AwaitingPassword = z.infer<typeof AwaitingPassword>;
-
-/**
- * Forgets the flow, as if it had not started (readFlow then finds it missing): for a user who may no
- * longer set a password, whose next try starts from the first page.
- * (Belongs beside saveFlowState in interactions/flow.ts, which saves a state but cannot remove one.)
- */
-export async function forgetFlow(ctx: Context, deps: FlowDeps): Promise<void> {
-  await deps.provider.interactionResult(ctx.req, ctx.res, {}, { mergeWithLastSubmission: false });
-}

@@ -15,39 +15,54 @@ import {
 import { throttledGuess, typedKey, type Guess } from '../../src/accounts/sign-in.ts';
 import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { checkCsrf, csrfToken, formField, loadMemberSignIn, render, requestContext, saveFlowState, type FlowDeps, type LoadedInteraction } from '../flow.ts';
-import { t } from '../i18n.ts';
+import { checkCsrf, csrfToken, flowGone, formField, interactionExpiry, loadMemberSignIn, readFlow, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { t, type TextKey } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
 import { RESEND_FIELD, secondsToWait, sendAfterWait, waitError, type Sent } from '../resend.ts';
+import type { ChoosingCredentials } from '../set-credentials/state.ts';
+import { KnowsMemberNumber, memberNumberOf, Ordered, type Order } from './state.ts';
 import { firstLoginView, orderView, sentView } from './view.ts';
 
+// The order form and the first-login form start this flow: a state they cannot use (none, expired,
+// another flow's) only means an empty form, never the "step no longer valid" page.
 
-/** The last order in this sign-in: what was typed (normalised), when, and how many times. */
-type Order = { memberNumber: string; channel: Channel; contact: string; at: number; count: number };
+/** The last order in this sign-in, if the saved state is one. */
+function ordered(deps: FlowDeps, interaction: LoadedInteraction): Ordered | undefined {
+  const read = readFlow(interaction, Ordered, deps.now());
+  return read.ok ? read.state : undefined;
+}
 
 /** The member number typed earlier in this sign-in, so the next page need not ask again. */
-const rememberedMemberNumber = (interaction: LoadedInteraction) =>
-  typeof interaction.state.memberNumber === 'string' ? interaction.state.memberNumber : undefined;
+function rememberedMemberNumber(deps: FlowDeps, interaction: LoadedInteraction): string | undefined {
+  const read = readFlow(interaction, KnowsMemberNumber, deps.now());
+  return read.ok ? memberNumberOf(read.state) : undefined;
+}
 
-/** How many orders this sign-in has made (counted here, never from what was sent, so it tells nothing). */
-const ordersIn = (interaction: LoadedInteraction) => (typeof interaction.state.orders === 'number' ? interaction.state.orders : 0);
+type OrderFormValues = { memberNumber: string; channel: Channel; mobile: string; email: string };
 
-function lastOrder(interaction: LoadedInteraction): Order | undefined {
-  const order = interaction.state.order as Partial<Order> | undefined;
-  return typeof order?.memberNumber === 'string' && typeof order.contact === 'string' && typeof order.at === 'number' && (order.channel === 'sms' || order.channel === 'email')
-    ? (order as Order)
-    : undefined;
+/** The order form as typed, and the order it makes; only the form of the input is checked, nothing about what exists. */
+function readOrderForm(ctx: Context, interaction: LoadedInteraction): { values: OrderFormValues; errors: FieldError[]; order?: Omit<Order, 'at' | 'count'> } {
+  const memberNumber = formField(ctx, 'member_number', 32)?.trim() ?? '';
+  const channel: Channel = formField(ctx, 'channel', 8) === 'email' ? 'email' : 'sms';
+  // One field per channel, so each has the right keyboard and autofill (tel, email).
+  const values = { memberNumber, channel, mobile: formField(ctx, 'mobile', 32) ?? '', email: formField(ctx, 'email', 320) ?? '' };
+  const contact = normalizeContact(channel, channel === 'sms' ? values.mobile : values.email);
+  const error = (field: string, key: TextKey): FieldError => ({ field, message: t(interaction.lang, key) });
+  const errors: FieldError[] = [];
+  if (!MEMBER_NUMBER.test(memberNumber)) errors.push(error('member_number', 'ftp.order.member_number_invalid'));
+  if (!contact) errors.push(channel === 'sms' ? error('mobile', 'ftp.order.mobile_invalid') : error('email', 'ftp.order.email_invalid'));
+  return { values, errors, order: errors.length || !contact ? undefined : { memberNumber, channel, contact } };
 }
 
 function showOrder(
   ctx: Context,
   deps: FlowDeps,
   interaction: LoadedInteraction,
-  values: { memberNumber?: string; channel?: Channel; mobile?: string; email?: string; errors?: FieldError[]; status?: number } = {},
+  values: Partial<OrderFormValues> & { errors?: FieldError[]; status?: number } = {},
 ): void {
   const { lang, uid } = interaction;
-  const last = lastOrder(interaction);
+  const last = ordered(deps, interaction)?.order;
   render(ctx, deps, {
     lang,
     status: values.status,
@@ -60,7 +75,7 @@ function showOrder(
       uid,
       csrf: csrfToken(deps.settings, uid),
       wipeOnOrder: deps.settings.wipeCredentials === 'on-order',
-      memberNumber: values.memberNumber ?? rememberedMemberNumber(interaction),
+      memberNumber: values.memberNumber ?? rememberedMemberNumber(deps, interaction),
       // Back from the "sent" page to correct a typo: the last order's values are filled in.
       channel: values.channel ?? last?.channel,
       mobile: values.mobile ?? (last?.channel === 'sms' ? last.contact : undefined),
@@ -70,8 +85,10 @@ function showOrder(
   });
 }
 
-function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, order: Order | undefined, errors?: FieldError[]): void {
+/** The "sent" page; `state` undefined: no order in this sign-in (the page tells nothing either way). */
+function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, state: Ordered | undefined, errors?: FieldError[]): void {
   const { lang, uid } = interaction;
+  const order = state?.order;
   render(ctx, deps, {
     lang,
     status: errors?.length ? 429 : 200,
@@ -86,7 +103,7 @@ function showSent(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, 
       valid: validity(lang, Math.round(deps.settings.firstTimePasswordTtl / 60)),
       order,
       secondsLeft: secondsToWait(order?.at, deps.now(), deps.settings.resendWait),
-      repeated: ordersIn(interaction) > deps.settings.sendLimits.perRecipientQuarter,
+      repeated: (state?.orders ?? 0) > deps.settings.sendLimits.perRecipientQuarter,
       contact: { email: deps.settings.contactEmail, phone: deps.settings.contactPhone },
     }),
   });
@@ -100,21 +117,23 @@ function showFirstLogin(ctx: Context, deps: FlowDeps, interaction: LoadedInterac
     client: interaction.client,
     errors: values.errors,
     path: `/interaction/${uid}/first-login`,
-    body: firstLoginView({ lang, uid, csrf: csrfToken(deps.settings, uid), memberNumber: values.memberNumber ?? rememberedMemberNumber(interaction), errors: values.errors }),
+    body: firstLoginView({ lang, uid, csrf: csrfToken(deps.settings, uid), memberNumber: values.memberNumber ?? rememberedMemberNumber(deps, interaction), errors: values.errors }),
   });
-}
-
-function seeOther(ctx: Context, path: string): void {
-  ctx.status = 303;
-  ctx.redirect(path);
 }
 
 export function registerFirstTimePassword(router: Router, deps: FlowDeps): void {
   /** Orders, and remembers the order in the sign-in (for "send again" and its wait): the `send` of sendAfterWait. */
-  async function order(ctx: Context, interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>, { sentAt, sends }: Sent): Promise<void> {
+  async function order(ctx: Context, interaction: LoadedInteraction, previous: Ordered | undefined, input: Omit<Order, 'at' | 'count'>, { sentAt, sends }: Sent): Promise<void> {
     // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
     await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), sentAt);
-    await saveFlowState(ctx, deps, { memberNumber: input.memberNumber, order: { ...input, at: sentAt, count: sends } satisfies Order, orders: ordersIn(interaction) + 1 });
+    const next: Ordered = {
+      flow: 'first-time-password',
+      step: 'ordered',
+      expiresAt: interactionExpiry(interaction),
+      order: { ...input, at: sentAt, count: sends },
+      orders: (previous?.orders ?? 0) + 1,
+    };
+    await saveFlowState(ctx, deps, next);
   }
   const limited = (interaction: LoadedInteraction): FieldError[] => [{ field: 'member_number', message: t(interaction.lang, 'ftp.order.limited') }];
 
@@ -127,34 +146,27 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const interaction = await loadMemberSignIn(ctx, deps);
     if (!interaction) return;
     checkCsrf(ctx, deps.settings, interaction.uid);
-    const { lang, uid } = interaction;
-    const memberNumber = formField(ctx, 'member_number', 32)?.trim() ?? '';
-    const channel: Channel = formField(ctx, 'channel', 8) === 'email' ? 'email' : 'sms';
-    // One field per channel, so each has the right keyboard and autofill (tel, email).
-    const mobile = formField(ctx, 'mobile', 32) ?? '';
-    const email = formField(ctx, 'email', 320) ?? '';
-    const contact = normalizeContact(channel, channel === 'sms' ? mobile : email);
-    // Only the form of the input is checked here; nothing about what exists.
-    const errors: FieldError[] = [];
-    if (!MEMBER_NUMBER.test(memberNumber)) errors.push({ field: 'member_number', message: t(lang, 'ftp.order.member_number_invalid') });
-    if (!contact) {
-      errors.push(channel === 'sms' ? { field: 'mobile', message: t(lang, 'ftp.order.mobile_invalid') } : { field: 'email', message: t(lang, 'ftp.order.email_invalid') });
-    }
-    if (errors.length || !contact) return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors });
-
+    const { values, errors, order: typed } = readOrderForm(ctx, interaction);
+    if (!typed) return showOrder(ctx, deps, interaction, { ...values, errors });
     // The same order again before the wait is over (a double click, the back button) sends nothing
     // more: the first message may still be on its way, and a new one would make it useless.
-    const last = lastOrder(interaction);
-    const again = last && last.memberNumber === memberNumber && last.channel === channel && last.contact === contact;
-    const sending = await sendAfterWait(ctx, deps, again ? { sentAt: last.at, sends: last.count } : undefined, (sent) => order(ctx, interaction, { memberNumber, channel, contact }, sent));
-    if (sending.outcome === 'limited') return showOrder(ctx, deps, interaction, { memberNumber, channel, mobile, email, errors: limited(interaction), status: 429 });
+    const previous = ordered(deps, interaction);
+    const last = previous?.order;
+    const again = last && last.memberNumber === typed.memberNumber && last.channel === typed.channel && last.contact === typed.contact;
+    const sending = await sendAfterWait(ctx, deps, again ? { sentAt: last.at, sends: last.count } : undefined, (sent) => order(ctx, interaction, previous, typed, sent));
+    if (sending.outcome === 'limited') return showOrder(ctx, deps, interaction, { ...values, errors: limited(interaction), status: 429 });
     // The same answer whatever was found (and the message is sent later, by the outbox worker).
-    seeOther(ctx, `/interaction/${uid}/first-time-password/sent`);
+    seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 
   router.get('/interaction/:uid/first-time-password/sent', async (ctx) => {
     const interaction = await loadMemberSignIn(ctx, deps);
-    if (interaction) showSent(ctx, deps, interaction, lastOrder(interaction));
+    if (!interaction) return;
+    const read = readFlow(interaction, Ordered, deps.now());
+    if (read.ok) return showSent(ctx, deps, interaction, read.state);
+    // Nothing ordered in this sign-in yet: the page as it reads without an order, as ever.
+    if (read.reason === 'missing') return showSent(ctx, deps, interaction, undefined);
+    flowGone(ctx, deps, interaction);
   });
 
   // "Send again": the same order, once the wait is over.
@@ -162,11 +174,12 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const interaction = await loadMemberSignIn(ctx, deps);
     if (!interaction) return;
     checkCsrf(ctx, deps.settings, interaction.uid);
-    const last = lastOrder(interaction);
-    if (!last) return seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`);
-    const sending = await sendAfterWait(ctx, deps, { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, sent));
-    if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, last, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
-    if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, last, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
+    const read = readFlow(interaction, Ordered, deps.now());
+    if (!read.ok) return read.reason === 'missing' ? seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`) : flowGone(ctx, deps, interaction);
+    const last = read.state.order;
+    const sending = await sendAfterWait(ctx, deps, { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, read.state, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, sent));
+    if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, read.state, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
+    if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, read.state, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 
@@ -179,7 +192,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const interaction = await loadMemberSignIn(ctx, deps);
     if (!interaction) return;
     checkCsrf(ctx, deps.settings, interaction.uid);
-    const { lang, uid } = interaction;
+    const { lang } = interaction;
     const memberNumber = formField(ctx, 'member_number', 32)?.trim();
     const password = formField(ctx, 'password', 64);
     if (!memberNumber || !password?.trim()) {
@@ -233,6 +246,7 @@ export function firstTimePasswordGuess(
 
 /** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */
 export async function toChooseCredentials(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, memberNumber: string, login: FirstLogin): Promise<void> {
-  await saveFlowState(ctx, deps, { memberNumber, firstLogin: login });
+  const next: ChoosingCredentials = { flow: 'set-credentials', step: 'choose', expiresAt: interactionExpiry(interaction), memberNumber, firstLogin: login };
+  await saveFlowState(ctx, deps, next);
   seeOther(ctx, `/interaction/${interaction.uid}/credentials`);
 }

@@ -22,6 +22,8 @@ import { normalizeEmail, normalizeMobile } from './contact.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
+import type { CounterStore } from '../security/counters.ts';
+import { limitKey } from '../security/ip.ts';
 
 export type FirstTimePasswordSettings = Pick<Settings, 'firstTimePasswordTtl' | 'wipeCredentials' | 'passwordPepper' | 'passwordMinLength'>;
 
@@ -348,11 +350,50 @@ async function credentialProblems(db: Db, settings: FirstTimePasswordSettings, a
   return problems;
 }
 
+const HOUR = 3600_000;
+
+/**
+ * Each try at choosing credentials tells whether a username is taken, and a username may be an
+ * e-mail address: unlimited, it would tell who is a member. Tries are counted per redeemed
+ * first-time password and per IP, each counted before anything is checked, and the total each
+ * request gets back includes its own try, so parallel tries cannot slip past. Refused tries count
+ * too: hammering keeps the limit closed.
+ */
+async function tooManyTries(counters: CounterStore, limits: Settings['credentialChecks'], login: FirstLogin, ip: string, now: number): Promise<'flow' | 'ip' | undefined> {
+  const byFlow = await counters.increment(`credentials-flow:${login.firstTimePasswordId}`, HOUR, now);
+  const byIp = await counters.increment(`credentials-ip:${limitKey(ip)}`, HOUR, now);
+  return byFlow > limits.perFlowHour ? 'flow' : byIp > limits.perIpHour ? 'ip' : undefined;
+}
+
 /**
  * The step after a redeemed first-time password: the member chooses a personal username and an own
- * password. Only when both are saved is the first-time password used up and the sign-in may go on.
+ * password. Only when both are saved is the first-time password used up and the sign-in may go on
+ * (audited as the member's sign-in). `limited`: too many tries (see tooManyTries), nothing checked.
  */
 export async function completeFirstLogin(
+  db: Db,
+  hasher: PasswordHasher,
+  counters: CounterStore,
+  settings: FirstTimePasswordSettings & Pick<Settings, 'credentialChecks'>,
+  login: FirstLogin,
+  input: CredentialsInput,
+  context: RequestContext,
+  now: number,
+): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; problems: CredentialProblem[] } | { status: 'expired' } | { status: 'limited' }> {
+  const limited = await tooManyTries(counters, settings.credentialChecks, login, context.ip ?? 'unknown', now);
+  if (limited) {
+    // Every refused try, as a throttled sign-in is (`sign_in.throttled`).
+    await audit(db, { event: 'credentials.limited', accountId: login.accountId, ...context, detail: { per: limited } }, now);
+    return { status: 'limited' };
+  }
+  const result = await saveChosenCredentials(db, hasher, settings, login, input, context, now);
+  if (result.status === 'done') {
+    await audit(db, { event: 'sign_in.succeeded', accountId: result.account.id, ...context, detail: { kind: 'member', method: 'first_time_password' } }, now);
+  }
+  return result;
+}
+
+async function saveChosenCredentials(
   db: Db,
   hasher: PasswordHasher,
   settings: FirstTimePasswordSettings,

@@ -9,6 +9,7 @@ import { latestAudit } from '../../src/audit/audit.ts';
 import { findStaffByEmail } from '../../src/staff/staff.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
+import { replaceFlow, savedFlow, uidOf } from '../support/flow-state.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 import { CALLBACK, registerRp } from '../support/rp.ts';
 import { enrol, inviteByCli, passwordStep, secretOn, signInToConsole, totpCode, type EnrolledStaff } from '../support/staff.ts';
@@ -317,5 +318,41 @@ describe('staff console', () => {
     assert.equal(enabled.status, 200);
     const [event] = await latestAudit(idp.db, 1, { event: 'staff.enabled' });
     assert.equal(event!.actor, `staff:${(await findStaffByEmail(idp.db, admin.email))!.id}`);
+  });
+
+  const signIns = async () => (await idp.db('audit_log').where({ event: 'staff.sign_in.succeeded' })).length;
+
+  test('a code after the password step\'s state expired signs no one in; the sign-in starts again at the password', async () => {
+    const browser = new Browser();
+    const codePage = await passwordStep(idp, browser, caseworker.email);
+    const uid = uidOf(codePage.url);
+    const state = await savedFlow(idp, uid);
+    assert.deepEqual([state.flow, state.step], ['console-sign-in', 'second-factor']);
+    const before = await signIns();
+    // The state expires with the interaction; the interaction's row lives on a little (the provider's tolerance).
+    offset = state.expiresAt - Date.now();
+    const page = await browser.submit(codePage, { code: totpCode(caseworker.secret, now()) });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Dette steget er ikke lenger gyldig.*Start på nytt/);
+    assert.equal(await signIns(), before);
+    assert.equal((await browser.request(`${idp.base}/console/members`)).status, 303);
+    const again = await browser.go(new URL(`/interaction/${uid}`, codePage.url));
+    assert.match(again.html, /name="password"/);
+    assert.doesNotMatch(again.html, /name="code"/);
+  });
+
+  test('a code with another flow\'s state (a member\'s choosing credentials) signs no one in', async () => {
+    const browser = new Browser();
+    const codePage = await passwordStep(idp, browser, caseworker.email);
+    const uid = uidOf(codePage.url);
+    const { expiresAt, staffId } = await savedFlow(idp, uid);
+    const before = await signIns();
+    // No request of a staff sign-in saves this; only a state put there by hand can be another flow's.
+    await replaceFlow(idp, uid, { flow: 'set-credentials', step: 'choose', expiresAt, memberNumber: '12345678', firstLogin: { accountId: String(staffId), firstTimePasswordId: 'x' } });
+    const page = await browser.submit(codePage, { code: nextCode(caseworker) });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), /Dette steget er ikke lenger gyldig/);
+    assert.equal(await signIns(), before);
+    assert.equal((await browser.request(`${idp.base}/console/members`)).status, 303);
   });
 });

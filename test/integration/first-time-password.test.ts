@@ -13,6 +13,7 @@ import type { Connector, MessageRequest } from '../../src/delivery/delivery.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
 import { createMember, newMemberNumber } from '../support/accounts.ts';
 import { statementsOf } from '../support/db.ts';
+import { replaceFlow, savedFlow, uidOf } from '../support/flow-state.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
@@ -582,6 +583,111 @@ describe('first-time password lifetime', () => {
     assert.equal(page.status, 400);
     assert.match(textOf(page.html), /Førstegangspassordet er ikke lenger gyldig/);
     assert.equal((await findAccountById(idp.db, member.id))!.passwordHash, null);
+  });
+});
+
+describe('flow states: each step reads its own; an expired state or another flow\'s gets one page and changes nothing', () => {
+  let idp: TestIdp;
+  let rp: Rp;
+  let h: ReturnType<typeof helpers>;
+  let clock = Date.now();
+  const gone = /Dette steget er ikke lenger gyldig.*Start på nytt/;
+
+  before(async () => {
+    idp = await startIdp({}, { now: () => clock });
+    rp = await registerRp(idp);
+    h = helpers(idp, rp);
+  });
+  after(() => idp.close());
+
+  test('choosing credentials past the state\'s expiry saves nothing; the page offers to start again', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    const uid = uidOf(result.url);
+    const state = await savedFlow(idp, uid);
+    assert.deepEqual([state.flow, state.step], ['set-credentials', 'choose']);
+    // The state expires with the interaction; the interaction's row lives on a little (the provider's tolerance).
+    clock = state.expiresAt;
+    const page = await browser.submit(result, { username: 'for.sein', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), gone);
+    assert.match(page.html, new RegExp(`href="/interaction/${uid}"`));
+    assert.equal((await browser.go(result.url)).status, 400, 'the form is not shown either');
+    const stored = await findAccountById(idp.db, member.id);
+    assert.equal(stored!.passwordHash, null);
+    assert.equal(stored!.username, null);
+    assert.equal((await idp.db('first_time_passwords').where({ account_id: member.id })).length, 1, 'the first-time password is not used up');
+    assert.deepEqual(await latestAudit(idp.db, 1, { event: 'sign_in.succeeded', accountId: member.id }), []);
+  });
+
+  test('"send again" past the state\'s expiry sends nothing', async () => {
+    const member = await createMember(idp);
+    const { browser, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    assert.equal((await h.deliver()).length, 1);
+    const state = await savedFlow(idp, uidOf(shown.url));
+    assert.deepEqual([state.flow, state.step], ['first-time-password', 'ordered']);
+    clock = state.expiresAt; // long past the wait for sending again, too
+    const orders = (await idp.db('audit_log').where({ event: 'first_time_password.ordered' })).length;
+    const again = await browser.submit(shown, {}, { action: /resend$/ });
+    assert.equal(again.status, 400);
+    assert.match(textOf(again.html), gone);
+    assert.equal((await browser.go(shown.url)).status, 400, 'nor is the "sent" page shown with it');
+    assert.equal((await idp.db('orders')).length, 0, 'no order recorded');
+    assert.deepEqual(await h.deliver(), []);
+    assert.equal((await idp.db('audit_log').where({ event: 'first_time_password.ordered' })).length, orders);
+  });
+
+  test('"send again" once the sign-in has moved on to choosing credentials sends nothing, and the choosing goes on', async () => {
+    const member = await createMember(idp);
+    const { browser, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const password = h.passwordIn((await h.deliver())[0]!.text);
+    const first = await browser.submit(await browser.go(h.linkOn(shown, 'Jeg har fått nytt passord/PIN')), { member_number: member.memberNumber!, password });
+    assert.match(textOf(first.html), /Velg brukernavn og passord/);
+    clock += idp.settings.resendWait * 1000;
+    const again = await browser.submit(shown, {}, { action: /resend$/ });
+    assert.equal(again.status, 400);
+    assert.match(textOf(again.html), gone);
+    assert.deepEqual(await h.deliver(), []);
+    assert.deepEqual([(await savedFlow(idp, uidOf(shown.url))).step], ['choose'], 'the state is as it was');
+    const done = await browser.submit(first, { username: 'videre.vegard', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.ok(done.location?.startsWith(CALLBACK));
+  });
+
+  test('the choose step not reached yet (only ordered) or lapsed sends to first login, as with no state; ordering again remembers the member number', async () => {
+    const member = await createMember(idp);
+    const { browser, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const password = h.passwordIn((await h.deliver())[0]!.text);
+    const credentialsUrl = new URL(`/interaction/${uidOf(shown.url)}/credentials`, shown.url);
+    const early = await browser.request(credentialsUrl);
+    assert.equal(early.status, 303);
+    assert.match(early.location ?? '', /\/first-login$/);
+
+    const first = await browser.submit(await browser.go(h.linkOn(shown, 'Jeg har fått nytt passord/PIN')), { member_number: member.memberNumber!, password });
+    await idp.db('first_time_passwords').where({ account_id: member.id }).update({ expires_at: 0 });
+    const lapsed = await browser.submit(first, { username: 'for.sent.igjen', password: NEW_PASSWORD, confirmation: NEW_PASSWORD });
+    assert.match(textOf(lapsed.html), /Førstegangspassordet er ikke lenger gyldig/);
+    assert.deepEqual([(await savedFlow(idp, uidOf(shown.url))).step], ['lapsed']);
+    const late = await browser.request(credentialsUrl);
+    assert.equal(late.status, 303);
+    assert.match(late.location ?? '', /\/first-login$/);
+    const orderAgain = await browser.go(h.linkOn(lapsed, 'Bestill nytt førstegangspassord'));
+    assert.match(orderAgain.html, new RegExp(`name="member_number"[^>]*value="${member.memberNumber}"|value="${member.memberNumber}"[^>]*name="member_number"`));
+  });
+
+  test('choosing credentials with another flow\'s state (a staff sign-in\'s) saves nothing', async () => {
+    const member = await createMember(idp);
+    const { browser, result } = await h.firstLogin(member.memberNumber!, await h.firstTimePasswordFor(member));
+    const uid = uidOf(result.url);
+    const { expiresAt } = await savedFlow(idp, uid);
+    // No request of a member sign-in saves this; only a state put there by hand can be another flow's.
+    await replaceFlow(idp, uid, { flow: 'console-sign-in', step: 'second-factor', expiresAt, staffId: member.id });
+    const page = await browser.submit(result, { username: 'annen.flyt', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, { stopAt: CALLBACK });
+    assert.equal(page.status, 400);
+    assert.match(textOf(page.html), gone);
+    const stored = await findAccountById(idp.db, member.id);
+    assert.equal(stored!.passwordHash, null);
+    assert.equal(stored!.username, null);
+    assert.equal((await idp.db('first_time_passwords').where({ account_id: member.id })).length, 1);
   });
 });
 
