@@ -5,15 +5,11 @@ import type Router from '@koa/router';
 import { MEMBER_NUMBER } from '../../src/accounts/accounts.ts';
 import type { Context } from 'koa';
 import {
+  firstLoginThrottled,
   normalizeContact,
-  normalizeFirstTimePasswordInput,
   orderFirstTimePassword,
-  redeemFirstTimePassword,
   type FirstLogin,
-  type FirstTimePasswordHolder,
 } from '../../src/accounts/first-time-passwords.ts';
-import { throttledGuess, typedKey, type Guess } from '../../src/accounts/sign-in.ts';
-import { audit } from '../../src/audit/audit.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
 import { checkCsrf, csrfToken, flowGone, formField, interactionExpiry, loadMemberSignIn, readFlow, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t, type TextKey } from '../i18n.ts';
@@ -199,49 +195,12 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
       const message = t(lang, memberNumber === undefined || password === null ? 'first_login.failed' : 'first_login.missing');
       return showFirstLogin(ctx, deps, interaction, { memberNumber: memberNumber ?? '', errors: [{ field: memberNumber ? 'password' : 'member_number', message }] });
     }
-    const login = await tryFirstTimePassword(ctx, deps, interaction, { memberNumber }, password);
+    const login = await firstLoginThrottled(deps, { memberNumber }, password, requestContext(ctx, interaction));
     if (!login) {
       return showFirstLogin(ctx, deps, interaction, { memberNumber, errors: [{ field: 'member_number', message: t(lang, 'first_login.failed') }] });
     }
     await toChooseCredentials(ctx, deps, interaction, memberNumber, login);
   });
-}
-
-/**
- * A guess at a first-time password, throttled like password sign-ins but keyed on the first-time
- * password typed, not on the member: it has ~59 bits, so the per-IP limit is what stops guessing,
- * and no one who knows only a member number can lock out the holder of the newest first-time
- * password (nor does a locked password block it). Used by "Jeg har fått nytt passord/PIN" and by the
- * ordinary sign-in form. `auditFailure` false: the caller records the failed attempt itself.
- */
-export async function tryFirstTimePassword(
-  ctx: Context,
-  deps: FlowDeps,
-  interaction: LoadedInteraction,
-  holder: FirstTimePasswordHolder,
-  password: string,
-  auditFailure = true,
-): Promise<FirstLogin | undefined> {
-  const context = requestContext(ctx, interaction);
-  const { result, throttled } = await throttledGuess(deps.signIn, ctx.ip, [firstTimePasswordGuess(ctx, deps, interaction, holder, password, auditFailure)]);
-  if (throttled && auditFailure) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
-  return result;
-}
-
-/** A first-time password guess for throttledGuess (see tryFirstTimePassword), so the sign-in form can make it part of one attempt. */
-export function firstTimePasswordGuess(
-  ctx: Context,
-  deps: FlowDeps,
-  interaction: LoadedInteraction,
-  holder: FirstTimePasswordHolder,
-  password: string,
-  auditFailure: boolean,
-): Guess<FirstLogin> {
-  const context = requestContext(ctx, interaction);
-  return {
-    subject: typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password)),
-    check: (allowed) => redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
-  };
 }
 
 /** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */

@@ -2,10 +2,10 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { findMemberByIdentifier } from '../../src/accounts/accounts.ts';
-import { couldBeFirstTimePassword } from '../../src/accounts/first-time-passwords.ts';
+import { couldBeFirstTimePassword, firstTimePasswordGuess } from '../../src/accounts/first-time-passwords.ts';
 import { signIn } from '../../src/accounts/sign-in.ts';
 import { checkCsrf, csrfToken, expectLogin, finishInteraction, type FlowDeps, formField, type LoadedInteraction, loadInteraction, render, requestContext } from '../flow.ts';
-import { firstTimePasswordGuess, toChooseCredentials } from '../first-time-password/index.ts';
+import { toChooseCredentials } from '../first-time-password/index.ts';
 import { html } from '../html.ts';
 import { t } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
@@ -56,7 +56,7 @@ export function registerMemberLogin(router: Router, deps: FlowDeps): void {
     // Members type the first-time password they got here too. Anything shaped like one is one attempt
     // that is either (one IP count, its own throttle for the first-time password, so a locked password
     // does not block it): the same work whether or not the member exists or has one.
-    const firstTime = couldBeFirstTimePassword(password) ? firstTimePasswordGuess(ctx, deps, interaction, { account: found }, password, false) : undefined;
+    const firstTime = couldBeFirstTimePassword(password) ? firstTimePasswordGuess(deps, { account: found }, password, requestContext(ctx, interaction), false) : undefined;
     const { account, firstLogin } = await signIn(deps.signIn, found, { kind: 'member', identifier, password, ip: ctx.ip }, requestContext(ctx, interaction), firstTime);
     if (firstLogin && found?.memberNumber) return toChooseCredentials(ctx, deps, interaction, found.memberNumber, firstLogin);
     if (!account) return showMemberLogin(ctx, deps, interaction, { identifier, errors: [{ field: 'identifier', message: t(lang, 'login.failed') }] });

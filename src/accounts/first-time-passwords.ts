@@ -21,6 +21,7 @@ import type { Language } from '../../config/vocabulary.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
+import { throttledGuess, typedKey, type Guess, type SignInDeps } from './sign-in.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
 import type { CounterStore } from '../security/counters.ts';
 import { limitKey } from '../security/ip.ts';
@@ -312,6 +313,36 @@ export async function redeemFirstTimePassword(
   }
   await audit(db, { event: 'first_time_password.accepted', accountId: login.accountId, ...context }, now);
   return login;
+}
+
+/** What a throttled first-time password guess needs. */
+export type FirstLoginDeps = { db: Db; settings: FirstTimePasswordSettings; signIn: SignInDeps; now: () => number };
+
+/**
+ * A guess at a first-time password for throttledGuess, throttled like password sign-ins but keyed on
+ * the first-time password typed, not on the member: it has ~59 bits, so the per-IP limit is what stops
+ * guessing, and no one who knows only a member number can lock out the holder of the newest
+ * first-time password (nor does a locked password block it). The sign-in form makes it part of one
+ * attempt with the password guess (`auditFailure` false: that form records the failed attempt itself).
+ */
+export function firstTimePasswordGuess(
+  deps: FirstLoginDeps,
+  holder: FirstTimePasswordHolder,
+  password: string,
+  context: RequestContext,
+  auditFailure: boolean,
+): Guess<FirstLogin> {
+  return {
+    subject: typedKey(deps.signIn, 'ftp', normalizeFirstTimePasswordInput(password)),
+    check: (allowed) => redeemFirstTimePassword(deps.db, deps.settings, { ...holder, password }, context, deps.now(), allowed, auditFailure),
+  };
+}
+
+/** "Jeg har fått nytt passord/PIN": one throttled guess at the first-time password, audited whatever the outcome. */
+export async function firstLoginThrottled(deps: FirstLoginDeps, holder: FirstTimePasswordHolder, password: string, context: RequestContext): Promise<FirstLogin | undefined> {
+  const { result, throttled } = await throttledGuess(deps.signIn, context.ip ?? '', [firstTimePasswordGuess(deps, holder, password, context, true)]);
+  if (throttled) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
+  return result;
 }
 
 export type CredentialProblem =
