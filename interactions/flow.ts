@@ -132,7 +132,12 @@ export function readFlow<S extends FlowState>(interaction: LoadedInteraction, sc
   return { ok: true, state: parsed.data };
 }
 
-/** When a flow state saved now expires by default: with the interaction itself. */
+/**
+ * When a flow state saved now expires by default: with the interaction itself (every flow uses this
+ * today). The interaction's own lifetime already bounds the flow, so the state's expiry only matters
+ * in the provider's grace after it, or for a flow that sets a shorter limit; the time limits that are
+ * rules (a code's or a first-time password's validity) are checked by the core against the database.
+ */
 export function interactionExpiry(interaction: LoadedInteraction): number {
   return interaction.expiresAt;
 }
@@ -169,6 +174,21 @@ export function flowGone(ctx: Context, deps: FlowDeps, interaction: LoadedIntera
 export function seeOther(ctx: Context, path: string): void {
   ctx.status = 303;
   ctx.redirect(path);
+}
+
+/**
+ * A signed cookie's JSON value if it parses as `schema` (an app flow's PKCE verifier and state, kept
+ * in the browser between the redirect and the callback); undefined when absent, unsigned or unusable.
+ */
+export function signedCookieValue<T>(ctx: Context, name: string, schema: z.ZodType<T>): T | undefined {
+  const text = ctx.cookies.get(name, { signed: true });
+  if (!text) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Finishes the interaction with `result` and sends the browser back to the provider. */

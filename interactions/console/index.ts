@@ -4,9 +4,10 @@
 // most; src/staff/sessions.ts). Every page needs that session; every form carries its token.
 import type Router from '@koa/router';
 import * as oidc from 'openid-client';
+import { z } from 'zod';
 import { CONSOLE_CLIENT_ID, consoleCallbackPath } from '../../src/staff/console-client.ts';
 import { endConsoleSession, startConsoleSession, useConsoleSession } from '../../src/staff/sessions.ts';
-import { render, type FlowDeps } from '../flow.ts';
+import { render, signedCookieValue, type FlowDeps } from '../flow.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
 import { registerAuditLog } from './audit/index.ts';
@@ -18,6 +19,8 @@ import { registerMemberPages } from './members/index.ts';
 import { registerStaffAdmin } from './staff/index.ts';
 
 const FLOW_COOKIE = 'hk_console_flow';
+/** What the console keeps in the browser between its redirect to sign-in and the callback. */
+const ConsoleFlow = z.object({ verifier: z.string(), state: z.string(), nonce: z.string() });
 
 export function registerConsole(router: Router, deps: FlowDeps): void {
   const { issuer } = deps.settings;
@@ -65,7 +68,7 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
 
   router.get(consoleCallbackPath, async (ctx) => {
     const lang = pickLanguage(ctx);
-    const flow = JSON.parse(ctx.cookies.get(FLOW_COOKIE, { signed: true }) ?? 'null') as { verifier: string; state: string; nonce: string } | null;
+    const flow = signedCookieValue(ctx, FLOW_COOKIE, ConsoleFlow);
     ctx.cookies.set(FLOW_COOKIE, null, flowCookie);
     if (!flow) return ctx.redirect('/console');
     let claims: oidc.IDToken | undefined;

@@ -2,12 +2,15 @@
 // the claims. It uses openid-client exactly as a real app would.
 import type Router from '@koa/router';
 import * as oidc from 'openid-client';
+import { z } from 'zod';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
-import { render, type FlowDeps } from '../flow.ts';
+import { render, signedCookieValue, type FlowDeps } from '../flow.ts';
 
 export const DEMO_CLIENTS = { member: 'hk-demo', business: 'hk-demo-business', 'third-party': 'hk-demo-third-party' } as const;
 const FLOW_COOKIE = 'demo_flow';
+/** What the demo app keeps in the browser between its redirect to sign-in and the callback. */
+const DemoFlow = z.object({ clientId: z.string(), verifier: z.string(), state: z.string() });
 
 export function registerDemoApp(router: Router, deps: FlowDeps): void {
   const { issuer } = deps.settings;
@@ -50,7 +53,7 @@ export function registerDemoApp(router: Router, deps: FlowDeps): void {
 
   router.get('/demo/callback', async (ctx) => {
     const lang = pickLanguage(ctx);
-    const flow = JSON.parse(ctx.cookies.get(FLOW_COOKIE, { signed: true }) ?? 'null') as { clientId: string; verifier: string; state: string } | null;
+    const flow = signedCookieValue(ctx, FLOW_COOKIE, DemoFlow);
     if (!flow) return ctx.redirect('/demo');
     // The person cancelled (or the provider refused): the app shows what it received, as an app should.
     const error = typeof ctx.query.error === 'string' && /^[a-z_]{1,64}$/.test(ctx.query.error) ? ctx.query.error : undefined;

@@ -101,7 +101,11 @@ export function handleErrors(settings: Settings, log: (message: string, error: u
     } catch (error) {
       if (error instanceof oidcErrors.SessionNotFound) return sendErrorPage(ctx, settings, 'expired', 400);
       if (error instanceof HashPoolBusy) return sendBusyPage(ctx, settings, error.retryAfterSeconds);
-      if (error instanceof IdpError) return sendErrorPage(ctx, settings, error.code, error.status, undefined, await findSignIn(ctx));
+      if (error instanceof IdpError) {
+        // A client's mistake needs no log line; a failure of ours (5xx) does, as any unexpected error.
+        if (error.status >= 500) log('request failed', error);
+        return sendErrorPage(ctx, settings, error.code, error.status, undefined, await findSignIn(ctx));
+      }
       const status = (error as { status?: number }).status;
       // Body parser and koa errors: malformed or oversized bodies, wrong content types.
       if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {

@@ -4,7 +4,7 @@
 // stored either way), queues the message and audits, so neither the answer nor its timing tells.
 import type { Settings } from '../../config/settings.ts';
 import type { Db } from '../storage/db.ts';
-import { audit } from '../audit/audit.ts';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { recordOrder, type Order } from '../delivery/orders.ts';
@@ -12,7 +12,6 @@ import { issueOneTimeCode, normalizeCode, verifyOneTimeCode, type CodeCheck } fr
 import { canSignIn, findAccountById, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { businessPasswordProblems, findBusinessUsersByAddress, mayActivate, setBusinessPassword, type NewPasswordInput } from './business-users.ts';
-import type { RequestContext } from './first-time-passwords.ts';
 import type { PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
@@ -167,7 +166,7 @@ export async function acceptBusinessCode(
   db: Db,
   settings: Pick<Settings, 'passwordPepper' | 'passwordMinLength'>,
   input: { purpose: BusinessCodePurpose; flowId: string; address: string; code: string | null } & NewPasswordInput,
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ outcome: 'ok'; account: Account } | { outcome: 'refused'; refusal: CodeRefusal; problems: PasswordProblem[] }> {
   const { purpose } = input;
@@ -197,7 +196,7 @@ export async function completeBusinessActivation(
   hasher: PasswordHasher,
   settings: Pick<Settings, 'passwordMinLength' | 'contactEmail'>,
   input: { accountId: string; proved: Channel; address: string; language: Language } & NewPasswordInput,
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ status: 'done'; account: Account; activated: boolean } | { status: 'invalid'; problems: PasswordProblem[] } | { status: 'gone' }> {
   const account = await findAccountById(db, input.accountId);
@@ -216,7 +215,7 @@ export async function completeBusinessActivation(
  * Step 3: the user who has just set a password goes on signed in to the app (audited as a sign-in by
  * one-time code). Undefined when they may not sign in (disabled in the meantime).
  */
-export async function signInAfterActivation(db: Db, accountId: string, context: RequestContext, now: number): Promise<Account | undefined> {
+export async function signInAfterActivation(db: Db, accountId: string, context: AuditContext, now: number): Promise<Account | undefined> {
   const account = await findAccountById(db, accountId);
   if (!account || !canSignIn(account)) return undefined;
   await audit(db, { event: 'sign_in.succeeded', accountId: account.id, ...context, detail: { kind: 'business', via: 'one_time_code' } }, now);

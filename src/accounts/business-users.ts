@@ -13,7 +13,6 @@ import { cancelOneTimeCodes } from '../codes/one-time-codes.ts';
 import { findAccountById, fromRow, type Account } from './accounts.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
-import type { RequestContext } from './first-time-passwords.ts';
 import { checkNewPassword, type PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { Readable } from 'node:stream';
@@ -368,7 +367,7 @@ export async function acceptBusinessInvitation(
   hasher: PasswordHasher,
   settings: Pick<Settings, 'passwordMinLength'>,
   input: { token: string } & NewPasswordInput,
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; email: string; problems: PasswordProblem[] } | { status: 'refused' }> {
   const account = await findInvitation(db, input.token, now);

@@ -8,7 +8,7 @@
 // order, the same insert whatever it matches; the outbox worker fulfils it (src/delivery/orders.ts).
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Settings } from '../../config/settings.ts';
-import { audit } from '../audit/audit.ts';
+import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Channel } from '../delivery/delivery.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { recordOrder, type Order } from '../delivery/orders.ts';
@@ -27,9 +27,6 @@ import type { CounterStore } from '../security/counters.ts';
 import { limitKey } from '../security/ip.ts';
 
 export type FirstTimePasswordSettings = Pick<Settings, 'firstTimePasswordTtl' | 'wipeCredentials' | 'passwordPepper' | 'passwordMinLength'>;
-
-/** Where a request came from, for the audit log. `actor` is who acted on the member's behalf. */
-export type RequestContext = { clientId?: string | null; ip?: string | null; userAgent?: string | null; actor?: string | null };
 
 /** Lower-case letters and digits without the look-alikes 0/o, 1/l/i: easy to type from an SMS. */
 export const FIRST_TIME_PASSWORD_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
@@ -75,7 +72,7 @@ async function issue(
   settings: FirstTimePasswordSettings,
   account: Account,
   request: { channel: Channel; language: Language; orderedAt: number },
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<boolean> {
   const { channel } = request;
@@ -135,7 +132,7 @@ export function normalizeContact(channel: Channel, contact: string): string | un
  * whatever the member number and contact match, so the request takes the same time either way; the
  * outbox worker fulfils it (fulfilFirstTimePasswordOrder).
  */
-export async function orderFirstTimePassword(db: Db, order: OrderInput, context: RequestContext, now: number): Promise<void> {
+export async function orderFirstTimePassword(db: Db, order: OrderInput, context: AuditContext, now: number): Promise<void> {
   const memberNumber = order.memberNumber.trim();
   const typed = normalizeContact(order.channel, order.contact);
   if (!MEMBER_NUMBER.test(memberNumber) || !typed) throw new InputError('a member number and a valid contact are required');
@@ -156,7 +153,7 @@ export async function orderFirstTimePassword(db: Db, order: OrderInput, context:
 }
 
 /** The request context an order was recorded with, for the audit log. */
-const orderContext = (order: Order): RequestContext => ({ clientId: order.clientId, ip: order.ip, userAgent: order.context.userAgent ?? null });
+const orderContext = (order: Order): AuditContext => ({ clientId: order.clientId, ip: order.ip, userAgent: order.context.userAgent ?? null });
 
 /**
  * The worker's half of an order: sends only when the typed contact is exactly the one registered
@@ -216,7 +213,7 @@ export async function sendFirstTimePasswordAsCaseworker(
   settings: FirstTimePasswordSettings,
   guard: SendGuard,
   request: { memberNumber: string; caseworker: string },
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ sent: true; to: string } | { sent: false; reason: Exclude<OrderReason, 'contact_mismatch'> }> {
   const memberNumber = request.memberNumber.trim();
@@ -273,7 +270,7 @@ export async function redeemFirstTimePassword(
   db: Db,
   settings: FirstTimePasswordSettings,
   input: FirstTimePasswordHolder & { password: string },
-  context: RequestContext,
+  context: AuditContext,
   now: number,
   allowed = true,
   auditFailure = true,
@@ -329,7 +326,7 @@ export function firstTimePasswordGuess(
   deps: FirstLoginDeps,
   holder: FirstTimePasswordHolder,
   password: string,
-  context: RequestContext,
+  context: AuditContext,
   auditFailure: boolean,
 ): Guess<FirstLogin> {
   return {
@@ -339,7 +336,7 @@ export function firstTimePasswordGuess(
 }
 
 /** "Jeg har fått nytt passord/PIN": one throttled guess at the first-time password, audited whatever the outcome. */
-export async function firstLoginThrottled(deps: FirstLoginDeps, holder: FirstTimePasswordHolder, password: string, context: RequestContext): Promise<FirstLogin | undefined> {
+export async function firstLoginThrottled(deps: FirstLoginDeps, holder: FirstTimePasswordHolder, password: string, context: AuditContext): Promise<FirstLogin | undefined> {
   const { result, throttled } = await throttledGuess(deps.signIn, context.ip ?? '', [firstTimePasswordGuess(deps, holder, password, context, true)]);
   if (throttled) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
   return result;
@@ -408,7 +405,7 @@ export async function completeFirstLogin(
   settings: FirstTimePasswordSettings & Pick<Settings, 'credentialChecks'>,
   login: FirstLogin,
   input: CredentialsInput,
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; problems: CredentialProblem[] } | { status: 'expired' } | { status: 'limited' }> {
   const limited = await tooManyTries(counters, settings.credentialChecks, login, context.ip ?? 'unknown', now);
@@ -430,7 +427,7 @@ async function saveChosenCredentials(
   settings: FirstTimePasswordSettings,
   login: FirstLogin,
   input: CredentialsInput,
-  context: RequestContext,
+  context: AuditContext,
   now: number,
 ): Promise<{ status: 'done'; account: Account } | { status: 'invalid'; problems: CredentialProblem[] } | { status: 'expired' }> {
   const stillLive = async (query: Db) =>

@@ -2,6 +2,7 @@
 // password and a throttled account all cost one bcrypt comparison, like a wrong password, and all
 // answer the same, so neither timing nor message tells them apart.
 import { createHmac } from 'node:crypto';
+import type { AccountKind } from '../../config/vocabulary.ts';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { CounterStore, LockPolicy } from '../security/counters.ts';
@@ -108,7 +109,7 @@ const mapDefined = <A, B>(value: A | undefined, map: (value: A) => B): B | undef
 export async function signIn<F = never>(
   deps: SignInDeps,
   account: Account | undefined,
-  attempt: { kind: 'member' | 'business'; identifier: string; password: string; ip: string },
+  attempt: { kind: AccountKind; identifier: string; password: string; ip: string },
   context: AuditContext,
   firstTime?: Guess<F>,
 ): Promise<SignInOutcome & { firstLogin?: F }> {

@@ -151,8 +151,9 @@ export async function updateClient(
   db: Db,
   clientId: string,
   changes: Partial<ClientInput>,
-  options: { production: boolean; staffConsole?: boolean; by?: AuditContext },
+  options: { production: boolean; staffConsole?: boolean; by?: AuditContext; now?: number },
 ): Promise<ClientRecord> {
+  const now = options.now ?? Date.now();
   const current = await getClient(db, clientId);
   if (!current) throw new InputError(`no client ${clientId}`);
   if (changes.public !== undefined && changes.public !== current.public) {
@@ -171,27 +172,27 @@ export async function updateClient(
       id_token_alg: valid.idTokenAlg ?? 'RS256',
       backchannel_logout_uri: valid.backchannelLogoutUri,
       backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
-      updated_at: Date.now(),
+      updated_at: now,
     });
-  if (options.by) await audit(db, { event: 'client.updated', clientId, ...options.by, detail: { fields: Object.keys(changes) } });
+  if (options.by) await audit(db, { event: 'client.updated', clientId, ...options.by, detail: { fields: Object.keys(changes) } }, now);
   return (await getClient(db, clientId))!;
 }
 
 /** Removes a client. Its tokens die with it within seconds: the provider loads the client (CLIENT_CACHE_MS) on every token use. */
-export async function removeClient(db: Db, clientId: string, by?: AuditContext): Promise<void> {
+export async function removeClient(db: Db, clientId: string, by?: AuditContext, now: number = Date.now()): Promise<void> {
   const removed = await db('clients').where({ client_id: clientId }).delete();
   if (!removed) throw new InputError(`no client ${clientId}`);
-  if (by) await audit(db, { event: 'client.removed', clientId, ...by });
+  if (by) await audit(db, { event: 'client.removed', clientId, ...by }, now);
 }
 
 /** Replaces the secret; the old one stops working within seconds (CLIENT_CACHE_MS). Returns the new secret, shown once. */
-export async function rotateSecret(db: Db, clientId: string, by?: AuditContext): Promise<string> {
+export async function rotateSecret(db: Db, clientId: string, by?: AuditContext, now: number = Date.now()): Promise<string> {
   const client = await getClient(db, clientId);
   if (!client) throw new InputError(`no client ${clientId}`);
   if (client.public) throw new InputError('a public client has no secret');
   const secret = newSecret();
-  await db('clients').where({ client_id: clientId }).update({ secret_hash: hashSecret(secret), updated_at: Date.now() });
-  if (by) await audit(db, { event: 'client.secret_rotated', clientId, ...by });
+  await db('clients').where({ client_id: clientId }).update({ secret_hash: hashSecret(secret), updated_at: now });
+  if (by) await audit(db, { event: 'client.secret_rotated', clientId, ...by }, now);
   return secret;
 }
 

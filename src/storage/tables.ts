@@ -11,14 +11,14 @@
 import type { Knex } from 'knex';
 import type { Tables } from 'knex/types/tables.js';
 import type { EndReason } from '../oidc/backchannel-queue.ts';
+import type { AccountKind, Language, LoginKind } from '../../config/vocabulary.ts';
+import type { Channel } from '../delivery/delivery.ts';
 
 /** A bigint column as read: number (SQLite) or string (PostgreSQL). Written as a number. */
 export type BigIntColumn = number | string;
 /** A boolean column as read: 0 | 1 (SQLite) or boolean (PostgreSQL). Written as a boolean. */
 export type BooleanColumn = boolean | number;
 
-type Channel = 'sms' | 'email';
-type Language = 'nb' | 'en';
 type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'expired';
 
 /**
@@ -57,7 +57,7 @@ export type SigningKeyRow = {
 export type ClientRow = {
   client_id: string;
   name: string;
-  login: 'member' | 'business' | 'staff';
+  login: LoginKind;
   first_party: BooleanColumn;
   public: BooleanColumn;
   secret_hash: string | null;
@@ -73,7 +73,7 @@ export type ClientRow = {
 
 export type AccountRow = {
   id: string;
-  kind: 'member' | 'business';
+  kind: AccountKind;
   status: string;
   member_number: string | null;
   given_name: string | null;

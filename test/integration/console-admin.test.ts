@@ -120,6 +120,11 @@ describe('staff console: admin pages', () => {
     assert.equal(bad.status, 400);
     const reset = await post(bad, /\/console\/staff\/reset$/, { email: 'per@hk.example' });
     assert.equal(reset.status, 200);
+    // The reset and the new invitation it sends are on the log, by the admin, as the CLI's reset writes them.
+    const per = (await findStaffByEmail(idp.db, 'per@hk.example'))!;
+    const [resetEvent, reinvited] = [...(await latestAudit(idp.db, 2, { accountId: per.id }))].reverse();
+    assert.deepEqual([resetEvent!.event, reinvited!.event], ['staff.reset', 'staff.invited']);
+    assert.ok([resetEvent, reinvited].every((event) => event!.actor === `staff:${adminId}`));
     const disabled = await post(reset, /\/console\/staff\/disable$/, { email: 'per@hk.example' });
     assert.equal(disabled.status, 200);
     assert.equal((await findStaffByEmail(idp.db, 'per@hk.example'))!.status, 'disabled');

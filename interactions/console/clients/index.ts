@@ -71,7 +71,7 @@ ${clientForm(session, '/console/clients')}`,
     const session = await adminSession(ctx, deps, { post: true });
     if (!session) return;
     await attempt((message, status) => showList(ctx, session, message, status), refused(session.lang), async () => {
-      const { client, secret } = await addClient(deps.db, clientInput(ctx), { production, by: byStaff(ctx, session) });
+      const { client, secret } = await addClient(deps.db, clientInput(ctx), { production, by: byStaff(ctx, session), now: deps.now() });
       return secretNotice(session.lang, client, secret);
     });
   });
@@ -101,7 +101,7 @@ ${clientForm(session, base, client)}
     const { public: _public, ...changes } = clientInput(ctx);
     let shown = client;
     await attempt((message, status) => showClient(ctx, session, shown, message, status), refused(session.lang), async () => {
-      shown = await updateClient(deps.db, client.clientId, changes, { production, by: byStaff(ctx, session) });
+      shown = await updateClient(deps.db, client.clientId, changes, { production, by: byStaff(ctx, session), now: deps.now() });
       return notice(t(session.lang, 'console.clients.saved', { name: shown.name }));
     });
   });
@@ -127,7 +127,7 @@ ${clientForm(session, base, client)}
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
     await attempt((message, status) => showClient(ctx, session, client, message, status), refused(session.lang), async () => {
-      const secret = await rotateSecret(deps.db, client.clientId, byStaff(ctx, session));
+      const secret = await rotateSecret(deps.db, client.clientId, byStaff(ctx, session), deps.now());
       return secretNotice(session.lang, client, secret);
     });
   });
@@ -136,7 +136,7 @@ ${clientForm(session, base, client)}
     const session = await adminSession(ctx, deps, { post: true });
     const client = session && editable(await getClient(deps.db, ctx.params.id!));
     if (!session || !client) return;
-    await removeClient(deps.db, client.clientId, byStaff(ctx, session));
+    await removeClient(deps.db, client.clientId, byStaff(ctx, session), deps.now());
     await showList(ctx, session, notice(t(session.lang, 'console.clients.removed')));
   });
 }

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import { loadSettings } from '../../../config/settings.ts';
 import { errorTexts, handleErrors } from '../../../interactions/errors/index.ts';
 import { catalogues, t } from '../../../interactions/i18n.ts';
-import { CsrfError, ERROR_CODES, InputError } from '../../../src/errors.ts';
+import { CsrfError, DeliveryError, ERROR_CODES, InputError } from '../../../src/errors.ts';
 
 const KEY = 'k'.repeat(32);
 const settings = loadSettings({ NODE_ENV: 'test', DEMO: 'false', COOKIE_KEYS: KEY, PASSWORD_PEPPER: KEY, KEY_ENCRYPTION_KEY: KEY });
@@ -55,6 +55,9 @@ test('a named error keeps its own status; anything else is the generic 500', asy
   router.get('/crash', () => {
     throw new Error('boom');
   });
+  router.get('/undelivered', () => {
+    throw new DeliveryError('connection refused', 'temporary');
+  });
   await serve(router, async (base, logged) => {
     const csrf = await fetch(`${base}/csrf?lang=nb`);
     assert.equal(csrf.status, 403);
@@ -63,6 +66,11 @@ test('a named error keeps its own status; anything else is the generic 500', asy
     assert.equal(crash.status, 500);
     assert.ok((await crash.text()).includes(t('nb', 'error.heading')));
     assert.equal(logged.length, 1);
+    // A named error of ours (5xx) gets its page and, unlike a client's mistake, a log line.
+    const undelivered = await fetch(`${base}/undelivered?lang=nb`);
+    assert.equal(undelivered.status, 502);
+    assert.ok((await undelivered.text()).includes(t('nb', 'error.delivery_failed.heading')));
+    assert.equal(logged.length, 2);
   });
 });
 
