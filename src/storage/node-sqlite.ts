@@ -11,11 +11,17 @@ import { createRequire } from 'node:module';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 const require = createRequire(import.meta.url);
-// knex ships its dialects as CommonJS without type declarations.
-const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => object;
+// knex ships its dialects as CommonJS without type declarations; these are the methods overridden here.
+type KnexDialectClient = {
+  acquireRawConnection(): Promise<unknown>;
+  destroyRawConnection(connection: unknown): Promise<void>;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+};
+const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => KnexDialectClient;
 
 type RunResult = { changes: number; lastInsertRowid: number };
-type Prepared = { reader: boolean; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
+type Prepared = { statement: StatementSync; reader: boolean; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
 
 /** How long a statement waits for another connection's write lock (a CLI import, a second instance). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -68,6 +74,7 @@ class Connection {
     if (!prepared) {
       const statement: StatementSync = this.db.prepare(sql);
       prepared = {
+        statement,
         // A statement that returns rows (a SELECT, a PRAGMA, an INSERT … RETURNING).
         reader: statement.columns().length > 0,
         // Plain objects, as the sqlite3 driver gives (node:sqlite's rows have no prototype).
@@ -92,9 +99,56 @@ class Connection {
   }
 }
 
+/** What `runNow` answers: the rows of a statement that returns rows, else how many rows it changed. */
+export type NowResult = { rows: Record<string, unknown>[] } | { changes: number };
+
 /** The knex client: knex's better-sqlite3 dialect with Node's own SQLite as the driver. */
 export class NodeSqliteClient extends BetterSqlite3Client {
+  /** The pool's one connection (min = max = 1), and how many of knex's queries or transactions hold it. */
+  private connection: Connection | undefined;
+  private held = 0;
+
   _driver() {
     return Connection;
+  }
+
+  override async acquireRawConnection(): Promise<Connection> {
+    const connection = (await super.acquireRawConnection()) as Connection;
+    this.connection = connection;
+    return connection;
+  }
+
+  override async destroyRawConnection(connection: Connection): Promise<void> {
+    if (connection === this.connection) this.connection = undefined;
+    return super.destroyRawConnection(connection);
+  }
+
+  override async acquireConnection(): Promise<Connection> {
+    const connection = (await super.acquireConnection()) as Connection;
+    this.held++;
+    return connection;
+  }
+
+  override releaseConnection(connection: Connection): Promise<void> {
+    this.held--;
+    return super.releaseConnection(connection);
+  }
+
+  /**
+   * Runs one statement at once on the connection, past knex's runner and pool, when no query or
+   * transaction of knex's holds it: the statement runs start to end on this thread, so nothing can
+   * come between (it is its own transaction, never part of someone else's). Undefined when the
+   * connection is held, or another process holds the write lock (the statement then did nothing):
+   * the caller queues through knex instead.
+   */
+  runNow(sql: string, bindings: readonly unknown[]): NowResult | undefined {
+    if (this.held > 0 || !this.connection) return undefined;
+    const { statement, reader } = this.connection.prepare(sql);
+    try {
+      return reader ? { rows: statement.all(...(bindings as never[])) } : { changes: Number(statement.run(...(bindings as never[])).changes) };
+    } catch (error) {
+      if (isBusy(error)) return undefined;
+      throw error;
+    }
   }
 }
