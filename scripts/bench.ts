@@ -10,7 +10,7 @@
 // and the SQL queries per request hk-idp made.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -41,7 +41,7 @@ const preloadRows = Number(args.preload);
 const workloads = args.workloads!.split(',') as WorkloadName[];
 
 type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
-type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; requestsPerUnit: number };
+type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; cpuPerRequestUs?: number; requestsPerUnit: number };
 type Target = { name: string; kind: 'hk' | 'baseline'; database?: string };
 
 function canPin(): boolean {
@@ -62,6 +62,21 @@ function startChild(options: Record<string, unknown>): ChildProcess {
   const node = [process.execPath, ...profile, new URL('./bench-server.ts', import.meta.url).pathname];
   const [command, ...rest] = pinned ? ['taskset', '-c', '0', ...node] : node;
   return spawn(command!, rest, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/**
+ * The CPU time a server process has used so far (ms, user + system, its threads included), where
+ * Linux tells it: per request it is a measure that other work on a shared machine moves far less than
+ * the rates (which count waiting for the core too).
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
@@ -237,9 +252,17 @@ async function runWorkloads(target: Target): Promise<{ results: Partial<Record<W
     // A short warm-up (JIT, caches, connections), then the measured run.
     await measure(Math.min(2000, seconds * 200), unit);
     const before = target.kind === 'hk' ? await queries() : 0;
+    const cpuBefore = cpuMs(child.pid);
     const measured = await measure(seconds * 1000, unit);
+    const cpuAfter = cpuMs(child.pid);
     const counted = target.kind === 'hk' ? (await queries()) - before : undefined;
-    results[name] = { ...measured, requestsPerUnit: requests, queriesPerRequest: counted === undefined ? undefined : counted / Math.max(1, measured.done * requests) };
+    const perRequest = (total: number | undefined) => (total === undefined ? undefined : total / Math.max(1, measured.done * requests));
+    results[name] = {
+      ...measured,
+      requestsPerUnit: requests,
+      queriesPerRequest: perRequest(counted),
+      cpuPerRequestUs: cpuBefore === undefined || cpuAfter === undefined ? undefined : perRequest((cpuAfter - cpuBefore) * 1000),
+    };
     console.error(`  ${target.name} ${name}: ${measured.perSecond.toFixed(1)}/s, ${measured.failed} failed`);
   }
   child.send({ type: 'stop' });
@@ -276,8 +299,8 @@ agent.destroy();
 const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const rows: string[] = [
-  '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request | server CPU µs / request |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 const report = [];
 for (const { target, results } of runs) {
@@ -288,7 +311,7 @@ for (const { target, results } of runs) {
     const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
     rows.push(
-      `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} |`,
+      `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} | ${fmt(r.cpuPerRequestUs, 0)} |`,
     );
     report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, ratioToBcryptCeiling: toCeiling });
   }

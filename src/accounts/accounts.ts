@@ -5,6 +5,7 @@ import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
 import type { AccountRow } from '../storage/tables.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
+import { firstRow } from '../storage/direct.ts';
 import { InputError, UsernameError } from '../errors.ts';
 import { normalizeEmail, normalizeMobile } from './contact.ts';
 
@@ -27,7 +28,14 @@ export type Account = {
 };
 
 /** An `accounts` row as an Account. */
-export function fromRow(row: AccountRow): Account {
+/** The columns an Account is made of (what ACCOUNT_BY_ID selects). */
+type AccountColumns = Pick<
+  AccountRow,
+  | 'id' | 'kind' | 'status' | 'member_number' | 'given_name' | 'family_name' | 'email' | 'mobile' | 'email_verified_at'
+  | 'mobile_verified_at' | 'username' | 'password_hash' | 'organization_number' | 'organization_name' | 'language'
+>;
+
+export function fromRow(row: AccountColumns): Account {
   return {
     id: row.id,
     kind: row.kind,
@@ -52,9 +60,15 @@ export function canSignIn(account: Account): boolean {
   return account.status === 'active';
 }
 
+// Every userinfo and token request reads the account of its token: fixed SQL past knex's query
+// builder (src/storage/direct.ts), only the columns an Account has, and no bound LIMIT (the id is the
+// key; SQLite ran `limit ?` at twice the time of the look-up itself).
+const ACCOUNT_BY_ID = `select id, kind, status, member_number, given_name, family_name, email, mobile, email_verified_at,
+  mobile_verified_at, username, password_hash, organization_number, organization_name, language from accounts where id = ?`;
+
 export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
   if (typeof id !== 'string' || id.length > 64) return undefined;
-  const row = await db('accounts').where({ id }).first();
+  const row = await firstRow<AccountColumns>(db, ACCOUNT_BY_ID, [id]);
   return row ? fromRow(row) : undefined;
 }
 

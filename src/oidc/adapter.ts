@@ -4,10 +4,11 @@
 // its id (`jti` in the payload) is left out and put back on read: a copy of the database holds no
 // usable token. (A session's payload keeps its id, which the provider needs when it finds a session
 // by uid; the session cookie is signed with COOKIE_KEYS, which are not in the database.)
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
 import type { OidcStoreRow } from '../storage/tables.ts';
+import { changeRows, firstRow } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts } from './backchannel-queue.ts';
 
@@ -25,8 +26,8 @@ type Payload = Record<string, unknown> & {
 // Rows outlive their expiry by the provider's clock tolerance, as its own memory adapter does.
 const GRACE_MS = 15_000;
 
-// The hot statements as fixed SQL (the same on SQLite and PostgreSQL): every token use runs several,
-// and building them with the query builder each time cost more than running them.
+// The hot statements as fixed SQL (the same on SQLite and PostgreSQL), run past knex's query builder
+// and runner (src/storage/direct.ts): every token use runs several.
 const UPSERT = `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
   values (?, ?, ?, ?, ?, ?, ?, ?, null)
   on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
@@ -36,15 +37,14 @@ const FIND_BY = {
   uid: 'select payload, expires_at, consumed_at from oidc_store where model = ? and uid = ? limit 1',
   user_code: 'select payload, expires_at, consumed_at from oidc_store where model = ? and user_code = ? limit 1',
 };
+const CONSUME = 'update oidc_store set consumed_at = ? where model = ? and id = ? and consumed_at is null';
+const GRANT_OF = 'select grant_id from oidc_store where model = ? and id = ? limit 1';
+const DESTROY = 'delete from oidc_store where model = ? and id = ?';
+const REVOKE_BY_GRANT = 'delete from oidc_store where model = ? and grant_id = ?';
 type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
 
-/** The first row of a raw select, alike from both drivers (PostgreSQL answers { rows }, SQLite an array). */
-async function first(db: Db, sql: string, bindings: string[]): Promise<StoredRow | undefined> {
-  const result = await db.raw(sql, bindings);
-  return (Array.isArray(result) ? result[0] : result.rows[0]) as StoredRow | undefined;
-}
-
-export const storedId = (id: string) => createHash('sha256').update(id).digest('base64url');
+// The one-shot hash: a token use hashes two or three ids, and a Hash object per id cost three times as much.
+export const storedId = (id: string) => hash('sha256', id, 'base64url');
 
 export function createAdapterFactory(db: Db, now: () => number = Date.now) {
   return (model: string) => (model === 'Client' ? new ClientAdapter(db, now) : new KnexAdapter(db, model, now));
@@ -80,7 +80,7 @@ export class KnexAdapter {
       expires_at: expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
       consumed_at: null,
     };
-    await this.db.raw(UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at]);
+    await changeRows(this.db, UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at]);
   }
 
   async find(id: string): Promise<Payload | undefined> {
@@ -104,25 +104,25 @@ export class KnexAdapter {
    * `consumeGrantSource` / refresh token grant): the whole grant revoked and invalid_grant.
    */
   async consume(id: string): Promise<void> {
-    const key = { model: this.model, id: storedId(id) };
-    const won = await this.db('oidc_store').where(key).whereNull('consumed_at').update({ consumed_at: this.now() });
+    const key = storedId(id);
+    const won = await changeRows(this.db, CONSUME, [this.now(), this.model, key]);
     if (won === 1) return;
-    const row = await this.db('oidc_store').where(key).first('grant_id');
+    const row = await firstRow<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
     if (row?.grant_id) await revokeGrant(this.db, row.grant_id);
     throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db('oidc_store').where({ model: this.model, id: storedId(id) }).delete();
+    await changeRows(this.db, DESTROY, [this.model, storedId(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db('oidc_store').where({ model: this.model, grant_id: grantId }).delete();
+    await changeRows(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
   }
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    const row = await first(this.db, FIND_BY[column], [this.model, value]);
+    const row = await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value]);
     if (!row) return undefined;
     if (row.expires_at !== null && Number(row.expires_at) < this.now()) return undefined;
     const payload = JSON.parse(row.payload) as Payload;

@@ -80,13 +80,16 @@ function lockState(row: { count: number | string; last_at: number | string; expi
 }
 
 export function createDbCounterStore(db: Db): CounterStore {
-  // The lock as SQL over the stored row: an expired row counts as no row.
-  const lockedSql = (policy: LockPolicy, now: number) => {
-    const count = `(CASE WHEN counters.expires_at < ${int(now)} THEN 0 ELSE counters.count END)`;
+  // The lock as SQL over the stored row: an expired row counts as no row. The SQL text is the same at
+  // every call for one policy (so the driver's prepared statement is reused): the time of the attempt
+  // is read back from the row being written, whose expiry is that time + ttl.
+  const lockedSql = (policy: LockPolicy) => {
+    const now = `(excluded.expires_at - ${int(policy.ttlMs)})`;
+    const count = `(CASE WHEN counters.expires_at < ${now} THEN 0 ELSE counters.count END)`;
     const cases: string[] = [];
     for (let f = policy.freeFailures; lockDelay(f, policy) < policy.maxDelayMs; f++) cases.push(`WHEN ${count} = ${f} THEN ${int(lockDelay(f, policy))}`);
     const delay = `(CASE WHEN ${count} < ${int(policy.freeFailures)} THEN 0 ${cases.join(' ')} ELSE ${int(policy.maxDelayMs)} END)`;
-    return { count, locked: `(counters.expires_at >= ${int(now)} AND counters.last_at + ${delay} > ${int(now)})` };
+    return { now, count, locked: `(counters.expires_at >= ${now} AND counters.last_at + ${delay} > ${now})` };
   };
   const store: CounterStore = {
     async increment(key, windowMs, now, by = 1) {
@@ -111,7 +114,8 @@ export function createDbCounterStore(db: Db): CounterStore {
       return { allowed: retryAfterMs === 0, failures, retryAfterMs };
     },
     async settleAttempt(key, now, policy, succeeded) {
-      const { count, locked } = lockedSql(policy, now);
+      const { now: nowSql, count, locked } = lockedSql(policy);
+      // lockedSql reads the attempt's time back from this expiry.
       const expires = now + policy.ttlMs;
       const [row] = await db('counters')
         .insert({ key, count: succeeded ? 0 : 1, last_at: succeeded ? 0 : now, expires_at: expires })
@@ -119,7 +123,7 @@ export function createDbCounterStore(db: Db): CounterStore {
         .merge(
           succeeded
             ? { count: db.raw(`CASE WHEN ${locked} THEN ${count} + 1 ELSE 0 END`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE 0 END`), expires_at: expires }
-            : { count: db.raw(`${count} + 1`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE ${int(now)} END`), expires_at: expires },
+            : { count: db.raw(`${count} + 1`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE ${nowSql} END`), expires_at: expires },
         )
         .returning('count');
       const failures = Number(row.count);

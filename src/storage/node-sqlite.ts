@@ -7,15 +7,26 @@
 // ~10–20 µs on the calling thread, and each statement is prepared once per connection. The queries are
 // point look-ups and single-row writes by index; long ones (the purge) run in batches. Waiting for
 // another connection's lock is done here, asynchronously (SQLite's busy_timeout is 0).
+//
+// WAL checkpoints run on a thread of their own (`Checkpointer`): a checkpoint copies the WAL into the
+// database file and flushes both to disk (fsync), which on this thread stalled every request behind
+// it (the bench: half of a token write's time was the checkpoints a few writes set off).
 import { createRequire } from 'node:module';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
-// knex ships its dialects as CommonJS without type declarations.
-const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => object;
+// knex ships its dialects as CommonJS without type declarations; these are the methods overridden here.
+type KnexDialectClient = {
+  acquireRawConnection(): Promise<unknown>;
+  destroyRawConnection(connection: unknown): Promise<void>;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+};
+const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => KnexDialectClient;
 
 type RunResult = { changes: number; lastInsertRowid: number };
-type Prepared = { reader: boolean; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
+type Prepared = { statement: StatementSync; reader: boolean; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
 
 /** How long a statement waits for another connection's write lock (a CLI import, a second instance). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -50,13 +61,66 @@ function whenFree<T>(statement: () => T): T | Promise<T> {
   })();
 }
 
+/** How often the checkpointer copies the WAL into the database; the connection's own checkpoint is the fallback. */
+const CHECKPOINT_EVERY_MS = 100;
+/** Pages in the WAL past which the checkpointer makes it start over. */
+const RESTART_AFTER_PAGES = 4_000;
+/** Pages in the WAL before the connection checkpoints itself (only if the checkpointer fell behind or stopped). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+
+// The checkpointer's thread: a connection of its own that checkpoints PASSIVE (never waiting for or
+// blocking the writer). Under steady writes a PASSIVE checkpoint never catches up with the end of the
+// WAL, so the WAL would never start over; once it is long, a RESTART (which holds off writers for the
+// little left to copy; they wait asynchronously, see whenFree) lets the next write start it over.
+// The durability is SQLite's own for synchronous = NORMAL.
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.filename);
+db.exec('PRAGMA busy_timeout = 100');
+const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
+const timer = setInterval(() => {
+  try {
+    if (passive.get().log > workerData.restartPages) restart.get();
+  } catch {}
+}, workerData.everyMs);
+parentPort.once('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** Checkpoints the WAL of a database file on a worker thread. */
+class Checkpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<unknown>;
+  constructor(filename: string) {
+    this.worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { filename, everyMs: CHECKPOINT_EVERY_MS, restartPages: RESTART_AFTER_PAGES } });
+    this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    // A failing checkpointer only leaves the checkpoints to the connection itself.
+    this.worker.on('error', () => {});
+  }
+  async stop(): Promise<void> {
+    this.worker.postMessage('stop');
+    await this.exited;
+  }
+}
+
 /** What knex's better-sqlite3 dialect calls on a connection, over one DatabaseSync. */
 class Connection {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, Prepared>();
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(filename: string) {
     this.db = new DatabaseSync(filename);
+    if (filename !== ':memory:' && filename !== '') {
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      this.checkpointer = new Checkpointer(filename);
+    }
   }
 
   exec(sql: string): void {
@@ -68,6 +132,7 @@ class Connection {
     if (!prepared) {
       const statement: StatementSync = this.db.prepare(sql);
       prepared = {
+        statement,
         // A statement that returns rows (a SELECT, a PRAGMA, an INSERT … RETURNING).
         reader: statement.columns().length > 0,
         // Plain objects, as the sqlite3 driver gives (node:sqlite's rows have no prototype).
@@ -86,15 +151,64 @@ class Connection {
     return prepared;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    // The checkpointer's connection first: the last connection to close checkpoints and removes the WAL.
+    await this.checkpointer?.stop();
     this.statements.clear();
     this.db.close();
   }
 }
 
+/** What `runNow` answers: the rows of a statement that returns rows, else how many rows it changed. */
+export type NowResult = { rows: Record<string, unknown>[] } | { changes: number };
+
 /** The knex client: knex's better-sqlite3 dialect with Node's own SQLite as the driver. */
 export class NodeSqliteClient extends BetterSqlite3Client {
+  /** The pool's one connection (min = max = 1), and how many of knex's queries or transactions hold it. */
+  private connection: Connection | undefined;
+  private held = 0;
+
   _driver() {
     return Connection;
+  }
+
+  override async acquireRawConnection(): Promise<Connection> {
+    const connection = (await super.acquireRawConnection()) as Connection;
+    this.connection = connection;
+    return connection;
+  }
+
+  override async destroyRawConnection(connection: Connection): Promise<void> {
+    if (connection === this.connection) this.connection = undefined;
+    return super.destroyRawConnection(connection);
+  }
+
+  override async acquireConnection(): Promise<Connection> {
+    const connection = (await super.acquireConnection()) as Connection;
+    this.held++;
+    return connection;
+  }
+
+  override releaseConnection(connection: Connection): Promise<void> {
+    this.held--;
+    return super.releaseConnection(connection);
+  }
+
+  /**
+   * Runs one statement at once on the connection, past knex's runner and pool, when no query or
+   * transaction of knex's holds it: the statement runs start to end on this thread, so nothing can
+   * come between (it is its own transaction, never part of someone else's). Undefined when the
+   * connection is held, or another process holds the write lock (the statement then did nothing):
+   * the caller queues through knex instead.
+   */
+  runNow(sql: string, bindings: readonly unknown[]): NowResult | undefined {
+    if (this.held > 0 || !this.connection) return undefined;
+    const { statement, reader } = this.connection.prepare(sql);
+    try {
+      return reader ? { rows: statement.all(...(bindings as never[])) } : { changes: Number(statement.run(...(bindings as never[])).changes) };
+    } catch (error) {
+      if (isBusy(error)) return undefined;
+      throw error;
+    }
   }
 }

@@ -1,7 +1,7 @@
 // Two connections to one SQLite file in one process (a second instance, or the CLI beside the server):
 // a writer waits for the other's lock without blocking the event loop, so the holder can finish.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -44,5 +44,23 @@ test('node:sqlite rows are plain objects, as the sqlite3 driver gave', async () 
     assert.deepStrictEqual(row, { one: 1 });
   } finally {
     await db.destroy();
+  }
+});
+
+test('the WAL is checkpointed into the database file by the checkpointer thread, not by the writes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
+  const path = join(dir, 'x.sqlite');
+  const db = openDatabase(`sqlite:${path}`);
+  try {
+    await db.schema.createTable('t', (t) => t.text('p'));
+    const before = statSync(path).size;
+    // ~100 pages: far below the connection's own checkpoint threshold, so only the thread moves them.
+    for (let i = 0; i < 100; i++) await db('t').insert({ p: 'x'.repeat(3000) });
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size <= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(statSync(path).size > before + 100 * 3000, 'the rows reached the database file');
+  } finally {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
