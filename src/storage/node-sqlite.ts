@@ -70,20 +70,29 @@ const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 
 // The checkpointer's thread: a connection of its own that checkpoints PASSIVE (never waiting for or
 // blocking the writer). Under steady writes a PASSIVE checkpoint never catches up with the end of the
-// WAL, so the WAL would never start over; once it is long, a RESTART (which holds off writers for the
-// little left to copy; they wait asynchronously, see whenFree) lets the next write start it over.
-// The durability is SQLite's own for synchronous = NORMAL.
+// WAL, so the WAL would never start over; once it is long and a PASSIVE run has copied all of it, a
+// RESTART lets the next write start it over. The RESTART never waits (busy_timeout 0): while a
+// reader still holds an older snapshot (a backup, a long read of another process) it gives up at
+// once, and is not tried again for `backoffTicks` ticks — so writers are never held off for more than
+// the moment it takes. The durability is SQLite's own for synchronous = NORMAL.
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
 const db = new DatabaseSync(workerData.filename);
-db.exec('PRAGMA busy_timeout = 100');
+db.exec('PRAGMA busy_timeout = 0');
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
+let wait = 0;
 const timer = setInterval(() => {
+  if (wait > 0) return void wait--;
   try {
-    if (passive.get().log > workerData.restartPages) restart.get();
-  } catch {}
+    const copied = passive.get();
+    if (copied.log > workerData.restartPages && copied.busy === 0 && copied.checkpointed === copied.log) {
+      if (restart.get().busy !== 0) wait = workerData.backoffTicks;
+    }
+  } catch {
+    wait = workerData.backoffTicks;
+  }
 }, workerData.everyMs);
 parentPort.once('message', () => {
   clearInterval(timer);
@@ -92,12 +101,15 @@ parentPort.once('message', () => {
 });
 `;
 
+export type CheckpointerOptions = { everyMs: number; restartPages: number; backoffTicks: number };
+const CHECKPOINTER_DEFAULTS: CheckpointerOptions = { everyMs: CHECKPOINT_EVERY_MS, restartPages: RESTART_AFTER_PAGES, backoffTicks: 10 };
+
 /** Checkpoints the WAL of a database file on a worker thread. */
-class Checkpointer {
+export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<unknown>;
-  constructor(filename: string) {
-    this.worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { filename, everyMs: CHECKPOINT_EVERY_MS, restartPages: RESTART_AFTER_PAGES } });
+  constructor(filename: string, options: CheckpointerOptions = CHECKPOINTER_DEFAULTS) {
+    this.worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { filename, ...options } });
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
     // A failing checkpointer only leaves the checkpoints to the connection itself.
@@ -125,6 +137,11 @@ class Connection {
 
   exec(sql: string): void {
     this.db.exec(sql);
+  }
+
+  /** Whether a transaction is open on this connection (BEGIN without COMMIT or ROLLBACK yet). */
+  get inTransaction(): boolean {
+    return this.db.isTransaction;
   }
 
   prepare(sql: string): Prepared {
@@ -172,12 +189,6 @@ export class NodeSqliteClient extends BetterSqlite3Client {
     return Connection;
   }
 
-  override async acquireRawConnection(): Promise<Connection> {
-    const connection = (await super.acquireRawConnection()) as Connection;
-    this.connection = connection;
-    return connection;
-  }
-
   override async destroyRawConnection(connection: Connection): Promise<void> {
     if (connection === this.connection) this.connection = undefined;
     return super.destroyRawConnection(connection);
@@ -185,6 +196,8 @@ export class NodeSqliteClient extends BetterSqlite3Client {
 
   override async acquireConnection(): Promise<Connection> {
     const connection = (await super.acquireConnection()) as Connection;
+    // Known only once the pool hands it out: by then its PRAGMAs (afterCreate) have run.
+    this.connection = connection;
     this.held++;
     return connection;
   }
@@ -202,10 +215,12 @@ export class NodeSqliteClient extends BetterSqlite3Client {
    * the caller queues through knex instead.
    */
   runNow(sql: string, bindings: readonly unknown[]): NowResult | undefined {
-    if (this.held > 0 || !this.connection) return undefined;
+    // The transaction check also covers what the count could miss (a double release, a failed COMMIT).
+    if (this.held > 0 || !this.connection || this.connection.inTransaction) return undefined;
     const { statement, reader } = this.connection.prepare(sql);
     try {
-      return reader ? { rows: statement.all(...(bindings as never[])) } : { changes: Number(statement.run(...(bindings as never[])).changes) };
+      // Plain objects, as prepare's `all` gives (node:sqlite's rows have no prototype).
+      return reader ? { rows: statement.all(...(bindings as never[])).map((row) => ({ ...row })) } : { changes: Number(statement.run(...(bindings as never[])).changes) };
     } catch (error) {
       if (isBusy(error)) return undefined;
       throw error;

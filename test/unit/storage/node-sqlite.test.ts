@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openDatabase } from '../../../src/storage/db.ts';
+import { Checkpointer } from '../../../src/storage/node-sqlite.ts';
 
 test('a write waits out another connection’s transaction instead of failing or freezing the process', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
@@ -61,6 +63,42 @@ test('the WAL is checkpointed into the database file by the checkpointer thread,
     assert.ok(statSync(path).size > before + 100 * 3000, 'the rows reached the database file');
   } finally {
     await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('while a reader keeps an old snapshot (a backup, a long read elsewhere), the checkpointer never holds a writer off', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
+  const path = join(dir, 'x.sqlite');
+  const writer = new DatabaseSync(path);
+  // No waiting at all: any moment the checkpointer held the write lock would refuse an insert.
+  writer.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; PRAGMA busy_timeout = 0; CREATE TABLE t (p TEXT)');
+  const reader = new DatabaseSync(path);
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) AS n FROM t').get();
+  // A checkpointer that would try to start the WAL over after 2 pages, every millisecond.
+  const checkpointer = new Checkpointer(path, { everyMs: 1, restartPages: 2, backoffTicks: 2 });
+  try {
+    const insert = writer.prepare('INSERT INTO t VALUES (?)');
+    let written = 0;
+    let refused = 0;
+    // Writes for a while (many of the checkpointer's turns), as a busy instance would.
+    for (const until = Date.now() + 500; Date.now() < until; written++) {
+      try {
+        insert.run('x'.repeat(3000));
+      } catch (error) {
+        if (!/locked|busy/i.test(String(error))) throw error;
+        refused++;
+      }
+      if (written % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(written > 100);
+    assert.equal(refused, 0, `${refused} of ${written} writes found the database locked`);
+  } finally {
+    await checkpointer.stop();
+    reader.exec('COMMIT');
+    reader.close();
+    writer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
