@@ -208,7 +208,10 @@ async function measure(durationMs: number, unit: (worker: number) => Promise<voi
   return { done: latencies.length, failed, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
-async function runWorkloads(target: Target): Promise<{ results: Partial<Record<WorkloadName, Measured>>; ready: Ready }> {
+type Started = { results: Partial<Record<WorkloadName, Measured>>; ready: Ready; run(name: WorkloadName): Promise<void>; stop(): Promise<void> };
+
+/** Starts a server and signs its workers in; `run` measures one workload on it, `stop` ends it. */
+async function startTarget(target: Target): Promise<Started> {
   const child = startChild({ kind: target.kind, database: target.database, members, cost, preload: target.kind === 'hk' ? preloadRows : 0 });
   const ready = await nextMessage<Ready>(child, 'ready');
   const queries = async () => (await (child.send({ type: 'queries' }), nextMessage<{ count: number }>(child, 'queries'))).count;
@@ -247,7 +250,7 @@ async function runWorkloads(target: Target): Promise<{ results: Partial<Record<W
       },
     },
   };
-  for (const name of workloads) {
+  async function run(name: WorkloadName): Promise<void> {
     const { requests, unit } = units[name];
     // A short warm-up (JIT, caches, connections), then the measured run.
     await measure(Math.min(2000, seconds * 200), unit);
@@ -265,9 +268,11 @@ async function runWorkloads(target: Target): Promise<{ results: Partial<Record<W
     };
     console.error(`  ${target.name} ${name}: ${measured.perSecond.toFixed(1)}/s, ${measured.failed} failed`);
   }
-  child.send({ type: 'stop' });
-  await new Promise((resolve) => child.once('exit', resolve));
-  return { results, ready };
+  async function stop(): Promise<void> {
+    child.send({ type: 'stop' });
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  return { results, ready, run, stop };
 }
 
 async function bcryptCeiling(): Promise<number> {
@@ -289,11 +294,17 @@ const ceiling = await bcryptCeiling();
 const targets: Target[] = [{ name: 'oidc-provider (memory)', kind: 'baseline' }, { name: 'hk-idp SQLite', kind: 'hk' }];
 if (args['no-baseline']) targets.shift();
 if (args.database) targets.push({ name: 'hk-idp PostgreSQL', kind: 'hk', database: args.database });
-const runs: { target: Target; results: Partial<Record<WorkloadName, Measured>>; ready: Ready }[] = [];
+const runs: ({ target: Target } & Started)[] = [];
 for (const target of targets) {
   console.error(`${target.name}…`);
-  runs.push({ target, ...(await runWorkloads(target)) });
+  runs.push({ target, ...(await startTarget(target)) });
 }
+// Workload by workload, each server in turn: a shared machine's speed drifts over minutes, so the
+// runs compared in a ratio are taken back to back (the idle servers wait, pinned beside the busy one).
+for (const name of workloads) {
+  for (const { run } of runs) await run(name);
+}
+for (const { stop } of runs) await stop();
 agent.destroy();
 
 const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
