@@ -75,7 +75,10 @@ const int = (n: number) => {
 function lockState(row: { count: number | string; last_at: number | string; expires_at: number | string } | undefined, now: number, policy: LockPolicy) {
   const live = row && Number(row.expires_at) >= now;
   const failures = live ? Number(row.count) : 0;
-  const until = live ? Number(row.last_at) + lockDelay(failures, policy) : 0;
+  const delay = lockDelay(failures, policy);
+  // No delay is no lock, whatever the clocks: a failure stamped a moment after this attempt's `now`
+  // (a parallel request) must not lock out a key that has free failures left.
+  const until = live && delay > 0 ? Number(row.last_at) + delay : 0;
   return { failures, retryAfterMs: Math.max(0, until - now) };
 }
 
@@ -89,7 +92,8 @@ export function createDbCounterStore(db: Db): CounterStore {
     const cases: string[] = [];
     for (let f = policy.freeFailures; lockDelay(f, policy) < policy.maxDelayMs; f++) cases.push(`WHEN ${count} = ${f} THEN ${int(lockDelay(f, policy))}`);
     const delay = `(CASE WHEN ${count} < ${int(policy.freeFailures)} THEN 0 ${cases.join(' ')} ELSE ${int(policy.maxDelayMs)} END)`;
-    return { now, count, locked: `(counters.expires_at >= ${now} AND counters.last_at + ${delay} > ${now})` };
+    // No delay is no lock (see lockState).
+    return { now, count, locked: `(counters.expires_at >= ${now} AND ${delay} > 0 AND counters.last_at + ${delay} > ${now})` };
   };
   const store: CounterStore = {
     async increment(key, windowMs, now, by = 1) {
@@ -158,7 +162,7 @@ local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
 local now, free, first, max, ttl, ok = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
 local delay = 0
 if count >= free then delay = math.min(first * 2 ^ (count - free), max) end
-local locked = last + delay > now
+local locked = delay > 0 and last + delay > now
 if ok and not locked then
   redis.call('DEL', KEYS[1])
   return {1, 0}

@@ -105,6 +105,16 @@ for (const kind of ['database', 'redis'] as const) {
       assert.equal((await store.claimAttempt(k, t + 1, policy)).allowed, false);
     });
 
+    test('failures below the free number lock nothing, even stamped after a parallel attempt began', async () => {
+      await ready;
+      const k = key();
+      const t = 2_600_000_000;
+      // Four losers of a race settle with clocks read a moment later than the winner's.
+      for (let i = 1; i <= 4; i++) await store.settleAttempt(k, t + i, policy, false);
+      assert.equal((await store.claimAttempt(k, t, policy)).allowed, true, 'no wait is owed: the attempt may go on');
+      assert.deepEqual(await store.settleAttempt(k, t, policy, true), { won: true, failures: 0 }, 'the right secret wins');
+    });
+
     test('the lock is never permanent: at most the maximum wait', async () => {
       await ready;
       const k = key();
