@@ -182,9 +182,12 @@ describe('member first-time password in Chromium', () => {
     await page.getByLabel(T('ftp.order.member_number'), { exact: true }).fill(member.memberNumber!);
     await page.getByLabel(T('ftp.order.mobile'), { exact: true }).fill(member.mobile!);
     await page.getByRole('button', { name: T('ftp.order.submit'), exact: true }).click();
+    // The "sent" page has loaded before the history is walked back (going back mid-navigation fails).
+    await page.getByRole('heading', { level: 1, name: T('ftp.sent.heading') }).waitFor();
     const firstTimePassword = firstTimePasswordIn((await messageTo(idp, member.mobile!)).text);
     // Back to the sign-in page, where members will type it.
     await page.goBack();
+    await page.getByRole('heading', { level: 1, name: T('ftp.order.heading') }).waitFor();
     await page.goBack();
     await page.getByLabel(T('login.identifier')).fill(member.memberNumber!);
     await page.getByLabel(T('login.password'), { exact: true }).fill(firstTimePassword);
