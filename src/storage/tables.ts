@@ -104,13 +104,9 @@ export type AuditLogRow = {
   detail: string | null; // JSON
 };
 
-export type OutboxRow = {
+/** The columns of a claiming queue (queueWorker in src/delivery/outbox.ts): the outbox and the back-channel logouts. */
+export type QueueColumns = {
   id: number;
-  channel: Channel;
-  recipient: string;
-  kind: string;
-  language: Language;
-  params: string | null; // JSON
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: BigIntColumn;
@@ -120,6 +116,14 @@ export type OutboxRow = {
   last_error: string | null;
   created_at: BigIntColumn;
   sent_at: BigIntColumn | null;
+};
+
+export type OutboxRow = QueueColumns & {
+  channel: Channel;
+  recipient: string;
+  kind: string;
+  language: Language;
+  params: string | null; // JSON
   account_id: string | null;
 };
 
@@ -190,21 +194,11 @@ export type OrderRow = {
   attempts: number;
 };
 
-export type BackchannelLogoutRow = {
-  id: number;
+export type BackchannelLogoutRow = QueueColumns & {
   client_id: string;
   account_id: string;
   sid: string | null;
   reason: EndReason;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: BigIntColumn;
-  claimed_by: string | null;
-  claimed_at: BigIntColumn | null;
-  expires_at: BigIntColumn;
-  last_error: string | null;
-  created_at: BigIntColumn;
-  sent_at: BigIntColumn | null;
 };
 
 export type MaintenanceLeaseRow = {
