@@ -6,7 +6,7 @@ import type { Language } from '../../config/vocabulary.ts';
 import { audit, type AuditContext, type AuditEvent } from '../../src/audit/audit.ts';
 import { InputError } from '../../src/errors.ts';
 import { useConsoleSession } from '../../src/staff/sessions.ts';
-import type { Staff } from '../../src/staff/staff.ts';
+import { staffActor, type Staff } from '../../src/staff/staff.ts';
 import { checkCsrf, csrfToken, render, type FlowDeps } from '../flow.ts';
 import { html, type Html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
@@ -18,7 +18,7 @@ export const consoleCookie = (deps: FlowDeps) => (deps.settings.issuer.startsWit
 export const consoleCookieOptions = (deps: FlowDeps) => ({ httpOnly: true, sameSite: 'lax' as const, secure: deps.settings.issuer.startsWith('https:'), path: '/console', signed: false, overwrite: true });
 
 /** Who acted, as the audit log records it. */
-export const actorOf = (staff: Staff) => `staff:${staff.id}`;
+export const actorOf = (staff: Staff) => staffActor(staff.id);
 
 /** The staff member and request behind a console action, for the core function that audits it. */
 export const byStaff = (ctx: Context, session: ConsoleSession): AuditContext => ({ actor: actorOf(session.staff), ip: ctx.ip, userAgent: ctx.get('user-agent') });

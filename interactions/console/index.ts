@@ -13,7 +13,7 @@ import { pickLanguage, t } from '../i18n.ts';
 import { registerAuditLog } from './audit/index.ts';
 import { registerBusinessAdmin } from './business/index.ts';
 import { registerClientAdmin } from './clients/index.ts';
-import { consoleCookie, consoleCookieOptions, consolePost } from './console.ts';
+import { byStaff, consoleCookie, consoleCookieOptions, consolePost } from './console.ts';
 import { registerEnrolment } from './enrol/index.ts';
 import { registerMemberPages } from './members/index.ts';
 import { registerStaffAdmin } from './staff/index.ts';
@@ -97,7 +97,7 @@ export function registerConsole(router: Router, deps: FlowDeps): void {
   router.post('/console/logout', async (ctx) => {
     const session = await consolePost(ctx, deps);
     if (!session) return;
-    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), session.staff.id, { ip: ctx.ip }, deps.now());
+    await endConsoleSession(deps.db, ctx.cookies.get(consoleCookie(deps), { signed: false }), session.staff.id, byStaff(ctx, session), deps.now());
     ctx.cookies.set(consoleCookie(deps), null, consoleCookieOptions(deps));
     const { lang } = session;
     render(ctx, deps, {

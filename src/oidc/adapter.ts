@@ -10,7 +10,7 @@ import type { Db } from '../storage/db.ts';
 import type { OidcStoreRow } from '../storage/tables.ts';
 import { changeRows, firstRow } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
-import { parseSession, queueLogouts } from './backchannel-queue.ts';
+import { parseSession, queueLogouts, type EndReason } from './backchannel-queue.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -196,16 +196,16 @@ export class ClientAdapter {
  * is replaced), so it can still finish — with a new session. Every app of those sessions that listens
  * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
-export async function endEverythingOf(db: Db, accountId: string, now: number): Promise<number> {
+export async function endEverythingOf(db: Db, accountId: string, now: number, reason: EndReason = 'account'): Promise<number> {
   // The session end and its notifications commit together.
-  if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now));
+  if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now, reason));
   // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.
   const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).select('id', 'payload');
   const ended = [];
   for (const session of sessions) {
     if (await db('oidc_store').where({ model: 'Session', id: session.id }).delete()) ended.push(parseSession(session.payload));
   }
-  await queueLogouts(db, ended, 'account', now);
+  await queueLogouts(db, ended, reason, now);
   const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
   for (const row of interactions) {
     const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;

@@ -8,9 +8,10 @@ import { findMemberByNumber } from '../accounts/accounts.ts';
 import { audit } from '../audit/audit.ts';
 import { sendFirstTimePasswordAsCaseworker } from '../accounts/first-time-passwords.ts';
 import { endSession, listSessions } from '../oidc/backchannel.ts';
+import { endEverythingOf } from '../oidc/adapter.ts';
 import type { SendGuard } from '../security/send-limits.ts';
 import type { Db } from '../storage/db.ts';
-import type { Staff } from './staff.ts';
+import { staffActor, type Staff } from './staff.ts';
 
 /** The day a send counts on: the calendar day in Norway, so "today" means what the caseworker thinks. */
 const osloDay = (now: number) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(now));
@@ -37,7 +38,7 @@ export async function sendFirstTimePasswordFromConsole(
   const day = osloDay(now);
   if (!(await claimDailySend(deps.db, staff.id, day, deps.settings.consoleSmsPerCaseworkerDay))) {
     const member = await findMemberByNumber(deps.db, memberNumber);
-    await audit(deps.db, { event: 'console.send_capped', accountId: member?.id ?? null, actor: `staff:${staff.id}`, ...context }, now);
+    await audit(deps.db, { event: 'console.send_capped', accountId: member?.id ?? null, actor: staffActor(staff.id), ...context }, now);
     return { sent: false, reason: 'caseworker_cap' };
   }
   const result = await sendFirstTimePasswordAsCaseworker(
@@ -45,7 +46,7 @@ export async function sendFirstTimePasswordFromConsole(
     deps.settings,
     deps.sendGuard,
     { memberNumber, caseworker: `${staff.name} <${staff.email}>`.slice(0, 100) },
-    { actor: `staff:${staff.id}`, ip: context.ip, userAgent: context.userAgent },
+    { actor: staffActor(staff.id), ip: context.ip, userAgent: context.userAgent },
     now,
   );
   // Nothing sent: the send does not count against the caseworker's day.
@@ -68,11 +69,12 @@ export async function signMemberOutEverywhere(
   const now = deps.now();
   let ended = 0;
   for (const session of await listSessions(deps.db, accountId, now)) {
-    if (await endSession(deps.db, session.uid, { reason: 'staff', actor: `staff:${staff.id}`, ip: context.ip, userAgent: context.userAgent }, now)) ended++;
+    if (await endSession(deps.db, session.uid, { reason: 'staff', actor: staffActor(staff.id), ip: context.ip, userAgent: context.userAgent }, now)) ended++;
   }
-  // Grants that outlive their session (offline_access) are revoked too: "everywhere" means every token.
-  await deps.db('oidc_store').where({ account_id: accountId }).whereNotIn('model', ['Session', 'Interaction']).delete();
+  // Then everything left, as any end of an account does: a session opened meanwhile (its apps told
+  // too), grants that outlive their session (offline_access) and every token — "everywhere".
+  await endEverythingOf(deps.db, accountId, now, 'staff');
   // Each ended session has its own `session.ended`; this records the action, also when nothing was live.
-  await audit(deps.db, { event: 'console.member_signed_out', accountId, actor: `staff:${staff.id}`, ...context, detail: { sessions: ended } }, now);
+  await audit(deps.db, { event: 'console.member_signed_out', accountId, actor: staffActor(staff.id), ...context, detail: { sessions: ended } }, now);
   return ended;
 }

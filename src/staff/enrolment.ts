@@ -9,7 +9,7 @@ import { InputError } from '../errors.ts';
 import { throttledAttempt, type SignInDeps } from '../accounts/sign-in.ts';
 import type { Db } from '../storage/db.ts';
 import { acceptTotpStep, matchingStep, newRecoveryCodes, newTotpSecret, openTotpSecret, sealTotpSecret, storeRecoveryCodes } from './second-factor.ts';
-import { findStaffByEmail, findStaffById, type Staff } from './staff.ts';
+import { findStaffByEmail, findStaffById, staffActor, type Staff } from './staff.ts';
 
 export const staffInvitationPath = '/console/enrol/';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -136,7 +136,7 @@ export async function confirmEnrolmentThrottled(
     return typeof outcome === 'object' ? outcome : undefined;
   });
   if (result) {
-    await audit(deps.db, { event: 'staff.enrolled', accountId: result.staff.id, ...context, actor: `staff:${result.staff.id}` }, deps.now());
+    await audit(deps.db, { event: 'staff.enrolled', accountId: result.staff.id, ...context, actor: staffActor(result.staff.id) }, deps.now());
     return result;
   }
   if (throttled) return 'throttled';

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
-import { findStaffById, staffCanSignIn, type Staff } from './staff.ts';
+import { findStaffById, staffActor, staffCanSignIn, type Staff } from './staff.ts';
 
 export const CONSOLE_IDLE_MS = 30 * 60_000;
 export const CONSOLE_MAX_MS = 8 * 3600_000;
@@ -31,7 +31,7 @@ export async function startConsoleSession(db: Db, claims: { sub: string; amr?: u
   if (!staff || !staffCanSignIn(staff)) return refuse('staff');
   const id = randomBytes(32).toString('base64url');
   await db('console_sessions').insert({ id_hash: hashId(id), staff_id: staff.id, created_at: now, last_seen_at: now });
-  await audit(db, { event: 'console.session_started', accountId: staff.id, ...context, actor: `staff:${staff.id}` }, now);
+  await audit(db, { event: 'console.session_started', accountId: staff.id, ...context, actor: staffActor(staff.id) }, now);
   return id;
 }
 
@@ -62,5 +62,5 @@ export async function useConsoleSession(db: Db, cookie: string | undefined, now:
 export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, context: AuditContext, now: number): Promise<void> {
   if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
   await endEverythingOf(db, staffId, now);
-  await audit(db, { event: 'console.signed_out', accountId: staffId, ...context, actor: `staff:${staffId}` }, now);
+  await audit(db, { event: 'console.signed_out', accountId: staffId, ...context, actor: staffActor(staffId) }, now);
 }

@@ -6,7 +6,7 @@ import { audit, type AuditContext } from '../audit/audit.ts';
 import { throttledAttempt, typedKey, type SignInDeps } from '../accounts/sign-in.ts';
 import type { Db } from '../storage/db.ts';
 import { acceptTotpStep, matchingStep, openTotpSecret, redeemRecoveryCode } from './second-factor.ts';
-import { findStaffByEmail, findStaffById, staffCanSignIn, type Staff } from './staff.ts';
+import { findStaffByEmail, findStaffById, staffActor, staffCanSignIn, type Staff } from './staff.ts';
 
 /** The staff member if the password is theirs and they may sign in; unknown e-mails cost the same bcrypt comparison. */
 export async function checkStaffPassword(
@@ -25,7 +25,7 @@ export async function checkStaffPassword(
   await audit(
     deps.db,
     result
-      ? { event: 'staff.sign_in.password_accepted', accountId: result.id, ...context, actor: `staff:${result.id}` }
+      ? { event: 'staff.sign_in.password_accepted', accountId: result.id, ...context, actor: staffActor(result.id) }
       : { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', ...context, detail: { step: 'password' } },
     deps.now(),
   );
@@ -50,7 +50,7 @@ export async function checkStaffSecondFactor(
     if (!allowed || !usable) return undefined;
     return verifySecondFactor(deps.db, usable, code, deps);
   });
-  const by = { accountId: staffId, ...context, actor: `staff:${staffId}` };
+  const by = { accountId: staffId, ...context, actor: staffActor(staffId) };
   if (!result) {
     await audit(deps.db, { event: throttled ? 'staff.sign_in.throttled' : 'staff.sign_in.failed', ...by, detail: { step: 'code' } }, deps.now());
     return { throttled };

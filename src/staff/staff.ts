@@ -11,6 +11,9 @@ import type { StaffRow } from '../storage/tables.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
 import type { Language } from '../../config/vocabulary.ts';
 
+/** Who acted, as the audit log records a staff member. */
+export const staffActor = (staffId: string) => `staff:${staffId}`;
+
 export type StaffRole = 'caseworker' | 'admin';
 export type StaffStatus = 'invited' | 'active' | 'disabled';
 export const STAFF_ROLES: StaffRole[] = ['caseworker', 'admin'];
