@@ -326,7 +326,24 @@ function secretList(env: Env, name: string): string[] | undefined {
   return keys;
 }
 
-const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** A database URL parsed; an unparsable one is refused without repeating it (it holds the password). */
+export function parseDatabaseUrl(databaseUrl: string): URL {
+  try {
+    return new URL(databaseUrl);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/db?sslmode=verify-full');
+  }
+}
+
+/** The URL's sslmode, null when it gives none; only libpq's four modes are accepted. */
+export function sslModeOf(url: URL): DatabaseOptions['sslMode'] {
+  const raw = url.searchParams.get('sslmode');
+  if (raw === null) return null;
+  if (!(SSL_MODES as readonly string[]).includes(raw)) throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${raw}"`);
+  return raw as DatabaseOptions['sslMode'];
+}
 
 /** Pool size, statement timeout and TLS for PostgreSQL; TLS verified against a remote host in production. */
 function databaseOptions(env: Env, databaseUrl: string, production: boolean): DatabaseOptions {
@@ -344,22 +361,12 @@ function databaseOptions(env: Env, databaseUrl: string, production: boolean): Da
     if (!sslCa.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('DATABASE_SSL_CA_FILE', `${caFile} holds no PEM certificate`);
   }
   if (databaseUrl.startsWith('sqlite:')) return { poolMax, statementTimeoutMs, sslMode: null, sslCa };
-  let url: URL;
-  try {
-    url = new URL(databaseUrl);
-  } catch {
-    // The URL holds the database password: never repeat it in a message.
-    throw new ConfigError('DATABASE_URL', 'must be a URL like postgres://user:password@host:5432/db?sslmode=verify-full');
-  }
+  const url = parseDatabaseUrl(databaseUrl);
   for (const name of ['ssl', 'sslrootcert', 'sslcert', 'sslkey']) {
     if (url.searchParams.has(name)) throw new ConfigError('DATABASE_URL', `the parameter ${name} is not supported: use sslmode=… and DATABASE_SSL_CA_FILE`);
   }
-  const raw = url.searchParams.get('sslmode');
-  if (raw !== null && !(SSL_MODES as readonly string[]).includes(raw)) {
-    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${raw}"`);
-  }
   // A CA file means the server is to be verified.
-  const sslMode = (raw as DatabaseOptions['sslMode']) ?? (sslCa ? 'verify-full' : null);
+  const sslMode = sslModeOf(url) ?? (sslCa ? 'verify-full' : null);
   // Tokens and password hashes cross this connection: to another host in production, TLS unless the
   // operator explicitly says otherwise (sslmode=disable for a private network).
   if (production && !isLoopback(url.hostname) && sslMode === null) {

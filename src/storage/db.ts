@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import knex, { type Knex } from 'knex';
-import type { DatabaseOptions } from '../../config/settings.ts';
+import { parseDatabaseUrl, sslModeOf, type DatabaseOptions } from '../../config/settings.ts';
 import { migrationSource } from '../../migrations/index.ts';
 import { NodeSqliteClient } from './node-sqlite.ts';
 // Types every table's rows (`db('accounts')` gives AccountRows).
@@ -30,19 +30,9 @@ export function pgSsl(options: Pick<DatabaseOptions, 'sslMode' | 'sslCa'>): fals
   }
 }
 
-const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
-
-/** The URL's own sslmode, so a caller without settings (a script) keeps the TLS the URL asks for. */
-function sslModeOf(url: string): DatabaseOptions['sslMode'] {
-  const mode = new URL(url).searchParams.get('sslmode');
-  if (mode === null) return null;
-  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new Error(`sslmode must be one of ${SSL_MODES.join(', ')}`);
-  return mode as DatabaseOptions['sslMode'];
-}
-
 /** The URL without its TLS parameters: node-postgres would let them override the options built here. */
 export function withoutSslParameters(url: string): string {
-  const parsed = new URL(url);
+  const parsed = parseDatabaseUrl(url);
   for (const name of ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat']) parsed.searchParams.delete(name);
   return parsed.href;
 }
@@ -85,7 +75,7 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
     client: 'pg',
     connection: {
       connectionString: withoutSslParameters(url),
-      ssl: pgSsl({ ...settings, sslMode: settings.sslMode ?? sslModeOf(url) }),
+      ssl: pgSsl({ ...settings, sslMode: settings.sslMode ?? sslModeOf(parseDatabaseUrl(url)) }),
       application_name: 'hk-idp',
       ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
     },

@@ -6,7 +6,7 @@
 // connection (parsed and planned once per connection). Inside a transaction, or when the SQLite
 // connection is held, it goes through knex as any other query.
 // Each statement is still a knex 'query' event, so the bench's counts and the tests' lists see it.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Db } from './db.ts';
 import { NodeSqliteClient } from './node-sqlite.ts';
 
@@ -23,7 +23,7 @@ function pgStatement(sql: string) {
   if (!statement) {
     let n = 0;
     // Fixed SQL only: no `?` inside a literal.
-    statement = { name: `hk_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+    statement = { name: `hk_${hash('sha256', sql, 'hex').slice(0, 16)}`, text: sql.replace(/\?/g, () => `$${++n}`) };
     pgStatements.set(sql, statement);
   }
   return statement;

@@ -103,3 +103,10 @@ test('openDatabase without settings keeps the TLS the URL asks for', async () =>
   assert.equal(ssl('postgres://u@db.example.net/hk'), false);
   assert.throws(() => openDatabase('postgres://u@db.example.net/hk?sslmode=prefer'), /sslmode must be one of/);
 });
+
+test('an unreadable database URL is refused without repeating it (it holds the password)', () => {
+  assert.throws(
+    () => openDatabase('postgres://u:s3cret-password@[db.example.net/hk'),
+    (error: Error) => /must be a URL like/.test(error.message) && !JSON.stringify({ ...error, message: error.message, stack: error.stack }).includes('s3cret'),
+  );
+});
