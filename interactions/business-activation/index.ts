@@ -226,14 +226,16 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const newPassword = { password: formField(ctx, 'password', PASSWORD_MAX_LENGTH), confirmation: formField(ctx, 'confirm', PASSWORD_MAX_LENGTH) };
     const verified = flow.step === 'verified' ? flow : await acceptCode(ctx, interaction, flow, newPassword);
     if (!verified) return;
-    const input = { accountId: verified.verifiedAccountId, proved: flow.channel, address: flow.address, language: lang, ...newPassword };
-    const result = await completeBusinessActivation(deps.db, deps.hasher, settings, input, requestContext(ctx, interaction), deps.now());
+    const input = { flowId: uid, accountId: verified.verifiedAccountId, proved: flow.channel, address: flow.address, language: lang, ...newPassword };
+    const result = await completeBusinessActivation(deps.db, deps.hasher, deps.counters, settings, input, requestContext(ctx, interaction), deps.now());
     if (result.status === 'gone') {
       // Disabled after the code was accepted: nothing was set; start over (and be refused like anyone disabled).
       await forgetFlow(ctx, deps);
       return seeOther(ctx, `/interaction/${uid}/business/${flow.purpose}`);
     }
     if (result.status === 'invalid') return showPasswordPage(ctx, deps, interaction, verified, problemErrors(lang, result.problems));
+    // A parallel post of this step (a double click) set the password: its page is the one to show.
+    if (result.status === 'already') return seeOther(ctx, `/interaction/${uid}/business/done`);
     const { purpose, channel, address } = flow;
     const { account, activated } = result;
     await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'done', expiresAt: interactionExpiry(interaction), purpose, channel, address, accountId: account.id, email: account.email!, activated } satisfies Done);

@@ -14,6 +14,7 @@ import type { Language } from '../../config/vocabulary.ts';
 import { businessPasswordProblems, findBusinessUsersByAddress, mayActivate, setBusinessPassword, type NewPasswordInput } from './business-users.ts';
 import type { PasswordProblem } from './password-policy.ts';
 import type { PasswordHasher } from './passwords.ts';
+import type { CounterStore } from '../security/counters.ts';
 import type { SendGuard, SendRefusal } from '../security/send-limits.ts';
 
 export const BUSINESS_CODE_PURPOSES = { activate: 'business_activation', reset: 'business_reset' } as const;
@@ -194,16 +195,21 @@ export async function acceptBusinessCode(
 export async function completeBusinessActivation(
   db: Db,
   hasher: PasswordHasher,
-  settings: Pick<Settings, 'passwordMinLength' | 'contactEmail'>,
-  input: { accountId: string; proved: Channel; address: string; language: Language } & NewPasswordInput,
+  counters: Pick<CounterStore, 'once'>,
+  settings: Pick<Settings, 'passwordMinLength' | 'contactEmail' | 'oneTimeCodeTtl'>,
+  /** `flowId`: the sign-in whose code was accepted; it sets one password, once. */
+  input: { flowId: string; accountId: string; proved: Channel; address: string; language: Language } & NewPasswordInput,
   context: AuditContext,
   now: number,
-): Promise<{ status: 'done'; account: Account; activated: boolean } | { status: 'invalid'; problems: PasswordProblem[] } | { status: 'gone' }> {
+): Promise<{ status: 'done'; account: Account; activated: boolean } | { status: 'invalid'; problems: PasswordProblem[] } | { status: 'gone' } | { status: 'already' }> {
   const account = await findAccountById(db, input.accountId);
   if (!account || !mayActivate(account)) return { status: 'gone' };
   const problems = businessPasswordProblems(input, settings.passwordMinLength, [account.email, account.mobile, input.address]);
   if (problems.length) return { status: 'invalid', problems };
   const hash = await hasher.hash(input.password!);
+  // One accepted code sets one password: of parallel posts of the step (a double click), one writes,
+  // is audited and ends the other sessions; the rest are told it is already done.
+  if (!(await counters.once(`business-password:${input.flowId}`, now, settings.oneTimeCodeTtl * 1000))) return { status: 'already' };
   const changed = await setBusinessPassword(db, account.id, hash, input.proved, now, settings.contactEmail, input.language);
   if (!changed) return { status: 'gone' };
   const activated = changed.previousStatus === 'invited';

@@ -9,11 +9,12 @@ import { createPasswordHasher } from '../../../src/accounts/passwords.ts';
 import { latestAudit } from '../../../src/audit/audit.ts';
 import { issueOneTimeCode } from '../../../src/codes/one-time-codes.ts';
 import type { Db } from '../../../src/storage/db.ts';
+import { createDbCounterStore, type CounterStore } from '../../../src/security/counters.ts';
 import { testDb } from '../../support/db.ts';
 
 const T0 = 1_800_000_000_000;
 const SECRET = 'secret-0123456789abcdefghijklmnopqrstuvwxyz';
-const settings = { passwordPepper: SECRET, passwordMinLength: 12, contactEmail: 'post@hk.example' };
+const settings = { passwordPepper: SECRET, passwordMinLength: 12, contactEmail: 'post@hk.example', oneTimeCodeTtl: 600 };
 const hasher = createPasswordHasher(SECRET, 4);
 const context = { clientId: 'portal', ip: '10.0.0.1', userAgent: 'test' };
 const PASSWORD = 'fjelltur-i-jotunheimen';
@@ -26,7 +27,11 @@ describe('business activation use cases', () => {
   const user = async () => (await upsertBusinessUser(db, { ...base, email: `kari${n++}@firma.example`, mobile: `4123400${n}` }, T0)).account;
   const events = async (accountId: string) => (await latestAudit(db, 20, { accountId })).map((row) => `${row.event} ${JSON.stringify(row.detail)}`).reverse();
 
-  before(async () => ({ db, close } = await testDb()));
+  let counters: CounterStore;
+  before(async () => {
+    ({ db, close } = await testDb());
+    counters = createDbCounterStore(db);
+  });
   after(() => close());
 
   test('the code step: a refusal is audited and lists the password’s problems too; a right code is audited and names the account', async () => {
@@ -51,20 +56,20 @@ describe('business activation use cases', () => {
 
   test('the new password: the rules with the account’s own addresses, then active, verified, audited; a disabled user gets nothing', async () => {
     const account = await user();
-    const input = { accountId: account.id, proved: 'sms' as const, address: account.mobile!, language: 'nb' as const };
-    const mobileInPassword = await completeBusinessActivation(db, hasher, settings, { ...input, password: `passord-${account.mobile}`, confirmation: `passord-${account.mobile}` }, context, T0);
+    const input = { flowId: `flow-${account.id}`, accountId: account.id, proved: 'sms' as const, address: account.mobile!, language: 'nb' as const };
+    const mobileInPassword = await completeBusinessActivation(db, hasher, counters, settings, { ...input, password: `passord-${account.mobile}`, confirmation: `passord-${account.mobile}` }, context, T0);
     assert.deepEqual(mobileInPassword, { status: 'invalid', problems: ['contains_identifier'] });
-    assert.deepEqual(await completeBusinessActivation(db, hasher, settings, { ...input, password: PASSWORD, confirmation: `${PASSWORD}x` }, context, T0), { status: 'invalid', problems: ['mismatch'] });
+    assert.deepEqual(await completeBusinessActivation(db, hasher, counters, settings, { ...input, password: PASSWORD, confirmation: `${PASSWORD}x` }, context, T0), { status: 'invalid', problems: ['mismatch'] });
     assert.equal((await findAccountById(db, account.id))!.passwordHash, null, 'nothing set while refused');
 
-    const done = await completeBusinessActivation(db, hasher, settings, { ...input, password: PASSWORD, confirmation: PASSWORD }, context, T0);
+    const done = await completeBusinessActivation(db, hasher, counters, settings, { ...input, password: PASSWORD, confirmation: PASSWORD }, context, T0);
     assert.equal(done.status, 'done');
     assert.equal(done.status === 'done' && done.activated, true);
     const active = (await findAccountById(db, account.id))!;
     assert.equal(active.status, 'active');
     assert.ok((await hasher.verify(PASSWORD, active.passwordHash)).ok);
     // Again (a reset): audited as such.
-    const reset = await completeBusinessActivation(db, hasher, settings, { ...input, password: `${PASSWORD}-2`, confirmation: `${PASSWORD}-2` }, context, T0 + 1);
+    const reset = await completeBusinessActivation(db, hasher, counters, settings, { ...input, flowId: `reset-${account.id}`, password: `${PASSWORD}-2`, confirmation: `${PASSWORD}-2` }, context, T0 + 1);
     assert.equal(reset.status === 'done' && reset.activated, false);
     assert.deepEqual(await events(account.id), ['business.activated {"via":"sms_code"}', 'business.password_reset {"via":"sms_code"}']);
 
@@ -72,8 +77,20 @@ describe('business activation use cases', () => {
     assert.match((await events(account.id)).at(-1)!, /^sign_in\.succeeded \{"kind":"business","via":"one_time_code"\}$/);
     await disableBusinessUser(db, account.email!, T0 + 3);
     assert.equal(await signInAfterActivation(db, account.id, context, T0 + 4), undefined);
-    assert.deepEqual(await completeBusinessActivation(db, hasher, settings, { ...input, password: `${PASSWORD}-3`, confirmation: `${PASSWORD}-3` }, context, T0 + 5), { status: 'gone' });
+    assert.deepEqual(await completeBusinessActivation(db, hasher, counters, settings, { ...input, flowId: `late-${account.id}`, password: `${PASSWORD}-3`, confirmation: `${PASSWORD}-3` }, context, T0 + 5), { status: 'gone' });
     assert.ok((await hasher.verify(`${PASSWORD}-2`, (await findAccountById(db, account.id))!.passwordHash)).ok, 'unchanged');
+  });
+
+  test('parallel posts of the new password with one accepted code (a double click): one sets it, once', async () => {
+    const account = await user();
+    const input = { flowId: `double-${account.id}`, accountId: account.id, proved: 'email' as const, address: account.email!, language: 'nb' as const };
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => completeBusinessActivation(db, hasher, counters, settings, { ...input, password: `${PASSWORD}-${i}`, confirmation: `${PASSWORD}-${i}` }, context, T0)),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), ['already', 'already', 'already', 'already', 'already', 'done']);
+    const winner = results.findIndex((r) => r.status === 'done');
+    assert.ok((await hasher.verify(`${PASSWORD}-${winner}`, (await findAccountById(db, account.id))!.passwordHash)).ok, "the winner's password is the one set");
+    assert.deepEqual(await events(account.id), ['business.activated {"via":"email_code"}'], 'audited once');
   });
 
   test('the invitation form: the rules, then the link used up and the account active; a used or unknown link is refused, audited', async () => {
