@@ -101,8 +101,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
  */
 export function expectLogin(ctx: Context, interaction: LoadedInteraction, kind: LoginKind): boolean {
   if (interaction.prompt === 'login' && interaction.client.login === kind) return true;
-  ctx.status = 303;
-  ctx.redirect(`/interaction/${interaction.uid}`);
+  seeOther(ctx, `/interaction/${interaction.uid}`);
   return false;
 }
 
@@ -130,16 +129,6 @@ export function readFlow<S extends FlowState>(interaction: LoadedInteraction, sc
   if (!parsed.success) return { ok: false, reason: 'other' };
   if (parsed.data.expiresAt <= now) return { ok: false, reason: 'expired' };
   return { ok: true, state: parsed.data };
-}
-
-/**
- * When a flow state saved now expires by default: with the interaction itself (every flow uses this
- * today). The interaction's own lifetime already bounds the flow, so the state's expiry only matters
- * in the provider's grace after it, or for a flow that sets a shorter limit; the time limits that are
- * rules (a code's or a first-time password's validity) are checked by the core against the database.
- */
-export function interactionExpiry(interaction: LoadedInteraction): number {
-  return interaction.expiresAt;
 }
 
 /** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
@@ -193,9 +182,7 @@ export function signedCookieValue<T>(ctx: Context, name: string, schema: z.ZodTy
 
 /** Finishes the interaction with `result` and sends the browser back to the provider. */
 export async function finishInteraction(ctx: Context, deps: FlowDeps, result: Record<string, unknown>): Promise<void> {
-  const returnTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-  ctx.status = 303;
-  ctx.redirect(returnTo);
+  seeOther(ctx, await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }));
 }
 
 /** The page's own GET address in the other language, so switching keeps the flow. */

@@ -15,8 +15,7 @@ export { ConfigError } from '../config/settings.ts';
  * not_found and expired have no class here: a route that answered nothing, and the provider's
  * SessionNotFound.
  */
-export const ERROR_CODES = ['bad_request', 'csrf', 'busy', 'delivery_failed', 'not_found', 'expired'] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorCode = 'bad_request' | 'csrf' | 'busy' | 'delivery_failed' | 'not_found' | 'expired';
 
 /** The base of hk-idp's own errors: what the person is told (code) and the HTTP status of that answer. */
 export class IdpError extends Error {

@@ -25,7 +25,6 @@ import {
   forgetFlow,
   type FlowDeps,
   formField,
-  interactionExpiry,
   type LoadedInteraction,
   loadInteraction,
   readFlow,
@@ -136,7 +135,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const { purpose, channel, address } = request;
     const order = { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang };
     await orderBusinessCode(deps.db, order, requestContext(ctx, interaction), sent.sentAt);
-    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'code-sent', expiresAt: interactionExpiry(interaction), purpose, channel, address, ...sent } satisfies CodeSent);
+    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'code-sent', expiresAt: interaction.expiresAt, purpose, channel, address, ...sent } satisfies CodeSent);
   }
 
   /** Step 2, the code: the verified state (kept at once), or undefined once the page with the refusal is sent. */
@@ -238,7 +237,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     if (result.status === 'already') return seeOther(ctx, `/interaction/${uid}/business/done`);
     const { purpose, channel, address } = flow;
     const { account, activated } = result;
-    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'done', expiresAt: interactionExpiry(interaction), purpose, channel, address, accountId: account.id, email: account.email!, activated } satisfies Done);
+    await saveFlowState(ctx, deps, { flow: 'business-activation', step: 'done', expiresAt: interaction.expiresAt, purpose, channel, address, accountId: account.id, email: account.email!, activated } satisfies Done);
     seeOther(ctx, `/interaction/${uid}/business/done`);
   });
 

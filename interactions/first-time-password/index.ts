@@ -11,7 +11,7 @@ import {
   type FirstLogin,
 } from '../../src/accounts/first-time-passwords.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { checkCsrf, csrfToken, flowGone, formField, interactionExpiry, loadMemberSignIn, readFlow, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, flowGone, formField, loadMemberSignIn, readFlow, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t, type TextKey } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
@@ -125,7 +125,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const next: Ordered = {
       flow: 'first-time-password',
       step: 'ordered',
-      expiresAt: interactionExpiry(interaction),
+      expiresAt: interaction.expiresAt,
       order: { ...input, at: sentAt, count: sends },
       orders: (previous?.orders ?? 0) + 1,
     };
@@ -205,7 +205,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
 
 /** A redeemed first-time password: not signed in yet; the next step must save a username and a password first. */
 export async function toChooseCredentials(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, memberNumber: string, login: FirstLogin): Promise<void> {
-  const next: ChoosingCredentials = { flow: 'set-credentials', step: 'choose', expiresAt: interactionExpiry(interaction), memberNumber, firstLogin: login };
+  const next: ChoosingCredentials = { flow: 'set-credentials', step: 'choose', expiresAt: interaction.expiresAt, memberNumber, firstLogin: login };
   await saveFlowState(ctx, deps, next);
   seeOther(ctx, `/interaction/${interaction.uid}/credentials`);
 }

@@ -3,7 +3,7 @@
 // Redeeming a first-time password ("Jeg har fått nytt passord/PIN") moves the sign-in into the
 // set-credentials flow's state (../set-credentials/state.ts), which this flow builds, typed.
 //
-// Expiry: the interaction's own (interactionExpiry). The first-time password itself lives longer by
+// Expiry: the interaction's own (`LoadedInteraction.expiresAt`). The first-time password itself lives longer by
 // default (24 hours) and its validity is the core's to check when it is used; an order remembered
 // here only serves this sign-in.
 import { z } from 'zod';

@@ -12,7 +12,6 @@ import {
   finishInteraction,
   flowGone,
   formField,
-  interactionExpiry,
   loadMemberSignIn,
   readFlow,
   render,
@@ -74,7 +73,7 @@ function showLimited(ctx: Context, deps: FlowDeps, interaction: LoadedInteractio
 
 /** The first-time password ran out at this step: the flow lapses (keeping the member number for a new order). */
 async function lapse(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction, state: ChoosingCredentials): Promise<void> {
-  const next: CredentialsLapsed = { flow: 'set-credentials', step: 'lapsed', expiresAt: interactionExpiry(interaction), memberNumber: state.memberNumber };
+  const next: CredentialsLapsed = { flow: 'set-credentials', step: 'lapsed', expiresAt: interaction.expiresAt, memberNumber: state.memberNumber };
   await saveFlowState(ctx, deps, next);
   const { lang, uid } = interaction;
   // The switch leads to the next step, ordering a new one (this page has no GET of its own).

@@ -2,7 +2,7 @@
 // username and an own password here before the sign-in goes on. The first-time password flow (and
 // the sign-in form) hand over to it by saving a `ChoosingCredentials` value.
 //
-// Expiry: the interaction's own (interactionExpiry). The first-time password has its own, possibly
+// Expiry: the interaction's own (`LoadedInteraction.expiresAt`). The first-time password has its own, possibly
 // shorter, validity, but that is checked by the core against the database on every try
 // (completeFirstLogin), which answers with the specific "order a new one" page; copying it into the
 // state would only put the generic "step no longer valid" page in its place.

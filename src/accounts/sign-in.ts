@@ -131,7 +131,7 @@ export async function signIn<F = never>(
 }
 
 /** The password half of a sign-in, for throttledGuess: counted per account, or per typed identifier when there is none. */
-export function passwordGuess(deps: SignInDeps, account: Account | undefined, attempt: { identifier: string; password: string }): Guess<Account> {
+function passwordGuess(deps: SignInDeps, account: Account | undefined, attempt: { identifier: string; password: string }): Guess<Account> {
   return {
     subject: account ? `signin:${account.id}` : typedKey(deps, 'signin-id', attempt.identifier),
     // A throttled attempt still costs the comparison (timing), but never upgrades a stored hash.

@@ -13,7 +13,7 @@ export const CONSOLE_MAX_MS = 8 * 3600_000;
 const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 /** The amr a console session requires: a password and a one-time code (TOTP or recovery code). */
-export const hasBothFactors = (amr: unknown) => Array.isArray(amr) && amr.includes('pwd') && amr.includes('otp');
+const hasBothFactors = (amr: unknown) => Array.isArray(amr) && amr.includes('pwd') && amr.includes('otp');
 
 /**
  * Starts a session for the signed-in staff member the console's ID token names; returns the cookie

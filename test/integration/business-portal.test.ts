@@ -6,10 +6,10 @@ import * as oidc from 'openid-client';
 import { findAccountById } from '../../src/accounts/accounts.ts';
 import { disableBusinessUser } from '../../src/accounts/business-users.ts';
 import { latestAudit } from '../../src/audit/audit.ts';
-import { storedId } from '../../src/oidc/adapter.ts';
 import { runCli } from '../../src/cli/run.ts';
 import { createBusinessUser, createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
+import { editFlow, uidOf } from '../support/flow-state.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
 import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
 
@@ -307,14 +307,8 @@ describe('business portal with openid-client', () => {
     assert.equal(failed!.detail.reason, 'expired');
   });
 
-  /** Rewrites the flow state saved in the interaction `page` belongs to, as time or an older version of the server would leave it. */
-  async function editFlowState(page: Page, edit: (flow: Record<string, unknown>) => unknown) {
-    const uid = new URL(page.url).pathname.split('/')[2]!;
-    const key = { model: 'Interaction', id: storedId(uid) };
-    const payload = JSON.parse((await idp.db('oidc_store').where(key).first('payload'))!.payload);
-    payload.result = { ...payload.result, flow: edit(payload.result.flow) };
-    await idp.db('oidc_store').where(key).update({ payload: JSON.stringify(payload) });
-  }
+  /** Rewrites the flow state saved in the interaction `page` belongs to. */
+  const editFlowState = (page: Page, edit: (flow: Record<string, unknown>) => unknown) => editFlow(idp, uidOf(page.url), edit);
 
   const GONE = /Dette steget er ikke lenger gyldig Det tok for lang tid, eller steget ble åpnet fra en gammel side\. Start på nytt herfra/;
 
@@ -368,7 +362,7 @@ describe('business portal with openid-client', () => {
       }
       assert.equal((await findAccountById(idp.db, user.id))!.passwordHash, null, what);
       assert.equal((await delivered()).length, 0, what);
-      const uid = new URL(page.url).pathname.split('/')[2]!;
+      const uid = uidOf(page.url);
       assert.equal((await browser.go(`${idp.issuer}/interaction/${uid}/business/done`)).status, 400, what);
       const first = await browser.go(`${idp.issuer}/interaction/${uid}/business/activate`);
       assert.equal(first.status, 200, what);
@@ -690,7 +684,7 @@ describe('business portal with openid-client', () => {
 
     // The member form posted into a business sign-in signs no one in.
     const { browser, page } = await startPortal();
-    const uid = new URL(page.url).pathname.split('/')[2]!;
+    const uid = uidOf(page.url);
     const csrf = formOn(page, /business\/login/).hidden.csrf!;
     const posted = await browser.request(`${idp.issuer}/interaction/${uid}/login`, { form: { csrf, identifier: member.memberNumber!, password: PASSWORD } });
     assert.equal(posted.status, 303);

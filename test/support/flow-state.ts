@@ -26,8 +26,13 @@ export async function savedFlow(idp: TestIdp, uid: string): Promise<SavedFlow> {
   return flow;
 }
 
-export async function replaceFlow(idp: TestIdp, uid: string, flow: SavedFlow): Promise<void> {
+/** Rewrites the saved flow state with `edit`, as time, an older version of the server or a forger would leave it. */
+export async function editFlow(idp: TestIdp, uid: string, edit: (flow: Record<string, unknown>) => unknown): Promise<void> {
   const payload = await payloadOf(idp, uid);
-  payload.result = { ...payload.result, flow };
+  payload.result = { ...payload.result, flow: edit(payload.result?.flow) };
   await idp.db('oidc_store').where({ model: 'Interaction', id: storedId(uid) }).update({ payload: JSON.stringify(payload) });
+}
+
+export async function replaceFlow(idp: TestIdp, uid: string, flow: SavedFlow): Promise<void> {
+  await editFlow(idp, uid, () => flow);
 }

@@ -11,7 +11,6 @@ import {
   finishInteraction,
   flowGone,
   formField,
-  interactionExpiry,
   loadInteraction,
   readFlow,
   render,
@@ -83,7 +82,7 @@ export function registerStaffLogin(router: Router, deps: FlowDeps): void {
       const message = t(lang, throttled ? 'console.login.throttled' : 'console.login.failed');
       return showPasswordStep(ctx, deps, interaction, { email, errors: [{ field: 'email', message }] });
     }
-    const next: SecondFactorStep = { flow: 'console-sign-in', step: 'second-factor', expiresAt: interactionExpiry(interaction), staffId: staff.id };
+    const next: SecondFactorStep = { flow: 'console-sign-in', step: 'second-factor', expiresAt: interaction.expiresAt, staffId: staff.id };
     await saveFlowState(ctx, deps, next);
     seeOther(ctx, `/interaction/${interaction.uid}`);
   });

@@ -1,7 +1,7 @@
 // The console sign-in's state: the password step alone signs no one in; it only remembers whose
 // second factor (TOTP or recovery code) to ask for. The password step itself keeps no state.
 //
-// Expiry: the interaction's own (interactionExpiry): the core has no shorter validity for a passed
+// Expiry: the interaction's own (`LoadedInteraction.expiresAt`): the core has no shorter validity for a passed
 // password step, and a shorter one here would change when staff must type their password again.
 import { z } from 'zod';
 import { flowStateFields } from '../../flow.ts';
