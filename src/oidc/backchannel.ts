@@ -92,7 +92,7 @@ export function createBackchannelWorker(deps: {
     }
 
     // The registration is read as it is now (the provider's view of a client may be a few seconds old,
-    // CLIENT_CACHE_MS): an app removed or changed meanwhile is not called.
+    // CLIENT_CACHE_MS): an app removed meanwhile is not called, nor an address it has just left.
     const registered = await findClientMetadata(db, row.client_id);
     const client = registered?.backchannel_logout_uri
       ? ((await provider.Client.find(row.client_id).catch(() => undefined)) as { backchannelLogoutUri?: string } | undefined)
@@ -100,6 +100,9 @@ export function createBackchannelWorker(deps: {
     let outcome: Outcome | undefined;
     if (!client?.backchannelLogoutUri) {
       outcome = { failure: 'permanent', reason: 'the app is removed or no longer has a back-channel logout URI' };
+    } else if (client.backchannelLogoutUri !== registered?.backchannel_logout_uri) {
+      // The provider's view is older than the registration: not the old address, the new one, later.
+      outcome = { failure: 'temporary', reason: 'the app changed its back-channel logout URI moments ago' };
     } else {
       try {
         await deliver.call(client, row.account_id, row.sid ?? undefined);

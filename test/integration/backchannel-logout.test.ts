@@ -373,6 +373,21 @@ describe('back-channel logout: every way a session ends', () => {
     assert.equal((await s.endpoints.tokensFor(s.idp, member.id)).length, 0);
   });
 
+  test('an app that has just moved its endpoint is told at the new one, never the old', async () => {
+    const moving = await registerRp(s.idp, { name: 'Flytter', backchannelLogoutUri: s.endpoints.uri('/old') });
+    const member = await createMember(s.idp, { password: PASSWORD });
+    const { browser } = await signIn(moving, member.memberNumber!, PASSWORD);
+    // The provider has the app in its client cache with the old endpoint; then the app moves.
+    await runCli(['clients', 'update', moving.clientId, '--backchannel-logout-uri', s.endpoints.uri('/new')], { db: s.idp.db, settings: s.idp.settings, out: () => {}, err: () => {} });
+    const ask = await browser.go(`${s.idp.issuer}/session/end?client_id=${moving.clientId}`);
+    await browser.submit(ask, { logout: 'yes' });
+    await s.idp.backchannel.deliverDue();
+    s.offset += 3600_000;
+    await s.idp.backchannel.deliverDue();
+    const tokens = await s.endpoints.tokensFor(s.idp, member.id);
+    assert.deepEqual(tokens.map((t) => t.path), ['/new']);
+  });
+
   test('two instances deliver many notifications, each exactly once', async () => {
     const members = await Promise.all(Array.from({ length: 6 }, () => memberInBothApps()));
     for (const { member } of members) await endEverythingOf(s.idp.db, member.id, Date.now() + s.offset);
