@@ -5,7 +5,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import type { Settings } from '../../config/settings.ts';
 import type { Language } from '../../config/vocabulary.ts';
 import { invitationPath } from '../../src/accounts/business-users.ts';
-import { html } from '../html.ts';
+import { html, type Html } from '../html.ts';
 import { pickLanguage, t, type TextKey } from '../i18n.ts';
 import { homeLink, page, sendPage, type PageClient } from '../layout.ts';
 import { HashPoolBusy, IdpError, type ErrorCode } from '../../src/errors.ts';
@@ -39,8 +39,11 @@ export function switchUrlFor(ctx: Context, lang: Language): string | null {
   return target.pathname + target.search;
 }
 
-/** The page of `code` (null: the generic one); `providerCode` is an OIDC error code to show. */
-export function sendErrorPage(ctx: Context, settings: Settings, code: ErrorCode | null, status: number, providerCode?: string, client?: PageClient | null): void {
+/**
+ * The page of `code` (null: the generic one); `providerCode` is an OIDC error code to show; `action`
+ * replaces the link home as the way on.
+ */
+export function sendErrorPage(ctx: Context, settings: Settings, code: ErrorCode | null, status: number, providerCode?: string, client?: PageClient | null, action?: Html): void {
   const lang = pickLanguage(ctx);
   const { title, heading, body } = errorTexts(code);
   // The request's id, for a member to read to a caseworker who finds it in the logs.
@@ -57,32 +60,21 @@ export function sendErrorPage(ctx: Context, settings: Settings, code: ErrorCode 
       switchUrl: switchUrlFor(ctx, lang),
       client,
       body: html`<h1>${t(lang, heading)}</h1><p>${t(lang, body)}</p>${providerCode ? html`<p class="hint">${t(lang, 'error.code', { code: providerCode })}</p>` : ''}${reference ? html`<p class="hint">${t(lang, 'error.reference', { reference })}</p>` : ''}
-<div class="actions">${homeLink(lang, settings.brand)}</div>`,
+<div class="actions">${action ?? homeLink(lang, settings.brand)}</div>`,
     }),
   );
 }
 
 /**
  * "Many are signing in right now" (503 with Retry-After): password hashing is at capacity. Its way on
- * is the sign-in form of the same interaction, where there is one.
+ * is the sign-in form of the same interaction, where there is one. (No look-up of the sign-in's app:
+ * this page is the cheap answer under load.)
  */
-export function sendBusyPage(ctx: Context, settings: Settings, retryAfterSeconds: number): void {
-  const lang = pickLanguage(ctx);
+function sendBusyPage(ctx: Context, settings: Settings, retryAfterSeconds: number): void {
   const step = /^\/interaction\/[^/]+/.exec(ctx.path)?.[0];
   ctx.set('Retry-After', String(retryAfterSeconds));
-  sendPage(
-    ctx,
-    503,
-    page({
-      lang,
-      title: t(lang, 'error.busy.title'),
-      brand: settings.brand,
-      contactEmail: settings.contactEmail,
-      switchUrl: switchUrlFor(ctx, lang),
-      body: html`<h1>${t(lang, 'error.busy.heading')}</h1><p>${t(lang, 'error.busy.body')}</p>
-<div class="actions">${step ? html`<a class="button" href="${step}">${t(lang, 'error.busy.retry')}</a>` : homeLink(lang, settings.brand)}</div>`,
-    }),
-  );
+  const lang = pickLanguage(ctx);
+  sendErrorPage(ctx, settings, 'busy', 503, undefined, null, step ? html`<a class="button" href="${step}">${t(lang, 'error.busy.retry')}</a>` : undefined);
 }
 
 /**
