@@ -136,6 +136,27 @@ export async function saveFlowState<S extends FlowState>(ctx: Context, deps: Flo
   await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });
 }
 
+/**
+ * The state of a step that needs `schema`; otherwise the browser is sent on and the answer is
+ * undefined. With no state, or a state `known` accepts (the flow's other steps), it goes to
+ * `elsewhere` (given that state), where the flow is now; an expired state, or one of another flow or
+ * unreadable, gets the one "no longer valid" page.
+ */
+export function readStep<S extends FlowState, K extends FlowState = never>(
+  ctx: Context,
+  deps: FlowDeps,
+  interaction: LoadedInteraction,
+  step: { schema: z.ZodType<S>; known?: z.ZodType<K>; elsewhere: (known: K | undefined) => string },
+): S | undefined {
+  const now = deps.now();
+  const read = readFlow(interaction, step.schema, now);
+  if (read.ok) return read.state;
+  const known = read.reason === 'other' && step.known ? readFlow(interaction, step.known, now) : undefined;
+  if (read.reason === 'missing' || known?.ok) seeOther(ctx, step.elsewhere(known?.ok ? known.state : undefined));
+  else flowGone(ctx, deps, interaction);
+  return undefined;
+}
+
 /** Forgets the flow's state, as if it had not started (readFlow then finds it missing). */
 export async function forgetFlow(ctx: Context, deps: FlowDeps): Promise<void> {
   await deps.provider.interactionResult(ctx.req, ctx.res, {}, { mergeWithLastSubmission: false });

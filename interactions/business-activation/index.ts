@@ -9,7 +9,6 @@
 // sending and its wait are the shared strategy (../resend.ts).
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { z } from 'zod';
 import type { Language } from '../../config/vocabulary.ts';
 import { acceptBusinessCode, BUSINESS_CODE_PURPOSES, completeBusinessActivation, orderBusinessCode, signInAfterActivation, type CodeRefusal } from '../../src/accounts/business-activation.ts';
 import type { NewPasswordInput } from '../../src/accounts/business-users.ts';
@@ -21,13 +20,13 @@ import {
   csrfToken,
   expectLogin,
   finishInteraction,
-  flowGone,
   forgetFlow,
   type FlowDeps,
   formField,
   type LoadedInteraction,
   loadInteraction,
   readFlow,
+  readStep,
   render,
   requestContext,
   saveFlowState,
@@ -41,30 +40,6 @@ import { AwaitingPassword, BusinessFlow, CodeSent, Done, type Verified } from '.
 import { codeRequestView, doneView, passwordView, stepTitle, type Purpose } from './view.ts';
 
 const isPurpose = (value: unknown): value is Purpose => value === 'activate' || value === 'reset';
-
-/**
- * The flow's state if it is at a step `schema` accepts. Without a state, or at another step of this
- * flow, the browser goes to `elsewhere` (whatever that step shows now); an expired or unreadable
- * state gets the one "no longer valid" page. Undefined when the answer has been sent.
- */
-function readStep<S extends BusinessFlow>(
-  ctx: Context,
-  deps: FlowDeps,
-  interaction: LoadedInteraction,
-  schema: z.ZodType<S>,
-  elsewhere: (other: BusinessFlow | undefined) => string,
-): S | undefined {
-  const now = deps.now();
-  const read = readFlow(interaction, schema, now);
-  if (read.ok) return read.state;
-  const other = read.reason === 'other' ? readFlow(interaction, BusinessFlow, now) : undefined;
-  if (read.reason === 'expired' || (other && !other.ok)) {
-    flowGone(ctx, deps, interaction);
-    return undefined;
-  }
-  seeOther(ctx, elsewhere(other?.ok ? other.state : undefined));
-  return undefined;
-}
 
 function showCodeRequest(
   ctx: Context,
@@ -195,7 +170,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const flow = readStep(ctx, deps, interaction, CodeSent, () => passwordPath(interaction));
+    const flow = readStep(ctx, deps, interaction, { schema: CodeSent, known: BusinessFlow, elsewhere: () => passwordPath(interaction) });
     if (!flow) return;
     const sending = await sendAfterWait(ctx, deps, flow, (sent) => orderCode(ctx, interaction, flow, sent));
     if (sending.outcome === 'too_soon') return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', sending.secondsLeft)], 429);
@@ -210,7 +185,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
   router.get('/interaction/:uid/business/password', async (ctx) => {
     const interaction = await loadInteraction(ctx, deps);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const flow = readStep(ctx, deps, interaction, AwaitingPassword, notAwaitingPassword(interaction));
+    const flow = readStep(ctx, deps, interaction, { schema: AwaitingPassword, known: BusinessFlow, elsewhere: notAwaitingPassword(interaction) });
     if (flow) showPasswordPage(ctx, deps, interaction, flow);
   });
 
@@ -219,7 +194,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const flow = readStep(ctx, deps, interaction, AwaitingPassword, notAwaitingPassword(interaction));
+    const flow = readStep(ctx, deps, interaction, { schema: AwaitingPassword, known: BusinessFlow, elsewhere: notAwaitingPassword(interaction) });
     if (!flow) return;
     const { lang, uid } = interaction;
     const newPassword = { password: formField(ctx, 'password', PASSWORD_MAX_LENGTH), confirmation: formField(ctx, 'confirm', PASSWORD_MAX_LENGTH) };
@@ -246,7 +221,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     if (!expectLogin(ctx, interaction, 'business')) return;
     const { lang, uid } = interaction;
-    const done = readStep(ctx, deps, interaction, Done, () => `/interaction/${uid}`);
+    const done = readStep(ctx, deps, interaction, { schema: Done, known: BusinessFlow, elsewhere: () => `/interaction/${uid}` });
     if (!done) return;
     render(ctx, deps, {
       lang,
@@ -261,7 +236,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     const interaction = await loadInteraction(ctx, deps);
     checkCsrf(ctx, settings, interaction.uid);
     if (!expectLogin(ctx, interaction, 'business')) return;
-    const done = readStep(ctx, deps, interaction, Done, () => `/interaction/${interaction.uid}`);
+    const done = readStep(ctx, deps, interaction, { schema: Done, known: BusinessFlow, elsewhere: () => `/interaction/${interaction.uid}` });
     if (!done) return;
     const account = await signInAfterActivation(deps.db, done.accountId, requestContext(ctx, interaction), deps.now());
     // Disabled in the meantime: back to the sign-in page, which will refuse it.

@@ -11,7 +11,7 @@ import {
   type FirstLogin,
 } from '../../src/accounts/first-time-passwords.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { checkCsrf, csrfToken, flowGone, formField, loadMemberSignIn, readFlow, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, flowGone, formField, loadMemberSignIn, readFlow, readStep, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t, type TextKey } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
@@ -170,12 +170,12 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const interaction = await loadMemberSignIn(ctx, deps);
     if (!interaction) return;
     checkCsrf(ctx, deps.settings, interaction.uid);
-    const read = readFlow(interaction, Ordered, deps.now());
-    if (!read.ok) return read.reason === 'missing' ? seeOther(ctx, `/interaction/${interaction.uid}/first-time-password`) : flowGone(ctx, deps, interaction);
-    const last = read.state.order;
-    const sending = await sendAfterWait(ctx, deps, { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, read.state, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, sent));
-    if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, read.state, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
-    if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, read.state, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
+    const state = readStep(ctx, deps, interaction, { schema: Ordered, elsewhere: () => `/interaction/${interaction.uid}/first-time-password` });
+    if (!state) return;
+    const last = state.order;
+    const sending = await sendAfterWait(ctx, deps, { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, state, { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact }, sent));
+    if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, state, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
+    if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, state, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
   });
 

@@ -10,14 +10,12 @@ import {
   checkCsrf,
   csrfToken,
   finishInteraction,
-  flowGone,
   formField,
   loadMemberSignIn,
-  readFlow,
+  readStep,
   render,
   requestContext,
   saveFlowState,
-  seeOther,
   type FlowDeps,
   type LoadedInteraction,
 } from '../flow.ts';
@@ -38,15 +36,7 @@ const NotYetChoosing = z.union([Ordered, CredentialsLapsed]);
  * state at all), to the "step no longer valid" page when the state has expired or is another's.
  */
 function choosing(ctx: Context, deps: FlowDeps, interaction: LoadedInteraction): ChoosingCredentials | undefined {
-  const now = deps.now();
-  const read = readFlow(interaction, ChoosingCredentials, now);
-  if (read.ok) return read.state;
-  if (read.reason === 'missing' || (read.reason === 'other' && readFlow(interaction, NotYetChoosing, now).ok)) {
-    seeOther(ctx, `/interaction/${interaction.uid}/first-login`);
-  } else {
-    flowGone(ctx, deps, interaction);
-  }
-  return undefined;
+  return readStep(ctx, deps, interaction, { schema: ChoosingCredentials, known: NotYetChoosing, elsewhere: () => `/interaction/${interaction.uid}/first-login` });
 }
 
 function problemMessage(deps: FlowDeps, interaction: LoadedInteraction, problem: CredentialProblem): FieldError {

@@ -9,10 +9,10 @@ import {
   csrfToken,
   expectLogin,
   finishInteraction,
-  flowGone,
   formField,
   loadInteraction,
   readFlow,
+  readStep,
   render,
   requestContext,
   saveFlowState,
@@ -90,10 +90,10 @@ export function registerStaffLogin(router: Router, deps: FlowDeps): void {
   router.post('/interaction/:uid/staff/code', async (ctx) => {
     const interaction = await loadStaffSignIn(ctx, deps);
     if (!interaction) return;
-    const read = readFlow(interaction, SecondFactorStep, deps.now());
     // No password accepted yet: the entry shows the password step.
-    if (!read.ok) return read.reason === 'missing' ? seeOther(ctx, `/interaction/${interaction.uid}`) : flowGone(ctx, deps, interaction);
-    const { staffId } = read.state;
+    const passed = readStep(ctx, deps, interaction, { schema: SecondFactorStep, elsewhere: () => `/interaction/${interaction.uid}` });
+    if (!passed) return;
+    const { staffId } = passed;
     const code = formField(ctx, 'code', 20) ?? '';
     const { staff, throttled } = await checkStaffSecondFactor(factors, staffId, code, requestContext(ctx, interaction));
     if (!staff) {
