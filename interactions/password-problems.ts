@@ -9,10 +9,11 @@ import type { FieldError } from './layout.ts';
 export function passwordErrors(
   lang: Language,
   problems: PasswordProblem[],
-  options: { minLength: number; passwordField: string; confirmationField: string },
+  minLength: number,
 ): FieldError[] {
+  // Every new-password form names its fields `password` and `confirm`.
   return problems.map((problem) => ({
-    field: problem === 'mismatch' ? options.confirmationField : options.passwordField,
-    message: t(lang, `password.problem.${problem}`, { min: options.minLength, max: PASSWORD_MAX_LENGTH }),
+    field: problem === 'mismatch' ? 'confirm' : 'password',
+    message: t(lang, `password.problem.${problem}`, { min: minLength, max: PASSWORD_MAX_LENGTH }),
   }));
 }

@@ -102,7 +102,7 @@ function codeError(lang: Language, refusal: CodeRefusal): FieldError {
 export function registerBusinessActivation(router: Router, deps: FlowDeps): void {
   const { settings } = deps;
   const problemErrors = (lang: Language, problems: PasswordProblem[]) =>
-    passwordErrors(lang, problems, { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' });
+    passwordErrors(lang, problems, settings.passwordMinLength);
   const passwordPath = (interaction: LoadedInteraction) => `/interaction/${interaction.uid}/business/password`;
 
   /** Records a code order (the outbox worker matches, issues, sends and audits it: the same work whatever matches) and moves the flow to code-sent. */

@@ -64,7 +64,7 @@ export function registerBusinessInvitation(router: Router, deps: FlowDeps): void
     if (result.status === 'refused') return showInvalid(ctx);
     const lang = pickLanguage(ctx);
     if (result.status === 'invalid') {
-      return showForm(ctx, result.email, nonce, passwordErrors(lang, result.problems, { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' }));
+      return showForm(ctx, result.email, nonce, passwordErrors(lang, result.problems, settings.passwordMinLength));
     }
     render(ctx, deps, {
       lang,

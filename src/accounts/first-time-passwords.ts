@@ -337,7 +337,7 @@ export function firstTimePasswordGuess(
 
 /** "Jeg har fått nytt passord/PIN": one throttled guess at the first-time password, audited whatever the outcome. */
 export async function firstLoginThrottled(deps: FirstLoginDeps, holder: FirstTimePasswordHolder, password: string, context: AuditContext): Promise<FirstLogin | undefined> {
-  const { result, throttled } = await throttledGuess(deps.signIn, context.ip ?? '', [firstTimePasswordGuess(deps, holder, password, context, true)]);
+  const { result, throttled } = await throttledGuess(deps.signIn, context.ip ?? 'unknown', [firstTimePasswordGuess(deps, holder, password, context, true)]);
   if (throttled) await audit(deps.db, { event: 'sign_in.throttled', ...context, detail: { kind: 'member', method: 'first_time_password' } }, deps.now());
   return result;
 }

@@ -79,7 +79,7 @@ export function registerEnrolment(router: Router, deps: FlowDeps): void {
         ? (['too_long'] as const)
         : checkNewPassword(password, confirmation, { minLength: settings.passwordMinLength, identifiers: [enrolment.staff.email] });
     if (problems.length) {
-      return showStep(ctx, nonce, passwordErrors(pickLanguage(ctx), [...problems], { minLength: settings.passwordMinLength, passwordField: 'password', confirmationField: 'confirm' }));
+      return showStep(ctx, nonce, passwordErrors(pickLanguage(ctx), [...problems], settings.passwordMinLength));
     }
     if (!(await choosePassword(deps.db, token, await deps.hasher.hash(password!), settings.keyEncryptionKey, deps.now()))) return showInvalid(ctx);
     ctx.status = 303;
