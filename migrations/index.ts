@@ -13,6 +13,7 @@ import * as backchannel from './010_backchannel.ts';
 import * as bench from './012_bench.ts';
 import * as ops from './013_ops.ts';
 import * as console from './014_console.ts';
+import * as tokenContext from './015_token_context.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '012_bench': bench,
   '013_ops': ops,
   '014_console': console,
+  '015_token_context': tokenContext,
 };
 
 /**

@@ -27,14 +27,14 @@ export type Account = {
   language: Language;
 };
 
-/** An `accounts` row as an Account. */
-/** The columns an Account is made of (what ACCOUNT_BY_ID selects). */
-type AccountColumns = Pick<
-  AccountRow,
-  | 'id' | 'kind' | 'status' | 'member_number' | 'given_name' | 'family_name' | 'email' | 'mobile' | 'email_verified_at'
-  | 'mobile_verified_at' | 'username' | 'password_hash' | 'organization_number' | 'organization_name' | 'language'
->;
+/** The columns an Account is made of: selected by the look-up by id and by the token look-up (src/oidc/adapter.ts). */
+export const ACCOUNT_COLUMNS = [
+  'id', 'kind', 'status', 'member_number', 'given_name', 'family_name', 'email', 'mobile', 'email_verified_at',
+  'mobile_verified_at', 'username', 'password_hash', 'organization_number', 'organization_name', 'language',
+] as const satisfies readonly (keyof AccountRow)[];
+export type AccountColumns = Pick<AccountRow, (typeof ACCOUNT_COLUMNS)[number]>;
 
+/** An `accounts` row as an Account. */
 export function fromRow(row: AccountColumns): Account {
   return {
     id: row.id,
@@ -63,8 +63,9 @@ export function canSignIn(account: Account): boolean {
 // Every userinfo and token request reads the account of its token: fixed SQL past knex's query
 // builder (src/storage/direct.ts), only the columns an Account has, and no bound LIMIT (the id is the
 // key; SQLite ran `limit ?` at twice the time of the look-up itself).
-const ACCOUNT_BY_ID = `select id, kind, status, member_number, given_name, family_name, email, mobile, email_verified_at,
-  mobile_verified_at, username, password_hash, organization_number, organization_name, language from accounts where id = ?`;
+// Every token use reads the account of its token (usually along with the token: src/oidc/adapter.ts).
+// No bound LIMIT: the id is the key, and SQLite ran `limit ?` at twice the time of the look-up itself.
+const ACCOUNT_BY_ID = `select ${ACCOUNT_COLUMNS.join(', ')} from accounts where id = ?`;
 
 export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
   if (typeof id !== 'string' || id.length > 64) return undefined;

@@ -11,6 +11,8 @@ import type { OidcStoreRow } from '../storage/tables.ts';
 import { changeRows, firstRow } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts, type EndReason } from './backchannel-queue.ts';
+import { ACCOUNT_COLUMNS, type AccountColumns } from '../accounts/accounts.ts';
+import { dropRequestRows, inRequest, keepForRequest, keptForRequest } from './request-rows.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -21,6 +23,7 @@ type Payload = Record<string, unknown> & {
   userCode?: string;
   accountId?: string;
   consumed?: unknown;
+  sessionUid?: string;
 };
 
 // Rows outlive their expiry by the provider's clock tolerance, as its own memory adapter does.
@@ -28,10 +31,11 @@ const GRACE_MS = 15_000;
 
 // The hot statements as fixed SQL (the same on SQLite and PostgreSQL), run past knex's query builder
 // and runner (src/storage/direct.ts): every token use runs several.
-const UPSERT = `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
-  values (?, ?, ?, ?, ?, ?, ?, ?, null)
+const UPSERT = `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at, grant_key, session_uid)
+  values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)
   on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-    user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at, consumed_at = null`;
+    user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at, consumed_at = null,
+    grant_key = excluded.grant_key, session_uid = excluded.session_uid`;
 const FIND_BY = {
   id: 'select payload, expires_at, consumed_at from oidc_store where model = ? and id = ? limit 1',
   uid: 'select payload, expires_at, consumed_at from oidc_store where model = ? and uid = ? limit 1',
@@ -42,6 +46,48 @@ const GRANT_OF = 'select grant_id from oidc_store where model = ? and id = ? lim
 const DESTROY = 'delete from oidc_store where model = ? and id = ?';
 const REVOKE_BY_GRANT = 'delete from oidc_store where model = ? and grant_id = ?';
 type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
+
+// Every use of a token reads its grant, its session (a token bound to one) and its account right
+// after the token: one statement reads all four, by primary keys and the session uid index, and the
+// three others are kept for the rest of the request (request-rows.ts). A row written before
+// migrations/015 has no grant_key or session_uid: its grant and session are then read one by one.
+const WITH_CONTEXT = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
+export const TOKEN_WITH_CONTEXT = `select t.payload, t.expires_at, t.consumed_at, t.grant_key, t.session_uid,
+  g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
+  s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at,
+  ${ACCOUNT_COLUMNS.map((column) => `a.${column} as a_${column}`).join(', ')}
+  from oidc_store t
+  left join oidc_store g on g.model = 'Grant' and g.id = t.grant_key
+  left join oidc_store s on s.model = 'Session' and s.uid = t.session_uid
+  left join accounts a on a.id = t.account_id
+  where t.model = ? and t.id = ?`;
+type Prefixed<Row, P extends string> = { [K in keyof Row & string as `${P}${K}`]: Row[K] | null };
+type TokenWithContextRow = StoredRow &
+  Pick<OidcStoreRow, 'grant_key' | 'session_uid'> &
+  Prefixed<StoredRow, 'g_'> &
+  Prefixed<StoredRow, 's_'> &
+  Prefixed<AccountColumns, 'a_'>;
+
+/** The request's key of a row kept along with a token. */
+const keptKey = (model: string, column: 'id' | 'uid', value: string) => `${model} ${column} ${value}`;
+/** The account of a token, when its look-up in this request brought it along (the provider's findAccount reads it). */
+export const keptAccount = (id: string) => keptForRequest<AccountColumns>(`Account ${id}`);
+
+/** The joined row's part with this prefix, when the join found that row. */
+function part(row: TokenWithContextRow, prefix: 'g_' | 's_'): StoredRow | undefined {
+  const payload = row[`${prefix}payload`];
+  return payload === null ? undefined : { payload, expires_at: row[`${prefix}expires_at`], consumed_at: row[`${prefix}consumed_at`] };
+}
+
+function keepContext(row: TokenWithContextRow): void {
+  const kept: [string, unknown][] = [];
+  const grant = part(row, 'g_');
+  if (grant && row.grant_key) kept.push([keptKey('Grant', 'id', row.grant_key), grant]);
+  const session = part(row, 's_');
+  if (session && row.session_uid) kept.push([keptKey('Session', 'uid', row.session_uid), session]);
+  if (row.a_id !== null) kept.push([`Account ${row.a_id}`, Object.fromEntries(ACCOUNT_COLUMNS.map((column) => [column, row[`a_${column}`]]))]);
+  keepForRequest(kept);
+}
 
 // The one-shot hash: a token use hashes two or three ids, and a Hash object per id cost three times as much.
 export const storedId = (id: string) => hash('sha256', id, 'base64url');
@@ -79,13 +125,17 @@ export class KnexAdapter {
       account_id: payload.accountId ?? payload.session?.accountId ?? null,
       expires_at: expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
       consumed_at: null,
+      grant_key: payload.grantId ? storedId(payload.grantId) : null,
+      session_uid: payload.sessionUid ?? null,
     };
-    await changeRows(this.db, UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at]);
+    dropRequestRows();
+    await changeRows(this.db, UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at, row.grant_key, row.session_uid]);
   }
 
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
-    const payload = await this.findBy('id', storedId(id));
+    const key = storedId(id);
+    const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(key) : await this.findBy('id', key);
     return payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined ? { ...payload, jti: id } : payload;
   }
 
@@ -105,6 +155,7 @@ export class KnexAdapter {
    */
   async consume(id: string): Promise<void> {
     const key = storedId(id);
+    dropRequestRows();
     const won = await changeRows(this.db, CONSUME, [this.now(), this.model, key]);
     if (won === 1) return;
     const row = await firstRow<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
@@ -113,21 +164,34 @@ export class KnexAdapter {
   }
 
   async destroy(id: string): Promise<void> {
+    dropRequestRows();
     await changeRows(this.db, DESTROY, [this.model, storedId(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    dropRequestRows();
     await changeRows(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
+  }
+
+  private async findWithContext(key: string): Promise<Payload | undefined> {
+    const row = await firstRow<TokenWithContextRow>(this.db, TOKEN_WITH_CONTEXT, [this.model, key]);
+    if (row) keepContext(row);
+    return asPayload(row, this.now());
   }
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    const row = await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value]);
-    if (!row) return undefined;
-    if (row.expires_at !== null && Number(row.expires_at) < this.now()) return undefined;
-    const payload = JSON.parse(row.payload) as Payload;
-    return row.consumed_at === null ? payload : { ...payload, consumed: Number(row.consumed_at) };
+    const kept = column === 'user_code' ? undefined : keptForRequest<StoredRow>(keptKey(this.model, column, value));
+    return asPayload(kept ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value])), this.now());
   }
+}
+
+/** A stored row as the provider's payload: none once expired; `consumed` from its column. */
+function asPayload(row: StoredRow | undefined, now: number): Payload | undefined {
+  if (!row) return undefined;
+  if (row.expires_at !== null && Number(row.expires_at) < now) return undefined;
+  const payload = JSON.parse(row.payload) as Payload;
+  return row.consumed_at === null ? payload : { ...payload, consumed: Number(row.consumed_at) };
 }
 
 /**
@@ -143,6 +207,7 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
 /** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
 export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
   if (!grantIds.length) return 0;
+  dropRequestRows();
   return db('oidc_store')
     .where((q) => q.whereIn('grant_id', grantIds).whereNotIn('model', ['Session', 'Interaction']))
     .orWhere((q) => q.where({ model: 'Grant' }).whereIn('id', grantIds.map(storedId)))
@@ -197,6 +262,7 @@ export class ClientAdapter {
  * gets a back-channel logout notification, queued with `db` (the caller's transaction, if any).
  */
 export async function endEverythingOf(db: Db, accountId: string, now: number, reason: EndReason = 'account'): Promise<number> {
+  dropRequestRows();
   // The session end and its notifications commit together.
   if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now, reason));
   // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.

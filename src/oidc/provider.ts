@@ -4,11 +4,11 @@ import Provider, { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provi
 import { oidcConfiguration, type ProviderHooks } from '../../config/oidc.ts';
 import type { Settings } from '../../config/settings.ts';
 import type { LoginKind } from '../../config/vocabulary.ts';
-import { accountClaims, canSignIn, findAccountById } from '../accounts/accounts.ts';
+import { accountClaims, canSignIn, findAccountById, fromRow } from '../accounts/accounts.ts';
 import { audit, type AuditEvent } from '../audit/audit.ts';
 import { secretMatches } from '../clients/clients.ts';
 import type { Db } from '../storage/db.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory, keptAccount } from './adapter.ts';
 import { outgoingFetch } from './backchannel.ts';
 import { staffAccount } from '../staff/console-client.ts';
 import type { SigningKey } from './keys.ts';
@@ -51,7 +51,9 @@ export function createProvider(
       },
     },
     async findAccount(_ctx, sub) {
-      const account = await findAccountById(db, sub);
+      // Usually brought along by the look-up of the token being used (adapter.ts, TOKEN_WITH_CONTEXT).
+      const kept = typeof sub === 'string' ? keptAccount(sub) : undefined;
+      const account = kept ? fromRow(kept) : await findAccountById(db, sub);
       // Staff (the console) live in a table of their own.
       if (!account) return staffAccount(db, sub);
       // A disabled or wiped account ends its sessions: the provider asks for a new sign-in.

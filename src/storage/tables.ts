@@ -43,6 +43,10 @@ export type OidcStoreRow = {
   account_id: string | null;
   expires_at: BigIntColumn | null;
   consumed_at: BigIntColumn | null;
+  /** A token's grant: the stored id of its Grant row (migrations/015). */
+  grant_key: string | null;
+  /** A token's session: the uid of the Session row it is bound to (migrations/015). */
+  session_uid: string | null;
 };
 
 export type SigningKeyRow = {

@@ -1,0 +1,29 @@
+// Rows one statement brought along for the rest of the same request: a token's look-up also reads
+// its grant, its session and its account (src/oidc/adapter.ts), which the provider reads right after.
+// They are kept on the request (the provider's own request context, `Provider.ctx`), never across
+// requests: every request still reads the database, so a revoked grant, an ended session or a
+// disabled account stops the next request on every instance. Any write through the adapter drops them.
+import { Provider } from 'oidc-provider';
+
+const byRequest = new WeakMap<object, Map<string, unknown>>();
+
+/** Whether there is a request to keep rows for (outside one, e.g. in the CLI, nothing is kept). */
+export const inRequest = (): boolean => Provider.ctx !== undefined;
+
+export function keepForRequest(rows: Iterable<[key: string, row: unknown]>): void {
+  const ctx = Provider.ctx;
+  if (!ctx) return;
+  let kept = byRequest.get(ctx);
+  if (!kept) byRequest.set(ctx, (kept = new Map()));
+  for (const [key, row] of rows) kept.set(key, row);
+}
+
+export function keptForRequest<T>(key: string): T | undefined {
+  const ctx = Provider.ctx;
+  return ctx ? (byRequest.get(ctx)?.get(key) as T | undefined) : undefined;
+}
+
+export function dropRequestRows(): void {
+  const ctx = Provider.ctx;
+  if (ctx) byRequest.delete(ctx);
+}

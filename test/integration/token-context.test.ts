@@ -1,0 +1,139 @@
+// A token's look-up brings its grant, its session and its account along in one statement, and keeps
+// them for the rest of that request only (src/oidc/adapter.ts, TOKEN_WITH_CONTEXT; request-rows.ts).
+// These tests prove the saving (one statement for userinfo) and that nothing is kept past a request:
+// a grant revoked, a session ended or an account disabled by another instance or the CLI stops the
+// very next request; many members' requests at once each get their own member; and rows written
+// before the token's context columns existed still work.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createMember } from '../support/accounts.ts';
+import { Browser } from '../support/browser.ts';
+import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+import { storedId } from '../../src/oidc/adapter.ts';
+
+const PASSWORD = 'fjordtur-til-lofoten';
+
+type Tokens = { access_token: string; refresh_token: string };
+
+async function signIn(idp: TestIdp, rp: Rp): Promise<{ tokens: Tokens; accountId: string }> {
+  const member = await createMember(idp, { password: PASSWORD });
+  const browser = new Browser();
+  const { page, verifier, state } = await rp.start(browser);
+  const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+  const tokens = await rp.finish(callback.location!, verifier, state);
+  return { tokens: tokens as unknown as Tokens, accountId: member.id };
+}
+
+async function userinfo(base: string, accessToken: string): Promise<{ status: number; sub?: string; name?: string }> {
+  const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+  if (response.status !== 200) {
+    await response.arrayBuffer();
+    return { status: response.status };
+  }
+  const body = (await response.json()) as { sub: string; name?: string };
+  return { status: 200, sub: body.sub, name: body.name };
+}
+
+async function refresh(base: string, rp: Rp, refreshToken: string): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.secret!)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+/** The statements one instance ran while `work` ran. */
+async function statementsDuring(idp: TestIdp, work: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (query: { sql: string }) => seen.push(query.sql);
+  idp.db.on('query', listener);
+  try {
+    await work();
+  } finally {
+    idp.db.off('query', listener);
+  }
+  return seen;
+}
+
+function suite(title: string, twoInstances: boolean) {
+  describe(title, () => {
+    let idp: TestIdp;
+    let other: TestIdp;
+    let rp: Rp;
+    before(async () => {
+      idp = await startIdp();
+      other = twoInstances ? await idp.another() : idp;
+      rp = await registerRp(idp);
+    });
+    after(() => idp.close());
+
+    test('userinfo reads the token, its grant, its session and its account in one statement', async () => {
+      const { tokens, accountId } = await signIn(idp, rp);
+      // The first request of an instance also reads the client (then kept for CLIENT_CACHE_MS).
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
+      let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
+      const statements = await statementsDuring(other, async () => (answer = await userinfo(other.base, tokens.access_token)));
+      assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
+      assert.equal(statements.length, 1, `one statement, not one per row, and again for the next request: ${statements.join(' | ')}`);
+    });
+
+    test('an account disabled elsewhere stops the next request', async () => {
+      const { tokens, accountId } = await signIn(idp, rp);
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
+      await idp.db('accounts').where({ id: accountId }).update({ status: 'disabled' });
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+      assert.equal((await refresh(other.base, rp, tokens.refresh_token)).status, 400, 'nor can its refresh token be used');
+    });
+
+    test('a grant revoked elsewhere stops the next request', async () => {
+      const { tokens } = await signIn(idp, rp);
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
+      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
+      assert.equal(await idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+    });
+
+    test('a session ended elsewhere stops the next request of a token bound to it', async () => {
+      const { tokens } = await signIn(idp, rp);
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
+      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('session_uid');
+      assert.ok(row?.session_uid, 'the token names its session');
+      assert.equal(await idp.db('oidc_store').where({ model: 'Session', uid: row.session_uid }).delete(), 1);
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+    });
+
+    test('a token written before its context columns existed is read row by row, with the same answers', async () => {
+      const { tokens, accountId } = await signIn(idp, rp);
+      await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).update({ grant_key: null, session_uid: null });
+      let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
+      const statements = await statementsDuring(other, async () => (answer = await userinfo(other.base, tokens.access_token)));
+      assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
+      assert.equal(statements.length, 3, 'the token with its account, then the session and the grant');
+      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
+      await idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete();
+      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+    });
+
+    test('many members at once: every request gets its own member, never another request\'s rows', async () => {
+      const members = await Promise.all(Array.from({ length: 12 }, () => signIn(idp, rp)));
+      // Each member's token is used 8 times, all 96 requests interleaved across the instances.
+      const order = members.flatMap((member, i) => Array.from({ length: 8 }, (_, k) => ({ member, base: (i + k) % 2 ? other.base : idp.base })));
+      const answers = await Promise.all(order.map(({ member, base }) => userinfo(base, member.tokens.access_token)));
+      answers.forEach((answer, i) => assert.deepEqual([answer.status, answer.sub], [200, order[i]!.member.accountId], `request ${i}`));
+      // And their refresh tokens rotate at once, each to a new access token of the same member.
+      const refreshed = await Promise.all(members.map((member, i) => refresh(i % 2 ? other.base : idp.base, rp, member.tokens.refresh_token)));
+      const after = await Promise.all(refreshed.map((answer) => userinfo(idp.base, answer.body.access_token!)));
+      after.forEach((answer, i) => assert.deepEqual([refreshed[i]!.status, answer.status, answer.sub], [200, 200, members[i]!.accountId], `member ${i}`));
+    });
+  });
+}
+
+suite('a token use reads its context in one statement (one instance)', false);
+describe('two instances on one PostgreSQL', { skip: usingPostgres() ? false : 'TEST_DATABASE_URL is not set' }, () =>
+  suite('a token use reads its context in one statement (two instances)', true),
+);
