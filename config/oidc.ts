@@ -60,6 +60,22 @@ export function cookieNames(https: boolean) {
 /** The session (long) and interaction (short) cookies' options; hk-idp's own logout clears the session cookie with them. */
 export const cookieOptions = (https: boolean) => ({ httpOnly: true, sameSite: 'lax' as const, secure: https });
 
+/** Where the provider answers. */
+const ROUTES = {
+  authorization: '/auth',
+  token: '/token',
+  userinfo: '/me',
+  jwks: '/jwks',
+  end_session: '/session/end',
+  revocation: '/token/revocation',
+  introspection: '/token/introspection',
+} as const;
+
+/** The provider's endpoints that apps call (never a browser): no page of ours is ever shown there. */
+export function oidcRoutesForApps(): Set<string> {
+  return new Set([ROUTES.token, ROUTES.userinfo, ROUTES.jwks, ROUTES.revocation, ROUTES.introspection, '/.well-known/openid-configuration']);
+}
+
 export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Configuration {
   const https = settings.issuer.startsWith('https:');
   const { logoutSource, postLogoutSuccessSource, ...rest } = hooks;
@@ -123,15 +139,7 @@ export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Con
         return Math.max(1, Math.min(settings.sessionIdleTimeout, end - now));
       },
     },
-    routes: {
-      authorization: '/auth',
-      token: '/token',
-      userinfo: '/me',
-      jwks: '/jwks',
-      end_session: '/session/end',
-      revocation: '/token/revocation',
-      introspection: '/token/introspection',
-    },
+    routes: ROUTES,
     discovery: { service_documentation: `${settings.issuer}/` },
   };
 }

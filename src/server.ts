@@ -4,8 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
+import type { DefaultState, ParameterizedContext } from 'koa';
+import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
-import { signedTokenLifetime } from '../config/oidc.ts';
+import { oidcRoutesForApps, signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import {
   createRenderer,
@@ -191,17 +193,25 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   // Host and scheme pinned to the issuer, before anything builds a URL.
   provider.use(pinOrigin(settings.issuer));
   provider.use(securityHeaders({ https: settings.issuer.startsWith('https:') }));
-  // The one error handler: every failure below becomes a page (src/errors.ts, interactions/errors/).
-  provider.use(handleErrors(settings, log, signInForErrorPage(deps)));
-  // Sign-ins beyond what password hashing can serve are refused at once (the busy page).
-  provider.use(shedWhenBusy(hasher));
-  // Our pages in place of the provider's own account-switch and logout forms, and the way back after a logout.
-  provider.use(ownProviderForms(deps));
-  provider.use(returnWhenSignedOut);
-  provider.use(routes.routes());
-  provider.use(routes.allowedMethods());
-  provider.use(healthRoutes({ db, now, log, draining: () => draining }));
-  provider.use(metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }));
+  // The provider's endpoints for apps (oidcRoutesForApps) skip the rest of the stack: it serves pages
+  // and forms, and a vote deadline brings those requests by the thousand. The provider answers them
+  // itself, errors included (as JSON).
+  // (The routers' middleware is typed for router contexts: `any` lets the one stack hold both kinds.)
+  const pages = compose<ParameterizedContext<DefaultState, any>>([
+    // The one error handler: every failure below becomes a page (src/errors.ts, interactions/errors/).
+    handleErrors(settings, log, signInForErrorPage(deps)),
+    // Sign-ins beyond what password hashing can serve are refused at once (the busy page).
+    shedWhenBusy(hasher),
+    // Our pages in place of the provider's own account-switch and logout forms, and the way back after a logout.
+    ownProviderForms(deps),
+    returnWhenSignedOut,
+    routes.routes(),
+    routes.allowedMethods(),
+    healthRoutes({ db, now, log, draining: () => draining }),
+    metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }),
+  ]);
+  const forApps = oidcRoutesForApps();
+  provider.use((ctx, next) => (forApps.has(ctx.path) ? next() : pages(ctx, next)));
 
   await ensureConsoleClient(db, settings.issuer, settings.mode === 'production');
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];

@@ -68,25 +68,26 @@ type TokenWithContextRow = StoredRow &
   Prefixed<StoredRow, 's_'> &
   Prefixed<AccountColumns, 'a_'>;
 
-/** The request's key of a row kept along with a token. */
-const keptKey = (model: string, column: 'id' | 'uid', value: string) => `${model} ${column} ${value}`;
 /** The account of a token, when its look-up in this request brought it along (the provider's findAccount reads it). */
-export const keptAccount = (id: string) => keptForRequest<AccountColumns>(`Account ${id}`);
+export function keptAccount(id: string): AccountColumns | undefined {
+  const row = keptForRequest<TokenWithContextRow>();
+  if (row?.a_id !== id) return undefined;
+  return Object.fromEntries(ACCOUNT_COLUMNS.map((column) => [column, row[`a_${column}`]])) as AccountColumns;
+}
+
+/** The Grant (by stored id) or Session (by uid) this request's token look-up brought along, if it is that one. */
+function keptRow(model: string, column: 'id' | 'uid' | 'user_code', value: string): StoredRow | undefined {
+  const row = keptForRequest<TokenWithContextRow>();
+  if (!row) return undefined;
+  if (model === 'Grant' && column === 'id' && row.grant_key === value) return part(row, 'g_');
+  if (model === 'Session' && column === 'uid' && row.session_uid === value) return part(row, 's_');
+  return undefined;
+}
 
 /** The joined row's part with this prefix, when the join found that row. */
 function part(row: TokenWithContextRow, prefix: 'g_' | 's_'): StoredRow | undefined {
   const payload = row[`${prefix}payload`];
   return payload === null ? undefined : { payload, expires_at: row[`${prefix}expires_at`], consumed_at: row[`${prefix}consumed_at`] };
-}
-
-function keepContext(row: TokenWithContextRow): void {
-  const kept: [string, unknown][] = [];
-  const grant = part(row, 'g_');
-  if (grant && row.grant_key) kept.push([keptKey('Grant', 'id', row.grant_key), grant]);
-  const session = part(row, 's_');
-  if (session && row.session_uid) kept.push([keptKey('Session', 'uid', row.session_uid), session]);
-  if (row.a_id !== null) kept.push([`Account ${row.a_id}`, Object.fromEntries(ACCOUNT_COLUMNS.map((column) => [column, row[`a_${column}`]]))]);
-  keepForRequest(kept);
 }
 
 // The one-shot hash: a token use hashes two or three ids, and a Hash object per id cost three times as much.
@@ -175,14 +176,13 @@ export class KnexAdapter {
 
   private async findWithContext(key: string): Promise<Payload | undefined> {
     const row = await firstRow<TokenWithContextRow>(this.db, TOKEN_WITH_CONTEXT, [this.model, key]);
-    if (row) keepContext(row);
+    if (row) keepForRequest(row);
     return asPayload(row, this.now());
   }
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    const kept = column === 'user_code' ? undefined : keptForRequest<StoredRow>(keptKey(this.model, column, value));
-    return asPayload(kept ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value])), this.now());
+    return asPayload(keptRow(this.model, column, value) ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value])), this.now());
   }
 }
 

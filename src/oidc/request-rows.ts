@@ -5,22 +5,19 @@
 // disabled account stops the next request on every instance. Any write through the adapter drops them.
 import { Provider } from 'oidc-provider';
 
-const byRequest = new WeakMap<object, Map<string, unknown>>();
+const byRequest = new WeakMap<object, unknown>();
 
 /** Whether there is a request to keep rows for (outside one, e.g. in the CLI, nothing is kept). */
 export const inRequest = (): boolean => Provider.ctx !== undefined;
 
-export function keepForRequest(rows: Iterable<[key: string, row: unknown]>): void {
+export function keepForRequest(rows: unknown): void {
   const ctx = Provider.ctx;
-  if (!ctx) return;
-  let kept = byRequest.get(ctx);
-  if (!kept) byRequest.set(ctx, (kept = new Map()));
-  for (const [key, row] of rows) kept.set(key, row);
+  if (ctx) byRequest.set(ctx, rows);
 }
 
-export function keptForRequest<T>(key: string): T | undefined {
+export function keptForRequest<T>(): T | undefined {
   const ctx = Provider.ctx;
-  return ctx ? (byRequest.get(ctx)?.get(key) as T | undefined) : undefined;
+  return ctx ? (byRequest.get(ctx) as T | undefined) : undefined;
 }
 
 export function dropRequestRows(): void {
