@@ -52,40 +52,34 @@ type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
 // three others are kept for the rest of the request (request-rows.ts). A row written before
 // migrations/015 has no grant_key or session_uid: its grant and session are then read one by one.
 const WITH_CONTEXT = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
-export const TOKEN_WITH_CONTEXT = `select t.payload, t.expires_at, t.consumed_at, t.grant_key, t.session_uid,
+// The account's columns keep their names, so the row is itself the account's row (no copy).
+export const TOKEN_WITH_CONTEXT = `select t.payload as t_payload, t.expires_at as t_expires_at, t.consumed_at as t_consumed_at,
+  t.grant_id as t_grant_id, t.session_uid as t_session_uid,
   g.payload as g_payload, g.expires_at as g_expires_at, g.consumed_at as g_consumed_at,
   s.payload as s_payload, s.expires_at as s_expires_at, s.consumed_at as s_consumed_at,
-  ${ACCOUNT_COLUMNS.map((column) => `a.${column} as a_${column}`).join(', ')}
+  ${ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ')}
   from oidc_store t
   left join oidc_store g on g.model = 'Grant' and g.id = t.grant_key
   left join oidc_store s on s.model = 'Session' and s.uid = t.session_uid
   left join accounts a on a.id = t.account_id
   where t.model = ? and t.id = ?`;
 type Prefixed<Row, P extends string> = { [K in keyof Row & string as `${P}${K}`]: Row[K] | null };
-type TokenWithContextRow = StoredRow &
-  Pick<OidcStoreRow, 'grant_key' | 'session_uid'> &
+type Nullable<Row> = { [K in keyof Row]: Row[K] | null };
+type TokenWithContextRow = Prefixed<StoredRow & Pick<OidcStoreRow, 'grant_id' | 'session_uid'>, 't_'> &
   Prefixed<StoredRow, 'g_'> &
   Prefixed<StoredRow, 's_'> &
-  Prefixed<AccountColumns, 'a_'>;
+  Nullable<AccountColumns>;
+
+const keptContext = () => keptForRequest<TokenWithContextRow>();
 
 /** The account of a token, when its look-up in this request brought it along (the provider's findAccount reads it). */
 export function keptAccount(id: string): AccountColumns | undefined {
-  const row = keptForRequest<TokenWithContextRow>();
-  if (row?.a_id !== id) return undefined;
-  return Object.fromEntries(ACCOUNT_COLUMNS.map((column) => [column, row[`a_${column}`]])) as AccountColumns;
-}
-
-/** The Grant (by stored id) or Session (by uid) this request's token look-up brought along, if it is that one. */
-function keptRow(model: string, column: 'id' | 'uid' | 'user_code', value: string): StoredRow | undefined {
-  const row = keptForRequest<TokenWithContextRow>();
-  if (!row) return undefined;
-  if (model === 'Grant' && column === 'id' && row.grant_key === value) return part(row, 'g_');
-  if (model === 'Session' && column === 'uid' && row.session_uid === value) return part(row, 's_');
-  return undefined;
+  const row = keptContext();
+  return row && row.id === id ? (row as AccountColumns) : undefined;
 }
 
 /** The joined row's part with this prefix, when the join found that row. */
-function part(row: TokenWithContextRow, prefix: 'g_' | 's_'): StoredRow | undefined {
+function part(row: TokenWithContextRow, prefix: 't_' | 'g_' | 's_'): StoredRow | undefined {
   const payload = row[`${prefix}payload`];
   return payload === null ? undefined : { payload, expires_at: row[`${prefix}expires_at`], consumed_at: row[`${prefix}consumed_at`] };
 }
@@ -135,8 +129,7 @@ export class KnexAdapter {
 
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
-    const key = storedId(id);
-    const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(key) : await this.findBy('id', key);
+    const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(storedId(id)) : await this.findBy('id', id);
     return payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined ? { ...payload, jti: id } : payload;
   }
 
@@ -177,12 +170,23 @@ export class KnexAdapter {
   private async findWithContext(key: string): Promise<Payload | undefined> {
     const row = await firstRow<TokenWithContextRow>(this.db, TOKEN_WITH_CONTEXT, [this.model, key]);
     if (row) keepForRequest(row);
-    return asPayload(row, this.now());
+    return asPayload(row && part(row, 't_'), this.now());
   }
 
+  /** By id (as the provider knows it: hashed here) or by uid or user code. */
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    return asPayload(keptRow(this.model, column, value) ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, value])), this.now());
+    return asPayload(this.kept(column, value) ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, column === 'id' ? storedId(value) : value])), this.now());
+  }
+
+  /** The Grant or Session this request's token look-up brought along, if it is the one asked for. */
+  private kept(column: 'id' | 'uid' | 'user_code', value: string): StoredRow | undefined {
+    if (this.model !== 'Grant' && this.model !== 'Session') return undefined;
+    const row = keptContext();
+    if (!row) return undefined;
+    if (this.model === 'Grant' && column === 'id' && row.t_grant_id === value) return part(row, 'g_');
+    if (this.model === 'Session' && column === 'uid' && row.t_session_uid === value) return part(row, 's_');
+    return undefined;
   }
 }
 

@@ -176,7 +176,7 @@ class Connection {
   }
 }
 
-/** What `runNow` answers: the rows of a statement that returns rows, else how many rows it changed. */
+/** What `runNow` answers: the first row (if any) of a statement that returns rows, else how many rows it changed. */
 export type NowResult = { rows: Record<string, unknown>[] } | { changes: number };
 
 /** The knex client: knex's better-sqlite3 dialect with Node's own SQLite as the driver. */
@@ -219,8 +219,11 @@ export class NodeSqliteClient extends BetterSqlite3Client {
     if (this.held > 0 || !this.connection || this.connection.inTransaction) return undefined;
     const { statement, reader } = this.connection.prepare(sql);
     try {
-      // Plain objects, as prepare's `all` gives (node:sqlite's rows have no prototype).
-      return reader ? { rows: statement.all(...(bindings as never[])).map((row) => ({ ...row })) } : { changes: Number(statement.run(...(bindings as never[])).changes) };
+      if (!reader) return { changes: Number(statement.run(...(bindings as never[])).changes) };
+      // The first row only (what direct.ts asks for), as node:sqlite gives it: no copy into a plain
+      // object, since its callers read columns by name.
+      const row = statement.get(...(bindings as never[]));
+      return { rows: row === undefined ? [] : [row] };
     } catch (error) {
       if (isBusy(error)) return undefined;
       throw error;
