@@ -131,6 +131,14 @@ export function readFlow<S extends FlowState>(interaction: LoadedInteraction, sc
   return { ok: true, state: parsed.data };
 }
 
+/**
+ * The flow state this request read, as it was saved (expired or not, or none): requests that read the
+ * same one at once (a double click) decide on the same facts; every save makes a new one.
+ */
+export function flowVersion(interaction: LoadedInteraction): string {
+  return JSON.stringify(interaction.details.result?.flow ?? null);
+}
+
 /** Saves a flow's step state in the interaction (so every instance sees it) without finishing it. */
 export async function saveFlowState<S extends FlowState>(ctx: Context, deps: FlowDeps, state: S): Promise<void> {
   await deps.provider.interactionResult(ctx.req, ctx.res, { flow: state }, { mergeWithLastSubmission: false });

@@ -3,7 +3,9 @@
 // before `settings.resendWait` seconds have passed (a newer code replaces the older one, so a second
 // click while the first message is on its way would only make that one useless), and no order is
 // recorded past this IP's hourly allowance (claimOrderRequest). The wait is shown and counted down
-// on the page (/static/hk.js) and enforced here.
+// on the page (/static/hk.js) and enforced here: by the flow's state, and, for requests that read the
+// same state at once (a double click), by a claim that only one of them wins.
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../config/vocabulary.ts';
@@ -39,20 +41,29 @@ export type SendOutcome =
   | { outcome: 'limited' };
 
 /**
- * Sends once the wait is over and the IP may order. `previous` is this flow's last send of the same
- * thing to the same address (undefined when there was none, or it was something else: then it goes
- * at once); `send` records the order and saves the flow's state with the new `sent`.
+ * Sends once the wait is over and the IP may order. `what` names the thing and its address, and the
+ * flow state the request read (flowVersion): requests that read the same state at once make one send
+ * between them (the claim); `previous` is this
+ * flow's last send of it (undefined when there was none, or it was something else: then it goes at
+ * once); `send` records the order and saves the flow's state with the new `sent`.
  */
 export async function sendAfterWait(
   /** The request (a koa Context): its IP, and where Retry-After is set. */
   ctx: { ip: string; set(field: string, value: string): void },
   deps: { settings: Pick<Settings, 'resendWait' | 'sendLimits'>; counters: CounterStore; now: () => number },
+  what: string,
   previous: Sent | undefined,
   send: (sent: Sent) => Promise<void>,
 ): Promise<SendOutcome> {
   const now = deps.now();
-  const secondsLeft = secondsToWait(previous?.sentAt, now, deps.settings.resendWait);
+  const waitSeconds = deps.settings.resendWait;
+  const secondsLeft = secondsToWait(previous?.sentAt, now, waitSeconds);
   if (secondsLeft > 0) return { outcome: 'too_soon', secondsLeft };
+  // Parallel requests all read the state from before any of them sent: of those with the same `what`,
+  // one wins the claim. (Hashed: the key holds no address.)
+  if (!(await deps.counters.once(`send-wait:${hash('sha256', what, 'base64url')}`, now, waitSeconds * 1000))) {
+    return { outcome: 'too_soon', secondsLeft: waitSeconds };
+  }
   if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {
     ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
     return { outcome: 'limited' };

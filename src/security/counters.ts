@@ -110,7 +110,13 @@ export function createDbCounterStore(db: Db): CounterStore {
       return Number(row?.total ?? 0);
     },
     async once(key, now, ttlMs) {
-      const rows = await db('counters').insert({ key, count: 1, last_at: now, expires_at: now + ttlMs }).onConflict('key').ignore().returning('key');
+      // A claim whose time is over is taken over (as Redis's expiring key is gone), in the same statement.
+      const rows = await db('counters')
+        .insert({ key, count: 1, last_at: now, expires_at: now + ttlMs })
+        .onConflict('key')
+        .merge(['count', 'last_at', 'expires_at'])
+        .where('counters.expires_at', '<=', now)
+        .returning('key');
       return rows.length === 1;
     },
     async claimAttempt(key, now, policy) {

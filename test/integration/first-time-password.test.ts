@@ -637,6 +637,26 @@ describe('flow states: each step reads its own; an expired state or another flow
     assert.equal((await idp.db('audit_log').where({ event: 'first_time_password.ordered' })).length, orders);
   });
 
+  // On SQLite these requests hardly interleave (statements run at once, without yielding); the race
+  // shows on PostgreSQL, the suite's second pass: without the claim in sendAfterWait, 8 messages there.
+  test('a double click (8 posts at once) orders once: the first order, and "send again" once the wait is over', async () => {
+    const member = await createMember(idp);
+    await h.deliver();
+    const ordered = async () => (await idp.db('audit_log').where({ event: 'first_time_password.ordered', account_id: member.id })).length;
+    const { browser, page } = await h.signInPage();
+    const form = await browser.go(h.linkOn(page, 'Jeg vil ha eller har glemt passord'));
+    const fields = orderForm({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
+    const posts = await Promise.all(Array.from({ length: 8 }, () => browser.submit(form, fields, { action: /first-time-password$/, stopAt: idp.issuer })));
+    assert.ok(posts.every((answer) => answer.status === 303), 'every click gets the same answer');
+    assert.equal((await h.deliver()).length, 1, 'one message');
+    assert.equal(await ordered(), 1, 'one order of 8 posts');
+    const shown = await browser.go(posts[0]!.location!);
+    clock += idp.settings.resendWait * 1000;
+    const again = await Promise.all(Array.from({ length: 8 }, () => browser.submit(shown, {}, { action: /resend$/, stopAt: idp.issuer })));
+    assert.equal((await h.deliver()).length, 1, 'one more message');
+    assert.equal(await ordered(), 2, 'one more order of 8 posts of "send again"');
+  });
+
   test('"send again" once the sign-in has moved on to choosing credentials sends nothing, and the choosing goes on', async () => {
     const member = await createMember(idp);
     const { browser, shown } = await h.order({ member_number: member.memberNumber!, channel: 'sms', contact: member.mobile! });
