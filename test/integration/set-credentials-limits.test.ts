@@ -79,6 +79,22 @@ describe('choose-username tries per redeemed first-time password', () => {
     assert.ok(limitedAnswer(await post('etter.mengden')));
   });
 
+  test('one first-time password, credentials posted 8 times at once from two browsers: one completes, the others change nothing', async () => {
+    const { idp, rp } = server;
+    const member = await createMember(idp);
+    const password = await firstTimePassword(idp, member);
+    // Both browsers redeem the same first-time password up to the choose step (it is used up only by the save).
+    const posts = [await credentialsStep(idp, rp, member.memberNumber!, password), await credentialsStep(idp, rp, member.memberNumber!, password)];
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => posts[i % 2]!(`samtidig.${i}`)));
+    // Done: back to the provider to finish the sign-in (the others: "no longer valid", or to where the flow is now).
+    const done = answers.flatMap((answer, i) => (answer.status === 303 && /\/auth\//.test(answer.location ?? '') ? [i] : []));
+    assert.equal(done.length, 1, `one completion of 8 (${answers.map((a) => `${a.status} ${a.location ?? ''}`).join(', ')})`);
+    assert.equal((await findAccountById(idp.db, member.id))!.username, `samtidig.${done[0]}`, 'the username of the one that completed');
+    const events = await latestAudit(idp.db, 50, { accountId: member.id });
+    assert.equal(events.filter((e) => e.event === 'password.set').length, 1, 'the password set once');
+    assert.equal(events.filter((e) => e.event === 'username.set').length, 1, 'the username set once');
+  });
+
   test('a member under the limit chooses a username and goes on to the app', async () => {
     const { idp, rp } = server;
     const member = await createMember(idp);
