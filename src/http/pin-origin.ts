@@ -8,9 +8,11 @@ export function pinOrigin(issuer: string) {
   const { host, protocol } = new URL(issuer);
   const scheme = protocol.slice(0, -1);
   return async (ctx: Context, next: Next) => {
-    ctx.req.headers.host = host;
-    delete ctx.req.headers['x-forwarded-host'];
-    if (ctx.app.proxy) ctx.req.headers['x-forwarded-proto'] = scheme;
+    const headers = ctx.req.headers;
+    headers.host = host;
+    // (Deleted only when there: a delete makes every later header look-up of the request slower.)
+    if (headers['x-forwarded-host'] !== undefined) delete headers['x-forwarded-host'];
+    if (ctx.app.proxy) headers['x-forwarded-proto'] = scheme;
     await next();
   };
 }

@@ -5,22 +5,23 @@
 // disabled account stops the next request on every instance. Any write through the adapter drops them.
 import { Provider } from 'oidc-provider';
 
-const byRequest = new WeakMap<object, unknown>();
+// On the request's own context object (a property only this module knows): it goes when the request does.
+const KEPT = Symbol('hk-idp request rows');
+type WithKept = { [KEPT]?: unknown };
 
 /** Whether there is a request to keep rows for (outside one, e.g. in the CLI, nothing is kept). */
 export const inRequest = (): boolean => Provider.ctx !== undefined;
 
 export function keepForRequest(rows: unknown): void {
-  const ctx = Provider.ctx;
-  if (ctx) byRequest.set(ctx, rows);
+  const ctx = Provider.ctx as WithKept | undefined;
+  if (ctx) ctx[KEPT] = rows;
 }
 
 export function keptForRequest<T>(): T | undefined {
-  const ctx = Provider.ctx;
-  return ctx ? (byRequest.get(ctx) as T | undefined) : undefined;
+  return (Provider.ctx as WithKept | undefined)?.[KEPT] as T | undefined;
 }
 
 export function dropRequestRows(): void {
-  const ctx = Provider.ctx;
-  if (ctx) byRequest.delete(ctx);
+  const ctx = Provider.ctx as WithKept | undefined;
+  if (ctx?.[KEPT] !== undefined) ctx[KEPT] = undefined;
 }
