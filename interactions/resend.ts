@@ -20,6 +20,9 @@ export const RESEND_FIELD = 'resend';
 
 export type ResendTexts = 'business.resend' | 'ftp.resend';
 
+/** How long a send's claim holds at least: longer than any request that reads a flow state and sends. */
+const CLAIM_SECONDS = 30;
+
 /** What a flow remembers of its sends: when the last one went (epoch ms), and how many went. */
 export type Sent = { sentAt: number; sends: number };
 
@@ -60,9 +63,10 @@ export async function sendAfterWait(
   const secondsLeft = secondsToWait(previous?.sentAt, now, waitSeconds);
   if (secondsLeft > 0) return { outcome: 'too_soon', secondsLeft };
   // Parallel requests all read the state from before any of them sent: of those with the same `what`,
-  // one wins the claim. (Hashed: the key holds no address.)
-  if (!(await deps.counters.once(`send-wait:${hash('sha256', what, 'base64url')}`, now, waitSeconds * 1000))) {
-    return { outcome: 'too_soon', secondsLeft: waitSeconds };
+  // one wins the claim. (Hashed: the key holds no address. Held at least CLAIM_SECONDS, so a double
+  // click is caught even with no wait configured; a send saves a new state, so a new `what`.)
+  if (!(await deps.counters.once(`send-wait:${hash('sha256', what, 'base64url')}`, now, Math.max(waitSeconds, CLAIM_SECONDS) * 1000))) {
+    return { outcome: 'too_soon', secondsLeft: Math.max(waitSeconds, 1) };
   }
   if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {
     ctx.set('Retry-After', String(ORDER_RETRY_AFTER_SECONDS));
