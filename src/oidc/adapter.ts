@@ -130,7 +130,9 @@ export class KnexAdapter {
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
     const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(storedId(id)) : await this.findBy('id', id);
-    return payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined ? { ...payload, jti: id } : payload;
+    // (The payload was just parsed from the row: this request's own object, so set in place.)
+    if (payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined) payload.jti = id;
+    return payload;
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
@@ -195,7 +197,8 @@ function asPayload(row: StoredRow | undefined, now: number): Payload | undefined
   if (!row) return undefined;
   if (row.expires_at !== null && Number(row.expires_at) < now) return undefined;
   const payload = JSON.parse(row.payload) as Payload;
-  return row.consumed_at === null ? payload : { ...payload, consumed: Number(row.consumed_at) };
+  if (row.consumed_at !== null) payload.consumed = Number(row.consumed_at);
+  return payload;
 }
 
 /**
