@@ -6,8 +6,12 @@ import type { Context, Next } from 'koa';
 import type { HashPool } from '../../src/accounts/hash-pool.ts';
 import { HashPoolBusy } from '../../src/errors.ts';
 
-/** The form posts that check a password (and so need a hash slot). */
-const SIGN_IN = /^\/interaction\/[^/]+\/(login|business\/login)$/;
+/**
+ * The form posts of a sign-in that hash a password (and so need a hash slot): the sign-ins (member,
+ * business, staff) and the new passwords (first login, business activation). Admitted before anything
+ * is counted; the console's enrolment and the invitation page, rare, are shed by the pool's queue.
+ */
+const SIGN_IN = /^\/interaction\/[^/]+\/(login|business\/login|staff\/login|credentials|business\/password)$/;
 
 /**
  * Admits a sign-in only while the hash pool has room for it, else refuses it at once (HashPoolBusy,
