@@ -58,7 +58,8 @@ export function accessLog(logger: Logger, observe: (request: RequestObservation)
         // An error thrown past every handler still ends as a 500 for the caller.
         const status = ctx.status;
         observe({ method, route, status, seconds });
-        log.info({ method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');
+        // (Built only when written: production may log errors only.)
+        if (log.isLevelEnabled('info')) log.info({ method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');
       }
     });
   };
