@@ -75,7 +75,8 @@ export type LoadedInteraction = {
 export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<LoadedInteraction> {
   const details = await deps.provider.interactionDetails(ctx.req, ctx.res);
   const client = await deps.provider.Client.find(String(details.params.client_id));
-  const metadata = (client?.metadata() ?? {}) as Record<string, unknown>;
+  // The registration as the client holds it (camelCase): metadata() would rebuild every field in snake_case.
+  const { clientName, logoUri, login } = (client ?? {}) as { clientName?: string; logoUri?: string; login?: unknown };
   return {
     details,
     uid: details.uid,
@@ -85,9 +86,9 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
     expiresAt: deps.now() + (details.exp * 1000 - Date.now()),
     client: {
       clientId: String(details.params.client_id),
-      name: String(metadata.client_name ?? details.params.client_id),
-      logoUri: (metadata.logo_uri as string | undefined) ?? null,
-      login: metadata.login === 'business' || metadata.login === 'staff' ? metadata.login : 'member',
+      name: String(clientName ?? details.params.client_id),
+      logoUri: logoUri ?? null,
+      login: login === 'business' || login === 'staff' ? login : 'member',
       cancel: { action: `/interaction/${details.uid}/abort`, csrf: csrfToken(deps.settings, details.uid) },
     },
     lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),

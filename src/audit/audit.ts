@@ -8,6 +8,7 @@ import type { EndReason } from '../oidc/backchannel-queue.ts';
 import type { SecondFactor } from '../staff/sign-in.ts';
 import type { StaffRole } from '../staff/staff.ts';
 import type { Db } from '../storage/db.ts';
+import { changeRows } from '../storage/direct.ts';
 import type { AuditLogRow } from '../storage/tables.ts';
 
 type SignInDetail = { kind: 'member'; method?: 'first_time_password' } | { kind: 'business'; via?: 'one_time_code' };
@@ -182,17 +183,20 @@ export function onAudit(db: Db, listener: AuditListener): void {
   listeners.set(keyOf(db), [...(listeners.get(keyOf(db)) ?? []), listener]);
 }
 
+// Every sign-in writes one: fixed SQL past knex's query builder and runner (src/storage/direct.ts).
+const INSERT = 'insert into audit_log (at, event, account_id, client_id, actor, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?, ?, ?)';
+
 export async function audit(db: Db, entry: AuditEvent, now: number = Date.now()): Promise<void> {
-  await db('audit_log').insert({
-    at: now,
-    event: entry.event,
-    account_id: entry.accountId ?? null,
-    client_id: clean(entry.clientId, 64),
-    actor: clean(entry.actor, 200),
-    ip: clean(entry.ip, 64),
-    user_agent: clean(entry.userAgent, 300),
-    detail: entry.detail ? JSON.stringify(entry.detail) : null,
-  });
+  await changeRows(db, INSERT, [
+    now,
+    entry.event,
+    entry.accountId ?? null,
+    clean(entry.clientId, 64),
+    clean(entry.actor, 200),
+    clean(entry.ip, 64),
+    clean(entry.userAgent, 300),
+    entry.detail ? JSON.stringify(entry.detail) : null,
+  ]);
   for (const listener of listeners.get(keyOf(db)) ?? []) listener(entry);
 }
 

@@ -15,6 +15,7 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Db } from '../storage/db.ts';
+import { changeRows, firstRow } from '../storage/direct.ts';
 
 /** When a failure-counted key is locked: a free number of failures, then a growing wait, capped. */
 export type LockPolicy = { freeFailures: number; firstDelayMs: number; maxDelayMs: number; ttlMs: number };
@@ -72,7 +73,7 @@ const int = (n: number) => {
   return String(n);
 };
 
-function lockState(row: { count: number | string; last_at: number | string; expires_at: number | string } | undefined, now: number, policy: LockPolicy) {
+function lockState(row: LockRow | undefined, now: number, policy: LockPolicy) {
   const live = row && Number(row.expires_at) >= now;
   const failures = live ? Number(row.count) : 0;
   const delay = lockDelay(failures, policy);
@@ -81,6 +82,14 @@ function lockState(row: { count: number | string; last_at: number | string; expi
   const until = live && delay > 0 ? Number(row.last_at) + delay : 0;
   return { failures, retryAfterMs: Math.max(0, until - now) };
 }
+
+// A sign-in runs four of these: fixed SQL past knex's query builder and runner (src/storage/direct.ts),
+// which cost more than the statements. `by` is bound, not inlined, so one text serves every call.
+const ADD_TO_SLICE = `insert into counter_slices (key, slice, shard, count, expires_at) values (?, ?, ?, ?, ?)
+  on conflict (key, slice, shard) do update set count = counter_slices.count + excluded.count`;
+const WINDOW_TOTAL = 'select sum(count) as total from counter_slices where key = ? and slice between ? and ?';
+const LOCK_ROW = 'select count, last_at, expires_at from counters where key = ?';
+type LockRow = { count: number | string; last_at: number | string; expires_at: number | string };
 
 export function createDbCounterStore(db: Db): CounterStore {
   // The lock as SQL over the stored row: an expired row counts as no row. The SQL text is the same at
@@ -95,18 +104,23 @@ export function createDbCounterStore(db: Db): CounterStore {
     // No delay is no lock (see lockState).
     return { now, count, locked: `(counters.expires_at >= ${now} AND ${delay} > 0 AND counters.last_at + ${delay} > ${now})` };
   };
+  // The settling write: a wrong secret counts, a right one clears the failures unless locked (see settleAttempt).
+  const settleSql = (policy: LockPolicy, succeeded: boolean) => {
+    const { now, count, locked } = lockedSql(policy);
+    const set = succeeded
+      ? `count = CASE WHEN ${locked} THEN ${count} + 1 ELSE 0 END, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE 0 END`
+      : `count = ${count} + 1, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE ${now} END`;
+    return `insert into counters (key, count, last_at, expires_at) values (?, ?, ?, ?) on conflict (key) do update set ${set}, expires_at = excluded.expires_at returning count`;
+  };
   const store: CounterStore = {
     async increment(key, windowMs, now, by = 1) {
       const { sliceMs, current } = slices(windowMs, now);
-      await db('counter_slices')
-        .insert({ key, slice: current, shard: randomInt(SHARDS), count: by, expires_at: (current + SLICES + 1) * sliceMs })
-        .onConflict(['key', 'slice', 'shard'])
-        .merge({ count: db.raw(`counter_slices.count + ${int(by)}`) });
+      await changeRows(db, ADD_TO_SLICE, [key, current, randomInt(SHARDS), by, (current + SLICES + 1) * sliceMs]);
       return store.peek(key, windowMs, now);
     },
     async peek(key, windowMs, now) {
       const { current, first } = slices(windowMs, now);
-      const row = await db('counter_slices').where({ key }).whereBetween('slice', [first, current]).sum({ total: 'count' }).first();
+      const row = await firstRow<{ total: number | string | null }>(db, WINDOW_TOTAL, [key, first, current]);
       return Number(row?.total ?? 0);
     },
     async once(key, now, ttlMs) {
@@ -120,23 +134,14 @@ export function createDbCounterStore(db: Db): CounterStore {
       return rows.length === 1;
     },
     async claimAttempt(key, now, policy) {
-      const { failures, retryAfterMs } = lockState(await db('counters').where({ key }).first('count', 'last_at', 'expires_at'), now, policy);
+      const { failures, retryAfterMs } = lockState(await firstRow<LockRow>(db, LOCK_ROW, [key]), now, policy);
       return { allowed: retryAfterMs === 0, failures, retryAfterMs };
     },
     async settleAttempt(key, now, policy, succeeded) {
-      const { now: nowSql, count, locked } = lockedSql(policy);
-      // lockedSql reads the attempt's time back from this expiry.
+      // settleSql reads the attempt's time back from this expiry.
       const expires = now + policy.ttlMs;
-      const [row] = await db('counters')
-        .insert({ key, count: succeeded ? 0 : 1, last_at: succeeded ? 0 : now, expires_at: expires })
-        .onConflict('key')
-        .merge(
-          succeeded
-            ? { count: db.raw(`CASE WHEN ${locked} THEN ${count} + 1 ELSE 0 END`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE 0 END`), expires_at: expires }
-            : { count: db.raw(`${count} + 1`), last_at: db.raw(`CASE WHEN ${locked} THEN counters.last_at ELSE ${nowSql} END`), expires_at: expires },
-        )
-        .returning('count');
-      const failures = Number(row.count);
+      const row = await firstRow<{ count: number | string }>(db, settleSql(policy, succeeded), [key, succeeded ? 0 : 1, succeeded ? 0 : now, expires]);
+      const failures = Number(row!.count);
       return { won: succeeded && failures === 0, failures };
     },
     async clearFailures(key) {

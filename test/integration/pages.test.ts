@@ -60,6 +60,16 @@ describe('pages', () => {
     assert.equal((await browser.request(`${idp.issuer}/static/other.js`)).status, 404);
   });
 
+  test('the sign-in page names the app and shows its logo, and its registration decides which sign-in it is', async () => {
+    const app = await registerRp(idp, { name: 'Uravstemning', logoUri: `${idp.issuer}/static/logo.svg` });
+    const { page } = await app.start(new Browser());
+    assert.match(page.html, /<p class="client"><img src="[^"]*\/static\/logo.svg" alt="" height="32"> <span>[^<]*Uravstemning/);
+    assert.match(page.html, /action="\/interaction\/[\w-]+\/login"/);
+    const business = await portal.start(new Browser());
+    assert.match(business.page.html, /<p class="client"><span>[^<]*Bedriftsportalen/);
+    assert.match(business.page.html, /action="\/interaction\/[\w-]+\/business\/login"/);
+  });
+
   test('every page’s language switch is a GET of the same step, in the other language', async () => {
     const seen: string[] = [];
     async function switchWorks(browser: Browser, page: Page, name: string) {
