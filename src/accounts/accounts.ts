@@ -84,10 +84,8 @@ export const MEMBER_NUMBER = /^\d{1,20}$/;
 // Every password sign-in looks its member up: fixed SQL past knex, as ACCOUNT_BY_ID (knex's builder
 // and runner cost more than the look-up). Both columns are unique, so no LIMIT (a bound one doubled
 // SQLite's time).
-const ACCOUNT_COLUMNS = `id, kind, status, member_number, given_name, family_name, email, mobile, email_verified_at,
-  mobile_verified_at, username, password_hash, organization_number, organization_name, language`;
-const MEMBER_BY_NUMBER = `select ${ACCOUNT_COLUMNS} from accounts where kind = ? and member_number = ?`;
-const MEMBER_BY_USERNAME = `select ${ACCOUNT_COLUMNS} from accounts where kind = ? and username_key = ?`;
+const MEMBER_BY_NUMBER = `select ${ACCOUNT_COLUMNS.join(', ')} from accounts where kind = ? and member_number = ?`;
+const MEMBER_BY_USERNAME = `select ${ACCOUNT_COLUMNS.join(', ')} from accounts where kind = ? and username_key = ?`;
 
 /** "Medlemsnummer eller brukernavn": digits only is a member number, anything else a username. */
 export async function findMemberByIdentifier(db: Db, identifier: string): Promise<Account | undefined> {

@@ -653,6 +653,9 @@ describe('flow states: each step reads its own; an expired state or another flow
     const shown = await browser.go(posts[0]!.location!);
     clock += idp.settings.resendWait * 1000;
     const again = await Promise.all(Array.from({ length: 8 }, () => browser.submit(shown, {}, { action: /resend$/, stopAt: idp.issuer })));
+    // The one that sent goes on to the "sent" page; any that lost the claim gets the wait, as a second click later would.
+    assert.equal(again.filter((answer) => answer.status === 303).length + again.filter((answer) => answer.status === 429).length, 8);
+    assert.ok(again.some((answer) => answer.status === 303));
     assert.equal((await h.deliver()).length, 1, 'one more message');
     assert.equal(await ordered(), 2, 'one more order of 8 posts of "send again"');
   });
