@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
-import type { DefaultState, ParameterizedContext } from 'koa';
+import type { Context, DefaultState, ParameterizedContext } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import { oidcRoutesForApps, signedTokenLifetime } from '../config/oidc.ts';
@@ -185,16 +185,14 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   // routes (authorization, token, userinfo, discovery, ...) come after everything used here.
   // Request id, access log line and request metrics, around everything else.
   provider.use(accessLog(logger, metrics.observeRequest));
-  provider.use(async (ctx, next) => {
-    // While draining, kept-alive connections are closed after each answer so clients reconnect elsewhere.
-    if (draining) ctx.set('Connection', 'close');
-    await next();
-  });
-  // Host and scheme pinned to the issuer, before anything builds a URL.
-  provider.use(pinOrigin(settings.issuer));
-  provider.use(securityHeaders({ https: settings.issuer.startsWith('https:') }));
-  // The provider's endpoints for apps (oidcRoutesForApps) skip the rest of the stack: it serves pages
-  // and forms, and a vote deadline brings those requests by the thousand. The provider answers them
+  // Then, in one layer (each layer is paid by every request): the request prepared by plain steps,
+  // and on to the provider, or first through the pages' stack.
+  // - While draining, kept-alive connections are closed after each answer so clients reconnect elsewhere.
+  // - Host and scheme pinned to the issuer, before anything builds a URL.
+  // - The security headers.
+  const prepare = [(ctx: Context) => draining && ctx.set('Connection', 'close'), pinOrigin(settings.issuer), securityHeaders({ https: settings.issuer.startsWith('https:') })];
+  // The provider's endpoints for apps (oidcRoutesForApps) skip the pages' stack: it serves pages and
+  // forms, and a vote deadline brings those requests by the thousand. The provider answers them
   // itself, errors included (as JSON).
   // (The routers' middleware is typed for router contexts: `any` lets the one stack hold both kinds.)
   const pages = compose<ParameterizedContext<DefaultState, any>>([
@@ -211,7 +209,10 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     metricsRoute({ metrics, token: settings.metricsToken, production: settings.mode === 'production' }),
   ]);
   const forApps = oidcRoutesForApps();
-  provider.use((ctx, next) => (forApps.has(ctx.path) ? next() : pages(ctx, next)));
+  provider.use((ctx, next) => {
+    for (const step of prepare) step(ctx);
+    return forApps.has(ctx.path) ? next() : pages(ctx, next);
+  });
 
   await ensureConsoleClient(db, settings.issuer, settings.mode === 'production');
   const notices = settings.demo ? await seedDemo(db, hasher, settings.issuer) : [];
