@@ -3,12 +3,12 @@
 // request wins, the others get invalid_grant, and the grant is revoked as for a sequential reuse,
 // so no token of it works afterwards. Raw HTTP to the token endpoint, so nothing serialises the race.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
-import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+import { usingPostgres, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, instancesWithApp, type Rp } from '../support/rp.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
 const RACERS = 8;
@@ -64,47 +64,39 @@ async function assertOneWinnerAndGrantRevoked(idp: TestIdp, rp: Rp, answers: Tok
 
 function suite(title: string, twoInstances: boolean) {
   describe(title, () => {
-    let idp: TestIdp;
-    let other: TestIdp;
-    let rp: Rp;
-    before(async () => {
-      idp = await startIdp();
-      other = twoInstances ? await idp.another() : idp;
-      rp = await registerRp(idp);
-    });
-    after(() => idp.close());
+    const server = instancesWithApp(twoInstances);
     // Alternate instances, so with two of them the racers really are on different processes' pools.
-    const base = (i: number) => (i % 2 ? other : idp).base;
+    const base = (i: number) => (i % 2 ? server.other : server.idp).base;
 
     test('a sequential second redemption is refused and revokes the grant (the library behaviour we match)', async () => {
-      const code = await freshCode(idp, rp);
-      const first = await redeem(idp.base, rp, code);
+      const code = await freshCode(server.idp, server.rp);
+      const first = await redeem(server.idp.base, server.rp, code);
       assert.equal(first.status, 200);
-      const second = await redeem(other.base, rp, code);
+      const second = await redeem(server.other.base, server.rp, code);
       assert.deepEqual([second.status, second.body.error], [400, 'invalid_grant']);
-      assert.equal(await userinfoStatus(idp.base, first.body.access_token!), 401);
+      assert.equal(await userinfoStatus(server.idp.base, first.body.access_token!), 401);
     });
 
     test(`${RACERS} parallel redemptions of one code: one wins, the grant is revoked`, async () => {
-      const code = await freshCode(idp, rp);
-      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => redeem(base(i), rp, code)));
-      await assertOneWinnerAndGrantRevoked(idp, rp, answers, 'code');
+      const code = await freshCode(server.idp, server.rp);
+      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => redeem(base(i), server.rp, code)));
+      await assertOneWinnerAndGrantRevoked(server.idp, server.rp, answers, 'code');
     });
 
     test(`${RACERS} parallel uses of one refresh token: one wins, the grant is revoked`, async () => {
-      const tokens = await redeem(idp.base, rp, await freshCode(idp, rp));
+      const tokens = await redeem(server.idp.base, server.rp, await freshCode(server.idp, server.rp));
       assert.equal(tokens.status, 200);
-      assert.equal(await userinfoStatus(idp.base, tokens.body.access_token!), 200, 'the access token works before the race');
-      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refresh(base(i), rp, tokens.body.refresh_token!)));
-      await assertOneWinnerAndGrantRevoked(idp, rp, answers, 'refresh token');
-      assert.equal(await userinfoStatus(idp.base, tokens.body.access_token!), 401, 'the first access token of the grant is dead too');
+      assert.equal(await userinfoStatus(server.idp.base, tokens.body.access_token!), 200, 'the access token works before the race');
+      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refresh(base(i), server.rp, tokens.body.refresh_token!)));
+      await assertOneWinnerAndGrantRevoked(server.idp, server.rp, answers, 'refresh token');
+      assert.equal(await userinfoStatus(server.idp.base, tokens.body.access_token!), 401, 'the first access token of the grant is dead too');
     });
 
     test('an unraced refresh still rotates (the fix does not refuse the honest client)', async () => {
-      const tokens = await redeem(idp.base, rp, await freshCode(idp, rp));
-      const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.body.refresh_token!);
+      const tokens = await redeem(server.idp.base, server.rp, await freshCode(server.idp, server.rp));
+      const refreshed = await oidc.refreshTokenGrant(server.rp.config, tokens.body.refresh_token!);
       assert.notEqual(refreshed.refresh_token, tokens.body.refresh_token);
-      assert.equal(await userinfoStatus(other.base, refreshed.access_token), 200);
+      assert.equal(await userinfoStatus(server.other.base, refreshed.access_token), 200);
     });
   });
 }

@@ -5,11 +5,11 @@
 // very next request; many members' requests at once each get their own member; and rows written
 // before the token's context columns existed still work.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
-import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, registerRp, type Rp } from '../support/rp.ts';
+import { usingPostgres, type TestIdp } from '../support/idp.ts';
+import { CALLBACK, instancesWithApp, type Rp } from '../support/rp.ts';
 import { storedId } from '../../src/oidc/adapter.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
@@ -62,72 +62,64 @@ async function statementsDuring(idp: TestIdp, work: () => Promise<unknown>): Pro
 
 function suite(title: string, twoInstances: boolean) {
   describe(title, () => {
-    let idp: TestIdp;
-    let other: TestIdp;
-    let rp: Rp;
-    before(async () => {
-      idp = await startIdp();
-      other = twoInstances ? await idp.another() : idp;
-      rp = await registerRp(idp);
-    });
-    after(() => idp.close());
+    const server = instancesWithApp(twoInstances);
 
     test('userinfo reads the token, its grant, its session and its account in one statement', async () => {
-      const { tokens, accountId } = await signIn(idp, rp);
+      const { tokens, accountId } = await signIn(server.idp, server.rp);
       // The first request of an instance also reads the client (then kept for CLIENT_CACHE_MS).
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
       let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
-      const statements = await statementsDuring(other, async () => (answer = await userinfo(other.base, tokens.access_token)));
+      const statements = await statementsDuring(server.other, async () => (answer = await userinfo(server.other.base, tokens.access_token)));
       assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
       assert.equal(statements.length, 1, `one statement, not one per row, and again for the next request: ${statements.join(' | ')}`);
     });
 
     test('an account disabled elsewhere stops the next request', async () => {
-      const { tokens, accountId } = await signIn(idp, rp);
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
-      await idp.db('accounts').where({ id: accountId }).update({ status: 'disabled' });
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
-      assert.equal((await refresh(other.base, rp, tokens.refresh_token)).status, 400, 'nor can its refresh token be used');
+      const { tokens, accountId } = await signIn(server.idp, server.rp);
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      await server.idp.db('accounts').where({ id: accountId }).update({ status: 'disabled' });
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
+      assert.equal((await refresh(server.other.base, server.rp, tokens.refresh_token)).status, 400, 'nor can its refresh token be used');
     });
 
     test('a grant revoked elsewhere stops the next request', async () => {
-      const { tokens } = await signIn(idp, rp);
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
-      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
-      assert.equal(await idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+      const { tokens } = await signIn(server.idp, server.rp);
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
+      assert.equal(await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('a session ended elsewhere stops the next request of a token bound to it', async () => {
-      const { tokens } = await signIn(idp, rp);
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 200);
-      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('session_uid');
+      const { tokens } = await signIn(server.idp, server.rp);
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('session_uid');
       assert.ok(row?.session_uid, 'the token names its session');
-      assert.equal(await idp.db('oidc_store').where({ model: 'Session', uid: row.session_uid }).delete(), 1);
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+      assert.equal(await server.idp.db('oidc_store').where({ model: 'Session', uid: row.session_uid }).delete(), 1);
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('a token written before its context columns existed is read row by row, with the same answers', async () => {
-      const { tokens, accountId } = await signIn(idp, rp);
-      await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).update({ grant_key: null, session_uid: null });
+      const { tokens, accountId } = await signIn(server.idp, server.rp);
+      await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).update({ grant_key: null, session_uid: null });
       let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
-      const statements = await statementsDuring(other, async () => (answer = await userinfo(other.base, tokens.access_token)));
+      const statements = await statementsDuring(server.other, async () => (answer = await userinfo(server.other.base, tokens.access_token)));
       assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
       assert.equal(statements.length, 3, 'the token with its account, then the session and the grant');
-      const row = await idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
-      await idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete();
-      assert.equal((await userinfo(other.base, tokens.access_token)).status, 401);
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
+      await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete();
+      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('many members at once: every request gets its own member, never another request\'s rows', async () => {
-      const members = await Promise.all(Array.from({ length: 12 }, () => signIn(idp, rp)));
+      const members = await Promise.all(Array.from({ length: 12 }, () => signIn(server.idp, server.rp)));
       // Each member's token is used 8 times, all 96 requests interleaved across the instances.
-      const order = members.flatMap((member, i) => Array.from({ length: 8 }, (_, k) => ({ member, base: (i + k) % 2 ? other.base : idp.base })));
+      const order = members.flatMap((member, i) => Array.from({ length: 8 }, (_, k) => ({ member, base: (i + k) % 2 ? server.other.base : server.idp.base })));
       const answers = await Promise.all(order.map(({ member, base }) => userinfo(base, member.tokens.access_token)));
       answers.forEach((answer, i) => assert.deepEqual([answer.status, answer.sub], [200, order[i]!.member.accountId], `request ${i}`));
       // And their refresh tokens rotate at once, each to a new access token of the same member.
-      const refreshed = await Promise.all(members.map((member, i) => refresh(i % 2 ? other.base : idp.base, rp, member.tokens.refresh_token)));
-      const after = await Promise.all(refreshed.map((answer) => userinfo(idp.base, answer.body.access_token!)));
+      const refreshed = await Promise.all(members.map((member, i) => refresh(i % 2 ? server.other.base : server.idp.base, server.rp, member.tokens.refresh_token)));
+      const after = await Promise.all(refreshed.map((answer) => userinfo(server.idp.base, answer.body.access_token!)));
       after.forEach((answer, i) => assert.deepEqual([refreshed[i]!.status, answer.status, answer.sub], [200, 200, members[i]!.accountId], `member ${i}`));
     });
   });

@@ -61,3 +61,18 @@ export function serverWithApp(env: Record<string, string> = {}): { idp: TestIdp;
   after(() => server.idp.close());
   return server;
 }
+
+/**
+ * A server and a first-party member app for the enclosing suite, and with `twoInstances` a second
+ * instance on the same database (`other`; otherwise the same as `idp`), for races across processes.
+ */
+export function instancesWithApp(twoInstances: boolean): { idp: TestIdp; other: TestIdp; rp: Rp } {
+  const server = {} as { idp: TestIdp; other: TestIdp; rp: Rp };
+  before(async () => {
+    server.idp = await startIdp();
+    server.other = twoInstances ? await server.idp.another() : server.idp;
+    server.rp = await registerRp(server.idp);
+  });
+  after(() => server.idp.close());
+  return server;
+}
