@@ -44,11 +44,11 @@ export type SendOutcome =
   | { outcome: 'limited' };
 
 /**
- * Sends once the wait is over and the IP may order. `what` names the thing and its address, and the
- * flow state the request read (flowVersion): requests that read the same state at once make one send
- * between them (the claim); `previous` is this
- * flow's last send of it (undefined when there was none, or it was something else: then it goes at
- * once); `send` records the order and saves the flow's state with the new `sent`.
+ * Sends once the wait is over and the IP may order. `what` names the thing, its address and the flow
+ * state the request read (flowVersion): requests that read the same state at once make one send
+ * between them (the claim). `previous` is this flow's last send of it (undefined when there was none,
+ * or it was something else: then it goes at once); `send` records the order and saves the flow's
+ * state with the new `sent`.
  */
 export async function sendAfterWait(
   /** The request (a koa Context): its IP, and where Retry-After is set. */
