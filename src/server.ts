@@ -113,13 +113,6 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     throw new Error('the database has no schema yet: run `hk-idp migrate` first (MIGRATE_ON_START=false)');
   }
   const keys = await loadSigningKeys(db, { secret: settings.keyEncryptionKey, now: now(), retentionSeconds: signedTokenLifetime });
-  // Bounded: at most the cores hash at once, a short queue behind them, the rest is shed (a busy page).
-  let observeHashWait = (_seconds: number) => {};
-  const hasher = createHashPool(createPasswordHasher(settings.passwordPepper, settings.bcryptCost), {
-    size: settings.hashPoolSize,
-    maxQueue: settings.hashQueueMax,
-    onWait: (ms) => observeHashWait(ms / 1000),
-  });
   const render = createRenderer({ contactEmail: settings.contactEmail, brandName: settings.brand.name, issuer: settings.issuer, extraTemplates: options.messageTemplates });
   const outbox = settings.devOutbox ? createDevOutbox(render, options.print) : undefined;
   const delivery = createDelivery(settings.delivery, { render, devOutbox: outbox?.connector, replace: options.connector });
@@ -154,6 +147,26 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       business_code: (order, claim) => fulfilBusinessCodeOrder(db, settings.passwordPepper, sendGuard, settings.oneTimeCodeTtl * 1000, order, claim, now()).then(() => {}),
     },
   });
+  // The metrics read the hash pool's queue when scraped; the pool reports each wait to them.
+  const metrics = createMetrics({
+    db,
+    counters,
+    limits: settings.sendLimits,
+    now,
+    hashQueue:
+      options.hashQueue ??
+      (() => {
+        const stats = hasher.stats();
+        return { depth: stats.queued, running: stats.running };
+      }),
+    countersDegraded: options.countersDegraded ?? (() => counters.degraded()),
+  });
+  // Bounded: at most the cores hash at once, a short queue behind them, the rest is shed (a busy page).
+  const hasher = createHashPool(createPasswordHasher(settings.passwordPepper, settings.bcryptCost), {
+    size: settings.hashPoolSize,
+    maxQueue: settings.hashQueueMax,
+    onWait: (ms) => metrics.observeHashWait(ms / 1000),
+  });
   const signIn: SignInDeps = {
     db,
     hasher,
@@ -164,12 +177,6 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     ipFailuresPerHour: settings.signInIpFailuresPerHour,
   };
   const deps = { settings, db, provider, hasher, counters, signIn, sendGuard, now };
-  const hashQueue = () => {
-    const stats = hasher.stats();
-    return { depth: stats.queued, running: stats.running };
-  };
-  const metrics = createMetrics({ db, counters, limits: settings.sendLimits, now, hashQueue: options.hashQueue ?? hashQueue, countersDegraded: options.countersDegraded ?? (() => counters.degraded()) });
-  observeHashWait = (seconds) => metrics.observeHashWait(seconds);
 
   // Our routes: the flows' pages and form posts, and the static files they link to.
   const routes = new Router();
