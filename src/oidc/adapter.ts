@@ -52,6 +52,8 @@ type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
 // three others are kept for the rest of the request (request-rows.ts). A row written before
 // migrations/015 has no grant_key or session_uid: its grant and session are then read one by one.
 const WITH_CONTEXT = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
+// The models of the rows kept along (the account is not the adapter's to write): a write of one drops them.
+const KEPT_MODELS = new Set(['Grant', 'Session']);
 // The account's columns keep their names, so the row is itself the account's row (no copy).
 export const TOKEN_WITH_CONTEXT = `select t.payload as t_payload, t.expires_at as t_expires_at, t.consumed_at as t_consumed_at,
   t.grant_id as t_grant_id, t.session_uid as t_session_uid,
@@ -123,7 +125,7 @@ export class KnexAdapter {
       grant_key: payload.grantId ? storedId(payload.grantId) : null,
       session_uid: payload.sessionUid ?? null,
     };
-    dropRequestRows();
+    if (KEPT_MODELS.has(this.model)) dropRequestRows();
     await changeRows(this.db, UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at, row.grant_key, row.session_uid]);
   }
 
@@ -150,8 +152,8 @@ export class KnexAdapter {
    * `consumeGrantSource` / refresh token grant): the whole grant revoked and invalid_grant.
    */
   async consume(id: string): Promise<void> {
+    // (Marking the code or token used changes none of the rows kept with it: they stay.)
     const key = storedId(id);
-    dropRequestRows();
     const won = await changeRows(this.db, CONSUME, [this.now(), this.model, key]);
     if (won === 1) return;
     const row = await firstRow<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
@@ -160,7 +162,7 @@ export class KnexAdapter {
   }
 
   async destroy(id: string): Promise<void> {
-    dropRequestRows();
+    if (KEPT_MODELS.has(this.model)) dropRequestRows();
     await changeRows(this.db, DESTROY, [this.model, storedId(id)]);
   }
 

@@ -2,7 +2,8 @@
 // its grant, its session and its account (src/oidc/adapter.ts), which the provider reads right after.
 // They are kept on the request (the provider's own request context, `Provider.ctx`), never across
 // requests: every request still reads the database, so a revoked grant, an ended session or a
-// disabled account stops the next request on every instance. Any write through the adapter drops them.
+// disabled account stops the next request on every instance. A write of a grant or session through the
+// adapter (or the revocation of a grant) in the request drops them.
 import { Provider } from 'oidc-provider';
 
 // On the request's own context object (a property only this module knows): it goes when the request does.

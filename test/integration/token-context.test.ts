@@ -74,6 +74,22 @@ function suite(title: string, twoInstances: boolean) {
       assert.equal(statements.length, 1, `one statement, not one per row, and again for the next request: ${statements.join(' | ')}`);
     });
 
+    test('the code exchange and a refresh read their context once: the read, the claim, the new tokens', async () => {
+      const member = await createMember(server.idp, { password: PASSWORD });
+      const browser = new Browser();
+      const { page, verifier, state } = await server.rp.start(browser);
+      const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+      let tokens: Tokens | undefined;
+      const exchange = await statementsDuring(server.idp, async () => (tokens = (await server.rp.finish(callback.location!, verifier, state)) as unknown as Tokens));
+      // The code with its grant, session and account; the code marked used; the access and refresh tokens.
+      assert.equal(exchange.length, 4, exchange.join(' | '));
+      assert.ok(!exchange.some((sql) => /from accounts/.test(sql)), 'the account is not read again after the claim');
+      let answer: Awaited<ReturnType<typeof refresh>> | undefined;
+      const refreshing = await statementsDuring(server.idp, async () => (answer = await refresh(server.idp.base, server.rp, tokens!.refresh_token)));
+      assert.equal(answer!.status, 200);
+      assert.equal(refreshing.length, 4, refreshing.join(' | '));
+    });
+
     test('an account disabled elsewhere stops the next request', async () => {
       const { tokens, accountId } = await signIn(server.idp, server.rp);
       assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
