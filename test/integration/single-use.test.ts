@@ -8,25 +8,10 @@ import * as oidc from 'openid-client';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { usingPostgres, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, instancesWithApp, type Rp } from '../support/rp.ts';
+import { CALLBACK, instancesWithApp, refreshAt, tokenRequest, userinfoAt, type Rp, type TokenAnswer } from '../support/rp.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
 const RACERS = 8;
-
-type TokenAnswer = { status: number; body: Record<string, string> };
-
-/** One token request straight to an instance's token endpoint. */
-async function tokenRequest(base: string, rp: Rp, form: Record<string, string>): Promise<TokenAnswer> {
-  const response = await fetch(`${base}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.secret!)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
 
 /** Signs a member in through the pages and returns the code and its PKCE verifier, not yet redeemed. */
 async function freshCode(idp: TestIdp, rp: Rp): Promise<{ code: string; verifier: string }> {
@@ -42,13 +27,8 @@ async function freshCode(idp: TestIdp, rp: Rp): Promise<{ code: string; verifier
 const redeem = (base: string, rp: Rp, code: { code: string; verifier: string }) =>
   tokenRequest(base, rp, { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, redirect_uri: CALLBACK });
 
-const refresh = (base: string, rp: Rp, refreshToken: string) => tokenRequest(base, rp, { grant_type: 'refresh_token', refresh_token: refreshToken });
 
-async function userinfoStatus(base: string, accessToken: string): Promise<number> {
-  const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
+const userinfoStatus = async (base: string, accessToken: string) => (await userinfoAt(base, accessToken)).status;
 
 /** Exactly one winner, every other answer invalid_grant, and afterwards no token of the grant works. */
 async function assertOneWinnerAndGrantRevoked(idp: TestIdp, rp: Rp, answers: TokenAnswer[], label: string) {
@@ -58,7 +38,7 @@ async function assertOneWinnerAndGrantRevoked(idp: TestIdp, rp: Rp, answers: Tok
   for (const loser of losers) assert.deepEqual([loser.status, loser.body.error], [400, 'invalid_grant'], `${label}: the others get invalid_grant`);
   const won = winners[0]!.body;
   assert.equal(await userinfoStatus(idp.base, won.access_token!), 401, `${label}: the winner's access token is dead after the race`);
-  const again = await refresh(idp.base, rp, won.refresh_token!);
+  const again = await refreshAt(idp.base, rp, won.refresh_token!);
   assert.deepEqual([again.status, again.body.error], [400, 'invalid_grant'], `${label}: the winner's refresh token is dead after the race`);
 }
 
@@ -87,7 +67,7 @@ function suite(title: string, twoInstances: boolean) {
       const tokens = await redeem(server.idp.base, server.rp, await freshCode(server.idp, server.rp));
       assert.equal(tokens.status, 200);
       assert.equal(await userinfoStatus(server.idp.base, tokens.body.access_token!), 200, 'the access token works before the race');
-      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refresh(base(i), server.rp, tokens.body.refresh_token!)));
+      const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refreshAt(base(i), server.rp, tokens.body.refresh_token!)));
       await assertOneWinnerAndGrantRevoked(server.idp, server.rp, answers, 'refresh token');
       assert.equal(await userinfoStatus(server.idp.base, tokens.body.access_token!), 401, 'the first access token of the grant is dead too');
     });

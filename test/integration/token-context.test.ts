@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { usingPostgres, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, instancesWithApp, type Rp } from '../support/rp.ts';
+import { CALLBACK, instancesWithApp, refreshAt, userinfoAt, type Rp } from '../support/rp.ts';
+import { statementsOf } from '../support/db.ts';
 import { storedId } from '../../src/oidc/adapter.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
@@ -25,41 +26,6 @@ async function signIn(idp: TestIdp, rp: Rp): Promise<{ tokens: Tokens; accountId
   return { tokens: tokens as unknown as Tokens, accountId: member.id };
 }
 
-async function userinfo(base: string, accessToken: string): Promise<{ status: number; sub?: string; name?: string }> {
-  const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
-  if (response.status !== 200) {
-    await response.arrayBuffer();
-    return { status: response.status };
-  }
-  const body = (await response.json()) as { sub: string; name?: string };
-  return { status: 200, sub: body.sub, name: body.name };
-}
-
-async function refresh(base: string, rp: Rp, refreshToken: string): Promise<{ status: number; body: Record<string, string> }> {
-  const response = await fetch(`${base}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.secret!)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
-
-/** The statements one instance ran while `work` ran. */
-async function statementsDuring(idp: TestIdp, work: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (query: { sql: string }) => seen.push(query.sql);
-  idp.db.on('query', listener);
-  try {
-    await work();
-  } finally {
-    idp.db.off('query', listener);
-  }
-  return seen;
-}
-
 function suite(title: string, twoInstances: boolean) {
   describe(title, () => {
     const server = instancesWithApp(twoInstances);
@@ -67,9 +33,9 @@ function suite(title: string, twoInstances: boolean) {
     test('userinfo reads the token, its grant, its session and its account in one statement', async () => {
       const { tokens, accountId } = await signIn(server.idp, server.rp);
       // The first request of an instance also reads the client (then kept for CLIENT_CACHE_MS).
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
-      let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
-      const statements = await statementsDuring(server.other, async () => (answer = await userinfo(server.other.base, tokens.access_token)));
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
+      let answer: Awaited<ReturnType<typeof userinfoAt>> | undefined;
+      const statements = await statementsOf(server.other.db, async () => (answer = await userinfoAt(server.other.base, tokens.access_token)));
       assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
       assert.equal(statements.length, 1, `one statement, not one per row, and again for the next request: ${statements.join(' | ')}`);
     });
@@ -80,62 +46,62 @@ function suite(title: string, twoInstances: boolean) {
       const { page, verifier, state } = await server.rp.start(browser);
       const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
       let tokens: Tokens | undefined;
-      const exchange = await statementsDuring(server.idp, async () => (tokens = (await server.rp.finish(callback.location!, verifier, state)) as unknown as Tokens));
+      const exchange = await statementsOf(server.idp.db, async () => (tokens = (await server.rp.finish(callback.location!, verifier, state)) as unknown as Tokens));
       // The code with its grant, session and account; the code marked used; the access and refresh tokens.
       assert.equal(exchange.length, 4, exchange.join(' | '));
       assert.ok(!exchange.some((sql) => /from accounts/.test(sql)), 'the account is not read again after the claim');
-      let answer: Awaited<ReturnType<typeof refresh>> | undefined;
-      const refreshing = await statementsDuring(server.idp, async () => (answer = await refresh(server.idp.base, server.rp, tokens!.refresh_token)));
+      let answer: Awaited<ReturnType<typeof refreshAt>> | undefined;
+      const refreshing = await statementsOf(server.idp.db, async () => (answer = await refreshAt(server.idp.base, server.rp, tokens!.refresh_token)));
       assert.equal(answer!.status, 200);
       assert.equal(refreshing.length, 4, refreshing.join(' | '));
     });
 
     test('an account disabled elsewhere stops the next request', async () => {
       const { tokens, accountId } = await signIn(server.idp, server.rp);
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
       await server.idp.db('accounts').where({ id: accountId }).update({ status: 'disabled' });
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
-      assert.equal((await refresh(server.other.base, server.rp, tokens.refresh_token)).status, 400, 'nor can its refresh token be used');
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
+      assert.equal((await refreshAt(server.other.base, server.rp, tokens.refresh_token)).status, 400, 'nor can its refresh token be used');
     });
 
     test('a grant revoked elsewhere stops the next request', async () => {
       const { tokens } = await signIn(server.idp, server.rp);
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
       const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
       assert.equal(await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('a session ended elsewhere stops the next request of a token bound to it', async () => {
       const { tokens } = await signIn(server.idp, server.rp);
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 200);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
       const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('session_uid');
       assert.ok(row?.session_uid, 'the token names its session');
       assert.equal(await server.idp.db('oidc_store').where({ model: 'Session', uid: row.session_uid }).delete(), 1);
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('a token written before its context columns existed is read row by row, with the same answers', async () => {
       const { tokens, accountId } = await signIn(server.idp, server.rp);
       await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).update({ grant_key: null, session_uid: null });
-      let answer: Awaited<ReturnType<typeof userinfo>> | undefined;
-      const statements = await statementsDuring(server.other, async () => (answer = await userinfo(server.other.base, tokens.access_token)));
+      let answer: Awaited<ReturnType<typeof userinfoAt>> | undefined;
+      const statements = await statementsOf(server.other.db, async () => (answer = await userinfoAt(server.other.base, tokens.access_token)));
       assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
       assert.equal(statements.length, 3, 'the token with its account, then the session and the grant');
       const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
       await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete();
-      assert.equal((await userinfo(server.other.base, tokens.access_token)).status, 401);
+      assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('many members at once: every request gets its own member, never another request\'s rows', async () => {
       const members = await Promise.all(Array.from({ length: 12 }, () => signIn(server.idp, server.rp)));
       // Each member's token is used 8 times, all 96 requests interleaved across the instances.
       const order = members.flatMap((member, i) => Array.from({ length: 8 }, (_, k) => ({ member, base: (i + k) % 2 ? server.other.base : server.idp.base })));
-      const answers = await Promise.all(order.map(({ member, base }) => userinfo(base, member.tokens.access_token)));
+      const answers = await Promise.all(order.map(({ member, base }) => userinfoAt(base, member.tokens.access_token)));
       answers.forEach((answer, i) => assert.deepEqual([answer.status, answer.sub], [200, order[i]!.member.accountId], `request ${i}`));
       // And their refresh tokens rotate at once, each to a new access token of the same member.
-      const refreshed = await Promise.all(members.map((member, i) => refresh(i % 2 ? server.other.base : server.idp.base, server.rp, member.tokens.refresh_token)));
-      const after = await Promise.all(refreshed.map((answer) => userinfo(server.idp.base, answer.body.access_token!)));
+      const refreshed = await Promise.all(members.map((member, i) => refreshAt(i % 2 ? server.other.base : server.idp.base, server.rp, member.tokens.refresh_token)));
+      const after = await Promise.all(refreshed.map((answer) => userinfoAt(server.idp.base, answer.body.access_token!)));
       after.forEach((answer, i) => assert.deepEqual([refreshed[i]!.status, answer.status, answer.sub], [200, 200, members[i]!.accountId], `member ${i}`));
     });
   });

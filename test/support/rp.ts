@@ -76,3 +76,31 @@ export function instancesWithApp(twoInstances: boolean): { idp: TestIdp; other: 
   after(() => server.idp.close());
   return server;
 }
+
+/** A token endpoint's answer: its status and JSON body. */
+export type TokenAnswer = { status: number; body: Record<string, string> };
+
+/** One token request straight to an instance's token endpoint (raw HTTP: nothing serialises parallel ones). */
+export async function tokenRequest(base: string, rp: Rp, form: Record<string, string>): Promise<TokenAnswer> {
+  const response = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.secret!)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+export const refreshAt = (base: string, rp: Rp, refreshToken: string) => tokenRequest(base, rp, { grant_type: 'refresh_token', refresh_token: refreshToken });
+
+/** Userinfo at an instance: its status, and the subject when it answered. */
+export async function userinfoAt(base: string, accessToken: string): Promise<{ status: number; sub?: string }> {
+  const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+  if (response.status !== 200) {
+    await response.arrayBuffer();
+    return { status: response.status };
+  }
+  return { status: 200, sub: ((await response.json()) as { sub: string }).sub };
+}
