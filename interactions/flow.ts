@@ -136,7 +136,7 @@ export function readFlow<S extends FlowState>(interaction: LoadedInteraction, sc
  * The flow state this request read, as it was saved (expired or not, or none): requests that read the
  * same one at once (a double click) decide on the same facts; every save makes a new one.
  */
-export function flowVersion(interaction: LoadedInteraction): string {
+export function flowVersion(interaction: Pick<LoadedInteraction, 'details'>): string {
   return JSON.stringify(interaction.details.result?.flow ?? null);
 }
 

@@ -11,6 +11,7 @@ import type { Settings } from '../config/settings.ts';
 import type { Language } from '../config/vocabulary.ts';
 import type { CounterStore } from '../src/security/counters.ts';
 import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../src/security/send-limits.ts';
+import { flowVersion, type LoadedInteraction } from './flow.ts';
 import { html, type Html } from './html.ts';
 import { t, tPlural, type TextKey } from './i18n.ts';
 import type { FieldError } from './layout.ts';
@@ -44,17 +45,17 @@ export type SendOutcome =
   | { outcome: 'limited' };
 
 /**
- * Sends once the wait is over and the IP may order. `what` names the thing, its address and the flow
- * state the request read (flowVersion): requests that read the same state at once make one send
- * between them (the claim). `previous` is this flow's last send of it (undefined when there was none,
- * or it was something else: then it goes at once); `send` records the order and saves the flow's
- * state with the new `sent`.
+ * Sends once the wait is over and the IP may order. `what` names the thing and its address in this
+ * sign-in's `interaction`; `previous` is this flow's last send of it (undefined when there was none, or
+ * it was something else: then it goes at once); `send` records the order and saves the flow's state
+ * with the new `sent`.
  */
 export async function sendAfterWait(
   /** The request (a koa Context): its IP, and where Retry-After is set. */
   ctx: { ip: string; set(field: string, value: string): void },
   deps: { settings: Pick<Settings, 'resendWait' | 'sendLimits'>; counters: CounterStore; now: () => number },
-  what: string,
+  interaction: Pick<LoadedInteraction, 'uid' | 'details'>,
+  what: readonly string[],
   previous: Sent | undefined,
   send: (sent: Sent) => Promise<void>,
 ): Promise<SendOutcome> {
@@ -62,10 +63,11 @@ export async function sendAfterWait(
   const waitSeconds = deps.settings.resendWait;
   const secondsLeft = secondsToWait(previous?.sentAt, now, waitSeconds);
   if (secondsLeft > 0) return { outcome: 'too_soon', secondsLeft };
-  // Parallel requests all read the state from before any of them sent: of those with the same `what`,
-  // one wins the claim. (Hashed: the key holds no address. Held at least CLAIM_SECONDS, so a double
-  // click is caught even with no wait configured; a send saves a new state, so a new `what`.)
-  if (!(await deps.counters.once(`send-wait:${hash('sha256', what, 'base64url')}`, now, Math.max(waitSeconds, CLAIM_SECONDS) * 1000))) {
+  // Parallel requests all read the flow state from before any of them sent: of those sending the same
+  // thing on the same state, one wins the claim. (Hashed: the key holds no address. Held at least
+  // CLAIM_SECONDS, so a double click is caught even with no wait configured; a send saves a new state.)
+  const claim = hash('sha256', [interaction.uid, flowVersion(interaction), ...what].join('\n'), 'base64url');
+  if (!(await deps.counters.once(`send-wait:${claim}`, now, Math.max(waitSeconds, CLAIM_SECONDS) * 1000))) {
     return { outcome: 'too_soon', secondsLeft: Math.max(waitSeconds, 1) };
   }
   if (!(await claimOrderRequest(deps.counters, deps.settings.sendLimits, ctx.ip, now))) {

@@ -22,7 +22,6 @@ import {
   finishInteraction,
   forgetFlow,
   type FlowDeps,
-  flowVersion,
   formField,
   type LoadedInteraction,
   loadInteraction,
@@ -106,11 +105,10 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     passwordErrors(lang, problems, settings.passwordMinLength);
   const passwordPath = (interaction: LoadedInteraction) => `/interaction/${interaction.uid}/business/password`;
 
-  /** Records a code order (the outbox worker matches, issues, sends and audits it: the same work whatever matches) and moves the flow to code-sent. */
-  /** What sendAfterWait waits between sends of: a code for this purpose to this address, decided on this flow state. */
-  const sendsOf = (interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string }) =>
-    [interaction.uid, flowVersion(interaction), 'business-code', request.purpose, request.channel, request.address].join('\n');
+  /** What sendAfterWait waits between sends of: a code for this purpose to this address. */
+  const sendsOf = (request: { purpose: Purpose; channel: Channel; address: string }) => ['business-code', request.purpose, request.channel, request.address];
 
+  /** Records a code order (the outbox worker matches, issues, sends and audits it: the same work whatever matches) and moves the flow to code-sent. */
   async function orderCode(ctx: Context, interaction: LoadedInteraction, request: { purpose: Purpose; channel: Channel; address: string }, sent: Sent): Promise<void> {
     const { purpose, channel, address } = request;
     const order = { channel, address, purpose: BUSINESS_CODE_PURPOSES[purpose], flowId: interaction.uid, language: interaction.lang };
@@ -163,7 +161,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     // nothing more: the first code may still be on its way, and a new one would cancel it.
     const read = readFlow(interaction, AwaitingPassword, deps.now());
     const previous = read.ok && read.state.purpose === purpose && read.state.channel === channel && read.state.address === address ? read.state : undefined;
-    const sending = await sendAfterWait(ctx, deps, sendsOf(interaction, { purpose, channel, address }), previous, (sent) => orderCode(ctx, interaction, { purpose, channel, address }, sent));
+    const sending = await sendAfterWait(ctx, deps, interaction, sendsOf({ purpose, channel, address }), previous, (sent) => orderCode(ctx, interaction, { purpose, channel, address }, sent));
     if (sending.outcome === 'limited') {
       return showCodeRequest(ctx, deps, interaction, purpose, { values: { [fieldName]: raw ?? '' }, errors: [{ field: fieldName, message: t(lang, 'business.code.limited') }], status: 429 });
     }
@@ -177,7 +175,7 @@ export function registerBusinessActivation(router: Router, deps: FlowDeps): void
     if (!expectLogin(ctx, interaction, 'business')) return;
     const flow = readStep(ctx, deps, interaction, { schema: CodeSent, known: BusinessFlow, elsewhere: () => passwordPath(interaction) });
     if (!flow) return;
-    const sending = await sendAfterWait(ctx, deps, sendsOf(interaction, flow), flow, (sent) => orderCode(ctx, interaction, flow, sent));
+    const sending = await sendAfterWait(ctx, deps, interaction, sendsOf(flow), flow, (sent) => orderCode(ctx, interaction, flow, sent));
     if (sending.outcome === 'too_soon') return showPasswordPage(ctx, deps, interaction, flow, [waitError(interaction.lang, 'business.resend', sending.secondsLeft)], 429);
     if (sending.outcome === 'limited') return showPasswordPage(ctx, deps, interaction, flow, [{ field: RESEND_FIELD, message: t(interaction.lang, 'business.code.limited') }], 429);
     seeOther(ctx, passwordPath(interaction));

@@ -11,7 +11,7 @@ import {
   type FirstLogin,
 } from '../../src/accounts/first-time-passwords.ts';
 import type { Channel } from '../../src/delivery/delivery.ts';
-import { checkCsrf, csrfToken, flowGone, flowVersion, formField, loadMemberSignIn, readFlow, readStep, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
+import { checkCsrf, csrfToken, flowGone, formField, loadMemberSignIn, readFlow, readStep, render, requestContext, saveFlowState, seeOther, type FlowDeps, type LoadedInteraction } from '../flow.ts';
 import { t, type TextKey } from '../i18n.ts';
 import type { FieldError } from '../layout.ts';
 import { validity } from '../messages.ts';
@@ -118,11 +118,10 @@ function showFirstLogin(ctx: Context, deps: FlowDeps, interaction: LoadedInterac
 }
 
 export function registerFirstTimePassword(router: Router, deps: FlowDeps): void {
-  /** Orders, and remembers the order in the sign-in (for "send again" and its wait): the `send` of sendAfterWait. */
-  /** What sendAfterWait waits between sends of: this order (its member, channel and contact), decided on this flow state. */
-  const sendsOf = (interaction: LoadedInteraction, input: Omit<Order, 'at' | 'count'>) =>
-    [interaction.uid, flowVersion(interaction), 'first-time-password', input.memberNumber, input.channel, input.contact].join('\n');
+  /** What sendAfterWait waits between sends of: this order (its member, channel and contact). */
+  const sendsOf = (input: Omit<Order, 'at' | 'count'>) => ['first-time-password', input.memberNumber, input.channel, input.contact];
 
+  /** Orders, and remembers the order in the sign-in (for "send again" and its wait): the `send` of sendAfterWait. */
   async function order(ctx: Context, interaction: LoadedInteraction, previous: Ordered | undefined, input: Omit<Order, 'at' | 'count'>, { sentAt, sends }: Sent): Promise<void> {
     // Only recorded here; the outbox worker matches, sends and audits it (the same work whatever matches).
     await orderFirstTimePassword(deps.db, { ...input, language: interaction.lang }, requestContext(ctx, interaction), sentAt);
@@ -153,8 +152,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     const previous = ordered(deps, interaction);
     const last = previous?.order;
     const again = last && last.memberNumber === typed.memberNumber && last.channel === typed.channel && last.contact === typed.contact;
-    const what = sendsOf(interaction, typed);
-    const sending = await sendAfterWait(ctx, deps, what, again ? { sentAt: last.at, sends: last.count } : undefined, (sent) => order(ctx, interaction, previous, typed, sent));
+    const sending = await sendAfterWait(ctx, deps, interaction, sendsOf(typed), again ? { sentAt: last.at, sends: last.count } : undefined, (sent) => order(ctx, interaction, previous, typed, sent));
     if (sending.outcome === 'limited') return showOrder(ctx, deps, interaction, { ...values, errors: limited(interaction), status: 429 });
     // The same answer whatever was found (and the message is sent later, by the outbox worker).
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
@@ -179,7 +177,7 @@ export function registerFirstTimePassword(router: Router, deps: FlowDeps): void 
     if (!state) return;
     const last = state.order;
     const again = { memberNumber: last.memberNumber, channel: last.channel, contact: last.contact };
-    const sending = await sendAfterWait(ctx, deps, sendsOf(interaction, again), { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, state, again, sent));
+    const sending = await sendAfterWait(ctx, deps, interaction, sendsOf(again), { sentAt: last.at, sends: last.count }, (sent) => order(ctx, interaction, state, again, sent));
     if (sending.outcome === 'too_soon') return showSent(ctx, deps, interaction, state, [waitError(interaction.lang, 'ftp.resend', sending.secondsLeft)]);
     if (sending.outcome === 'limited') return showSent(ctx, deps, interaction, state, [{ field: RESEND_FIELD, message: t(interaction.lang, 'ftp.order.limited') }]);
     seeOther(ctx, `/interaction/${interaction.uid}/first-time-password/sent`);
