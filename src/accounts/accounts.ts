@@ -60,11 +60,9 @@ export function canSignIn(account: Account): boolean {
   return account.status === 'active';
 }
 
-// Every userinfo and token request reads the account of its token: fixed SQL past knex's query
-// builder (src/storage/direct.ts), only the columns an Account has, and no bound LIMIT (the id is the
-// key; SQLite ran `limit ?` at twice the time of the look-up itself).
-// Every token use reads the account of its token (usually along with the token: src/oidc/adapter.ts).
-// No bound LIMIT: the id is the key, and SQLite ran `limit ?` at twice the time of the look-up itself.
+// Every token use reads the account of its token (usually along with the token: src/oidc/adapter.ts):
+// fixed SQL past knex's query builder (src/storage/direct.ts), and no bound LIMIT (the id is the key;
+// SQLite ran `limit ?` at twice the time of the look-up itself).
 const ACCOUNT_BY_ID = `select ${ACCOUNT_COLUMNS.join(', ')} from accounts where id = ?`;
 
 export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {

@@ -185,7 +185,7 @@ export class KnexAdapter {
 
   /** The Grant or Session this request's token look-up brought along, if it is the one asked for. */
   private kept(column: 'id' | 'uid' | 'user_code', value: string): StoredRow | undefined {
-    if (this.model !== 'Grant' && this.model !== 'Session') return undefined;
+    if (!KEPT_MODELS.has(this.model)) return undefined;
     const row = keptContext();
     if (!row) return undefined;
     if (this.model === 'Grant' && column === 'id' && row.t_grant_id === value) return part(row, 'g_');
