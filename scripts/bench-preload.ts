@@ -68,8 +68,11 @@ function lookups(db: Db): { label: string; query: { toSQL(): { sql: string; bind
 }
 
 const INDEXED = /USING (COVERING )?INDEX|USING PRIMARY KEY|USING INTEGER PRIMARY KEY|Index Scan|Index Only Scan|Bitmap Index Scan/;
-/** A step that reads a whole table (SQLite's `SCAN t`, PostgreSQL's `Seq Scan`). */
-const FULL_SCAN = /^\s*(->\s*)?(SCAN \w+$|SCAN \w+ \(|Seq Scan)/;
+/**
+ * A step that reads a whole table (SQLite's `SCAN t`, PostgreSQL's `Seq Scan`), or every row of one
+ * model (SQLite searching the store's key by `model` alone).
+ */
+const FULL_SCAN = /^\s*(->\s*)?(SCAN \w+$|SCAN \w+ \(|Seq Scan)|\(model=\?\)( LEFT-JOIN)?$/;
 
 /** Each look-up's plan, whether it uses an index, and the rows in its table (a planner rightly scans a tiny table). */
 export async function queryPlans(db: Db): Promise<QueryPlan[]> {
