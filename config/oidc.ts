@@ -91,9 +91,22 @@ const ROUTES = {
   introspection: '/token/introspection',
 } as const;
 
-/** The provider's endpoints that apps call (never a browser): no page of ours is ever shown there. */
-export function oidcRoutesForApps(): Set<string> {
-  return new Set([ROUTES.token, ROUTES.userinfo, ROUTES.jwks, ROUTES.revocation, ROUTES.introspection, '/.well-known/openid-configuration']);
+/**
+ * The provider's endpoints that apps call (never a browser): no page of ours is ever shown there. Each
+ * with the methods its specification gives it (OPTIONS: the provider's CORS preflight; HEAD: a GET
+ * without the body); another method is answered 405.
+ */
+export function oidcRoutesForApps(): Map<string, readonly string[]> {
+  const post = ['POST', 'OPTIONS'];
+  const get = ['GET', 'HEAD', 'OPTIONS'];
+  return new Map([
+    [ROUTES.token, post],
+    [ROUTES.userinfo, ['GET', 'HEAD', 'POST', 'OPTIONS']],
+    [ROUTES.jwks, get],
+    [ROUTES.revocation, post],
+    [ROUTES.introspection, post],
+    ['/.well-known/openid-configuration', get],
+  ]);
 }
 
 export function oidcConfiguration(settings: Settings, hooks: ProviderHooks): Configuration {

@@ -218,7 +218,14 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
   const forApps = oidcRoutesForApps();
   provider.use((ctx, next) => {
     for (const step of prepare) step(ctx);
-    return forApps.has(ctx.path) ? next() : pages(ctx, next);
+    const methods = forApps.get(ctx.path);
+    if (!methods) return pages(ctx, next);
+    if (methods.includes(ctx.method)) return next();
+    // An app's endpoint asked with a method it does not have: the provider would leave it unanswered (a bare 404).
+    ctx.status = 405;
+    ctx.set('Allow', methods.join(', '));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'invalid_request', error_description: `${ctx.method} is not allowed here (allowed: ${methods.join(', ')})` };
   });
 
   await ensureConsoleClient(db, settings.issuer, settings.mode === 'production');

@@ -39,6 +39,42 @@ test('every kind of response carries the security headers; pages with forms are 
   assert.equal(token.headers.get('cache-control'), 'no-store');
 });
 
+test('an app endpoint asked with a method it does not have answers 405 with Allow, as JSON, hardened; its own methods reach the provider', async () => {
+  const base = server.idp.issuer;
+  // Each endpoint, the methods (of those tried) the provider serves, and the Allow header of a refusal.
+  const endpoints: [string, string[], string][] = [
+    ['/token', ['POST'], 'POST, OPTIONS'],
+    ['/me', ['GET', 'POST'], 'GET, HEAD, POST, OPTIONS'],
+    ['/jwks', ['GET'], 'GET, HEAD, OPTIONS'],
+    ['/token/revocation', ['POST'], 'POST, OPTIONS'],
+    ['/token/introspection', ['POST'], 'POST, OPTIONS'],
+    ['/.well-known/openid-configuration', ['GET'], 'GET, HEAD, OPTIONS'],
+  ];
+  for (const [path, served, allow] of endpoints) {
+    for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {
+      const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: method === 'GET' ? undefined : 'x=1' });
+      const what = `${method} ${path}`;
+      assertHardened(response.headers, what);
+      if (served.includes(method)) {
+        // The provider's own answer (a document, or an OAuth error as JSON), never the refusal.
+        assert.notEqual(response.status, 405, what);
+        assert.match(response.headers.get('content-type') ?? '', /json/, what);
+        continue;
+      }
+      assert.equal(response.status, 405, what);
+      assert.equal(response.headers.get('allow'), allow, what);
+      assert.equal(response.headers.get('cache-control'), 'no-store', what);
+      const body = (await response.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'invalid_request', what);
+      assert.match(body.error_description, new RegExp(`^${method} is not allowed`), what);
+    }
+    // The preflight and HEAD stay the provider's.
+    const preflight = await fetch(`${base}${path}`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': served[0]! } });
+    assert.equal(preflight.status, 204, `OPTIONS ${path}`);
+    if (served.includes('GET')) assert.notEqual((await fetch(`${base}${path}`, { method: 'HEAD' })).status, 405, `HEAD ${path}`);
+  }
+});
+
 test('every page of every flow carries the headers and is not cached', async () => {
   const portal = await registerRp(server.idp, { name: 'Bedriftsportalen', login: 'business' });
   const pages: string[] = [];
