@@ -2,17 +2,25 @@
 //
 //   npm run bench -- [--duration 10] [--concurrency 16] [--members 500] [--cost 11]
 //                    [--database postgres://…] [--preload 1000000] [--json bench-results.json]
+//   npm run bench -- --instructions [--units 1]
 //
 // Each server runs in its own process pinned to core 0, this load generator to core 1 (when there
 // are two cores and `taskset`). Workloads: discovery, userinfo, refresh (rotating chains, each strictly
 // sequential) and the full code + PKCE sign-in with a password, over many members. The table gives
 // requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt ceiling),
 // and the SQL queries per request hk-idp made.
+//
+// With --instructions, each server runs under valgrind's callgrind instead, and the table gives the
+// CPU instructions each server executes per request (all its threads), for a fixed number of requests
+// after a warm-up: a count that other work on a shared machine does not move, so a change of 1 % shows.
+// It counts work, not time: what makes the same work slower (caches, the kernel) is not in it. Password
+// hashing is at cost 4 there (its work at a real cost would be all of a sign-in's count).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CALLBACK, PASSWORD, type Ready } from './bench-shared.ts';
 
@@ -31,17 +39,25 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     // Only hk-idp, no baseline (for profiling; the table then has no ratios).
     'no-baseline': { type: 'boolean', default: false },
+    // Instructions per request under callgrind instead of rates (see the top); --units scales the requests counted.
+    instructions: { type: 'boolean', default: false },
+    units: { type: 'string', default: '1' },
   },
 });
+const instructions = args.instructions!;
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const seconds = Number(args.duration);
 const concurrency = Number(args.concurrency);
-const cost = Number(args.cost);
+const cost = instructions ? 4 : Number(args.cost);
 const members = Number(args.members);
 const preloadRows = Number(args.preload);
 const workloads = args.workloads!.split(',') as WorkloadName[];
 
 type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
-type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; cpuPerRequestUs?: number; requestsPerUnit: number };
+type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; cpuPerRequestUs?: number; instructionsPerRequest?: number; requestsPerUnit: number };
+// Units counted per workload with --instructions (times --units), after a warm-up of as many again.
+const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
+const callgrindDir = instructions ? mkdtempSync(join(tmpdir(), 'hk-idp-callgrind-')) : '';
 type Target = { name: string; kind: 'hk' | 'baseline'; database?: string };
 
 function canPin(): boolean {
@@ -53,14 +69,17 @@ function canPin(): boolean {
     return false;
   }
 }
-const pinned = canPin();
+// (Under callgrind every thread runs on one core of valgrind's own: pinning means nothing there.)
+const pinned = !instructions && canPin();
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
 function startChild(options: Record<string, unknown>): ChildProcess {
   const env = { ...process.env, NODE_ENV: 'production', BENCH_OPTIONS: JSON.stringify(options) };
   const profile = args.profile && options.kind === 'hk' ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
   const node = [process.execPath, ...profile, new URL('./bench-server.ts', import.meta.url).pathname];
-  const [command, ...rest] = pinned ? ['taskset', '-c', '0', ...node] : node;
+  // Counted only between `callgrind_control -i on` and a dump (countInstructions); V8 writes machine code at run time (smc-check).
+  const callgrind = ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${callgrindDir}/callgrind.%p`];
+  const [command, ...rest] = instructions ? [...callgrind, ...node] : pinned ? ['taskset', '-c', '0', ...node] : node;
   return spawn(command!, rest, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
@@ -179,17 +198,18 @@ async function token(ready: Ready, params: Record<string, string>): Promise<Toke
   return JSON.parse(response.body) as Tokens;
 }
 
-// --- Workloads: `concurrency` workers, each doing one unit after another for the duration ---
+// --- Workloads: `concurrency` workers, each doing one unit after another for the duration (or until so many units are done) ---
 
-async function measure(durationMs: number, unit: (worker: number) => Promise<void>): Promise<Omit<Measured, 'requestsPerUnit'>> {
+async function measure(limit: { ms: number } | { units: number }, unit: (worker: number) => Promise<void>): Promise<Omit<Measured, 'requestsPerUnit'>> {
   const latencies: number[] = [];
   let failed = 0;
   let firstError: unknown;
   const started = performance.now();
-  const end = started + durationMs;
+  let left = 'units' in limit ? limit.units : Infinity;
+  const more = 'ms' in limit ? () => performance.now() < started + limit.ms : () => left-- > 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (performance.now() < end) {
+      while (more()) {
         const t0 = performance.now();
         try {
           await unit(worker);
@@ -252,11 +272,12 @@ async function startTarget(target: Target): Promise<Started> {
   };
   async function run(name: WorkloadName): Promise<void> {
     const { requests, unit } = units[name];
+    if (instructions) return countInstructions(name, requests, unit);
     // A short warm-up (JIT, caches, connections), then the measured run.
-    await measure(Math.min(2000, seconds * 200), unit);
+    await measure({ ms: Math.min(2000, seconds * 200) }, unit);
     const before = target.kind === 'hk' ? await queries() : 0;
     const cpuBefore = cpuMs(child.pid);
-    const measured = await measure(seconds * 1000, unit);
+    const measured = await measure({ ms: seconds * 1000 }, unit);
     const cpuAfter = cpuMs(child.pid);
     const counted = target.kind === 'hk' ? (await queries()) - before : undefined;
     const perRequest = (total: number | undefined) => (total === undefined ? undefined : total / Math.max(1, measured.done * requests));
@@ -267,6 +288,23 @@ async function startTarget(target: Target): Promise<Started> {
       cpuPerRequestUs: cpuBefore === undefined || cpuAfter === undefined ? undefined : perRequest((cpuAfter - cpuBefore) * 1000),
     };
     console.error(`  ${target.name} ${name}: ${measured.perSecond.toFixed(1)}/s, ${measured.failed} failed`);
+  }
+  /** The instructions of a fixed number of units, after as many uncounted: callgrind counts from `-i on` to the dump. */
+  async function countInstructions(name: WorkloadName, requests: number, unit: (worker: number) => Promise<void>): Promise<void> {
+    const count = Math.max(concurrency, Math.round(COUNTED_UNITS[name] * Number(args.units)));
+    await measure({ units: count }, unit);
+    const control = (...flags: string[]) => execFileSync('callgrind_control', [...flags, String(child.pid)], { stdio: 'ignore' });
+    control('-i', 'on');
+    const measured = await measure({ units: count }, unit);
+    control('-d');
+    control('-i', 'off');
+    // Each dump is a file of its own (callgrind.<pid>.<n>); its `totals:` line is the count since the last.
+    const dumps = readdirSync(callgrindDir).filter((file) => file.startsWith(`callgrind.${child.pid}.`));
+    const latest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
+    const totals = latest && /^totals: (\d+)/m.exec(readFileSync(join(callgrindDir, latest), 'utf8'));
+    if (!totals) throw new Error(`no callgrind dump for ${target.name} ${name}`);
+    results[name] = { ...measured, requestsPerUnit: requests, instructionsPerRequest: Number(totals[1]) / Math.max(1, measured.done * requests) };
+    console.error(`  ${target.name} ${name}: ${fmt(results[name].instructionsPerRequest, 0)} instructions / request, ${measured.failed} failed`);
   }
   async function stop(): Promise<void> {
     child.send({ type: 'stop' });
@@ -285,12 +323,14 @@ async function bcryptCeiling(): Promise<number> {
 // --- The run ---
 
 console.error(
-  pinned
-    ? 'Pinned: every server (and its bcrypt threads) on core 0, this load generator on core 1 (taskset).'
-    : `Not pinned (${availableParallelism()} core(s) or no taskset): server and load share the cores; ratios are rougher.`,
+  instructions
+    ? 'Counting instructions: every server under callgrind (valgrind), password hashing at cost 4.'
+    : pinned
+      ? 'Pinned: every server (and its bcrypt threads) on core 0, this load generator on core 1 (taskset).'
+      : `Not pinned (${availableParallelism()} core(s) or no taskset): server and load share the cores; ratios are rougher.`,
 );
-console.error(`bcrypt ceiling at cost ${cost}…`);
-const ceiling = await bcryptCeiling();
+if (!instructions) console.error(`bcrypt ceiling at cost ${cost}…`);
+const ceiling = instructions ? NaN : await bcryptCeiling();
 const targets: Target[] = [{ name: 'oidc-provider (memory)', kind: 'baseline' }, { name: 'hk-idp SQLite', kind: 'hk' }];
 if (args['no-baseline']) targets.shift();
 if (args.database) targets.push({ name: 'hk-idp PostgreSQL', kind: 'hk', database: args.database });
@@ -306,18 +346,27 @@ for (const name of workloads) {
 }
 for (const { stop } of runs) await stop();
 agent.destroy();
+if (instructions) rmSync(callgrindDir, { recursive: true, force: true });
 
 const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const rows: string[] = [
-  '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request | server CPU µs / request |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-];
+const rows: string[] = instructions
+  ? ['| server | workload | instructions / request | × baseline | failed |', '|---|---|---:|---:|---:|']
+  : [
+      '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request | server CPU µs / request |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ];
 const report = [];
 for (const { target, results } of runs) {
   for (const name of workloads) {
     const r = results[name];
     if (!r) continue;
+    if (instructions) {
+      // As the rates' ratio: above 1 is less work than the library.
+      const ratio = baseline[name]?.instructionsPerRequest ? baseline[name].instructionsPerRequest / r.instructionsPerRequest! : NaN;
+      rows.push(`| ${target.name} | ${name} | ${fmt(r.instructionsPerRequest, 0)} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${r.failed} |`);
+      report.push({ server: target.name, workload: name, instructionsPerRequest: r.instructionsPerRequest, done: r.done, failed: r.failed, ratioToBaseline: ratio });
+      continue;
+    }
     const ratio = baseline[name] ? r.perSecond / baseline[name].perSecond : NaN;
     const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
@@ -327,7 +376,10 @@ for (const { target, results } of runs) {
     report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, ratioToBcryptCeiling: toCeiling });
   }
 }
-const header = `bcrypt ceiling (cost ${cost}, one core): ${fmt(ceiling)} compares/s. ${concurrency} concurrent clients, ${seconds} s per workload, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
+const setting = `${concurrency} concurrent clients, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}`;
+const header = instructions
+  ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${Object.entries(COUNTED_UNITS).filter(([name]) => workloads.includes(name as WorkloadName)).map(([name, n]) => `${name} ${Math.max(concurrency, Math.round(n * Number(args.units)))}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
+  : `bcrypt ceiling (cost ${cost}, one core): ${fmt(ceiling)} compares/s. ${setting}, ${seconds} s per workload; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
 console.log(`\n${header}\n\n${rows.join('\n')}\n`);
 for (const { target, ready } of runs) {
   if (!ready.plans) continue;
@@ -339,6 +391,6 @@ for (const { target, ready } of runs) {
 }
 writeFileSync(
   args.json!,
-  JSON.stringify({ at: new Date().toISOString(), pinned, cores: availableParallelism(), cost, concurrency, seconds, members, preload: preloadRows, bcryptCeiling: ceiling, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, members, preload: preloadRows, bcryptCeiling: ceiling, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
 );
 console.log(`\nWritten to ${args.json}`);
