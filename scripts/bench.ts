@@ -12,9 +12,11 @@
 //
 // With --instructions, each server runs under valgrind's callgrind instead, and the table gives the
 // CPU instructions each server executes per request (all its threads), for a fixed number of requests
-// after a warm-up: a count that other work on a shared machine does not move, so a change of 1 % shows.
-// It counts work, not time: what makes the same work slower (caches, the kernel) is not in it. Password
-// hashing is at cost 4 there (its work at a real cost would be all of a sign-in's count).
+// after a warm-up: a count that other work on a shared machine moves far less than the rates (runs of
+// the same code still differ by a few percent, as a major garbage collection falls inside the counted
+// requests or not; --units 4 narrows it). It counts work, not time: what makes the same work slower
+// (caches, the kernel) is not in it. Password hashing is at cost 4 there (its work at a real cost would
+// be all of a sign-in's count).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
