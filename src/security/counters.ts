@@ -105,12 +105,21 @@ export function createDbCounterStore(db: Db): CounterStore {
     return { now, count, locked: `(counters.expires_at >= ${now} AND ${delay} > 0 AND counters.last_at + ${delay} > ${now})` };
   };
   // The settling write: a wrong secret counts, a right one clears the failures unless locked (see settleAttempt).
+  // Built once per policy (a settings object, the same at every sign-in), not at every attempt.
+  const settleSqls = new WeakMap<LockPolicy, { failed: string; succeeded: string }>();
   const settleSql = (policy: LockPolicy, succeeded: boolean) => {
-    const { now, count, locked } = lockedSql(policy);
-    const set = succeeded
-      ? `count = CASE WHEN ${locked} THEN ${count} + 1 ELSE 0 END, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE 0 END`
-      : `count = ${count} + 1, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE ${now} END`;
-    return `insert into counters (key, count, last_at, expires_at) values (?, ?, ?, ?) on conflict (key) do update set ${set}, expires_at = excluded.expires_at returning count`;
+    let texts = settleSqls.get(policy);
+    if (!texts) {
+      const { now, count, locked } = lockedSql(policy);
+      const upsert = (set: string) =>
+        `insert into counters (key, count, last_at, expires_at) values (?, ?, ?, ?) on conflict (key) do update set ${set}, expires_at = excluded.expires_at returning count`;
+      texts = {
+        succeeded: upsert(`count = CASE WHEN ${locked} THEN ${count} + 1 ELSE 0 END, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE 0 END`),
+        failed: upsert(`count = ${count} + 1, last_at = CASE WHEN ${locked} THEN counters.last_at ELSE ${now} END`),
+      };
+      settleSqls.set(policy, texts);
+    }
+    return succeeded ? texts.succeeded : texts.failed;
   };
   const store: CounterStore = {
     async increment(key, windowMs, now, by = 1) {
