@@ -59,6 +59,7 @@ type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
 type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; cpuPerRequestUs?: number; instructionsPerRequest?: number; requestsPerUnit: number };
 // Units counted per workload with --instructions (times --units), after a warm-up of as many again.
 const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
+const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * Number(args.units)));
 const callgrindDir = instructions ? mkdtempSync(join(tmpdir(), 'hk-idp-callgrind-')) : '';
 type Target = { name: string; kind: 'hk' | 'baseline'; database?: string };
 
@@ -293,7 +294,7 @@ async function startTarget(target: Target): Promise<Started> {
   }
   /** The instructions of a fixed number of units, after as many uncounted: callgrind counts from `-i on` to the dump. */
   async function countInstructions(name: WorkloadName, requests: number, unit: (worker: number) => Promise<void>): Promise<void> {
-    const count = Math.max(concurrency, Math.round(COUNTED_UNITS[name] * Number(args.units)));
+    const count = countedUnits(name);
     await measure({ units: count }, unit);
     const control = (...flags: string[]) => execFileSync('callgrind_control', [...flags, String(child.pid)], { stdio: 'ignore' });
     control('-i', 'on');
@@ -389,7 +390,7 @@ for (const { target, results } of runs) {
 }
 const setting = `${concurrency} concurrent clients, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}`;
 const header = instructions
-  ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${Object.entries(COUNTED_UNITS).filter(([name]) => workloads.includes(name as WorkloadName)).map(([name, n]) => `${name} ${Math.max(concurrency, Math.round(n * Number(args.units)))}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
+  ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${workloads.map((name) => `${name} ${countedUnits(name)}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
   : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before and after the sign-ins: ${ceilings.map((c) => fmt(c)).join(' and ')}` : ''}): ${fmt(ceiling)} compares/s. ${setting}, ${seconds} s per workload; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
 console.log(`\n${header}\n\n${rows.join('\n')}\n`);
 for (const { target, ready } of runs) {
