@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openDatabase } from '../../../src/storage/db.ts';
+import { firstRow } from '../../../src/storage/direct.ts';
 import { Checkpointer } from '../../../src/storage/node-sqlite.ts';
 
 test('a write waits out another connection’s transaction instead of failing or freezing the process', async () => {
@@ -39,11 +40,21 @@ test('a write waits out another connection’s transaction instead of failing or
   }
 });
 
-test('node:sqlite rows are plain objects, as the sqlite3 driver gave', async () => {
+test('node:sqlite rows are plain objects with their columns in order, through knex and run directly', async () => {
   const db = openDatabase('sqlite::memory:');
   try {
     const [row] = await db.raw('SELECT 1 AS one');
     assert.deepStrictEqual(row, { one: 1 });
+    await db.raw("create table t (a integer, b text, c text)");
+    await db.raw("insert into t values (1, 'x', null), (2, 'y', 'z')");
+    const expected = [{ a: 1, b: 'x', c: null }, { a: 2, b: 'y', c: 'z' }];
+    // Through knex's runner (all rows) and past it (src/storage/direct.ts: the first row, on the connection at once).
+    const viaKnex = await db('t').orderBy('a');
+    assert.deepStrictEqual(viaKnex, expected);
+    const direct = [await firstRow(db, 'select a, b, c from t where a = ?', [1]), await firstRow(db, 'select a, b, c from t where a = ?', [2])];
+    assert.deepStrictEqual(direct, expected);
+    assert.equal(await firstRow(db, 'select a, b, c from t where a = ?', [3]), undefined);
+    for (const r of [...viaKnex, ...direct]) assert.deepEqual(Object.keys(r!), ['a', 'b', 'c']);
   } finally {
     await db.destroy();
   }
