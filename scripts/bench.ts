@@ -1,14 +1,15 @@
 // `npm run bench`: hk-idp against the bare oidc-provider and the bcrypt ceiling, in one run.
 //
-//   npm run bench -- [--duration 10] [--concurrency 16] [--members 500] [--cost 11]
+//   npm run bench -- [--duration 10] [--rounds 5] [--warmup 2] [--concurrency 16] [--members 500] [--cost 11]
 //                    [--database postgres://…] [--preload 1000000] [--json bench-results.json]
 //   npm run bench -- --instructions [--units 1]
 //
 // Each server runs in its own process pinned to core 0, this load generator to core 1 (when there
 // are two cores and `taskset`). Workloads: discovery, userinfo, refresh (rotating chains, each strictly
-// sequential) and the full code + PKCE sign-in with a password, over many members. The table gives
-// requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt ceiling),
-// and the SQL queries per request hk-idp made.
+// sequential) and the full code + PKCE sign-in with a password, over many members. A request workload
+// runs in --rounds slices (default 5), the servers taking turns, after a --warmup of 2 s each. The
+// table gives requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt
+// ceiling), and the SQL queries per request hk-idp made; under it, the ratio in each round.
 //
 // With --instructions, each server runs under valgrind's callgrind instead, and the table gives the
 // CPU instructions each server executes per request (all its threads), for a fixed number of requests
@@ -44,6 +45,10 @@ const { values: args } = parseArgs({
     // Instructions per request under callgrind instead of rates (see the top); --units scales the requests counted.
     instructions: { type: 'boolean', default: false },
     units: { type: 'string', default: '1' },
+    // Each request workload's time in this many slices, the servers taking turns (see "The run").
+    rounds: { type: 'string', default: '5' },
+    // Seconds each server runs a workload unmeasured before its first slice (the JIT, caches, connections).
+    warmup: { type: 'string', default: '2' },
   },
 });
 const instructions = args.instructions!;
@@ -54,9 +59,24 @@ const cost = instructions ? 4 : Number(args.cost);
 const members = Number(args.members);
 const preloadRows = Number(args.preload);
 const workloads = args.workloads!.split(',') as WorkloadName[];
+const rounds = Math.max(1, Math.round(Number(args.rounds)));
 
 type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
-type Measured = { done: number; failed: number; perSecond: number; p50: number; p99: number; queriesPerRequest?: number; cpuPerRequestUs?: number; instructionsPerRequest?: number; requestsPerUnit: number };
+type Measured = {
+  done: number;
+  failed: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** The rate of each slice (round), in the order run. */
+  roundRates: number[];
+  queriesPerRequest?: number;
+  cpuPerRequestUs?: number;
+  instructionsPerRequest?: number;
+  requestsPerUnit: number;
+};
+/** One stretch of a workload on one server: what a Measured sums up. */
+type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number };
 // Units counted per workload with --instructions (times --units), after a warm-up of as many again.
 const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
 const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * Number(args.units)));
@@ -203,7 +223,7 @@ async function token(ready: Ready, params: Record<string, string>): Promise<Toke
 
 // --- Workloads: `concurrency` workers, each doing one unit after another for the duration (or until so many units are done) ---
 
-async function measure(limit: { ms: number } | { units: number }, unit: (worker: number) => Promise<void>): Promise<Omit<Measured, 'requestsPerUnit'>> {
+async function measure(limit: { ms: number } | { units: number }, unit: (worker: number) => Promise<void>): Promise<Slice> {
   const latencies: number[] = [];
   let failed = 0;
   let firstError: unknown;
@@ -224,16 +244,41 @@ async function measure(limit: { ms: number } | { units: number }, unit: (worker:
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
   if (firstError) console.error(`  first failure: ${(firstError as Error).message}`);
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { done: latencies.length, failed, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { latencies, failed, seconds: (performance.now() - started) / 1000 };
 }
 
-type Started = { results: Partial<Record<WorkloadName, Measured>>; ready: Ready; run(name: WorkloadName): Promise<void>; stop(): Promise<void> };
+/** The slices of a workload on one server as one result: rates over their summed time, latencies over all. */
+function summarize(slices: Slice[], requestsPerUnit: number): Measured {
+  const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  // Undefined when any slice lacks the figure (no /proc, or the baseline's uncounted queries).
+  const sum = (pick: (slice: Slice) => number | undefined) => slices.reduce<number | undefined>((total, slice) => (total === undefined ? undefined : pick(slice) === undefined ? undefined : total + pick(slice)!), 0);
+  const perRequest = (total: number | undefined) => (total === undefined ? undefined : total / Math.max(1, latencies.length * requestsPerUnit));
+  const cpuMs = sum((slice) => slice.cpuMs);
+  return {
+    done: latencies.length,
+    failed: sum((slice) => slice.failed)!,
+    perSecond: latencies.length / sum((slice) => slice.seconds)!,
+    p50: at(0.5),
+    p99: at(0.99),
+    roundRates: slices.map((slice) => slice.latencies.length / slice.seconds),
+    requestsPerUnit,
+    queriesPerRequest: perRequest(sum((slice) => slice.queries)),
+    cpuPerRequestUs: perRequest(cpuMs === undefined ? undefined : cpuMs * 1000),
+  };
+}
 
-/** Starts a server and signs its workers in; `run` measures one workload on it, `stop` ends it. */
+type Started = {
+  results: Partial<Record<WorkloadName, Measured>>;
+  ready: Ready;
+  warm(name: WorkloadName): Promise<void>;
+  slice(name: WorkloadName, ms: number): Promise<void>;
+  countInstructions(name: WorkloadName): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** Starts a server and signs its workers in; `warm` and `slice` measure a workload on it, `stop` ends it. */
 async function startTarget(target: Target): Promise<Started> {
   const child = startChild({ kind: target.kind, database: target.database, members, cost, preload: target.kind === 'hk' ? preloadRows : 0 });
   const ready = await nextMessage<Ready>(child, 'ready');
@@ -273,27 +318,28 @@ async function startTarget(target: Target): Promise<Started> {
       },
     },
   };
-  async function run(name: WorkloadName): Promise<void> {
+  const slices: Partial<Record<WorkloadName, Slice[]>> = {};
+  /** A short warm-up (JIT, caches, connections), not counted. */
+  async function warm(name: WorkloadName): Promise<void> {
+    await measure({ ms: Number(args.warmup) * 1000 }, units[name].unit);
+  }
+  /** One measured stretch of the workload; the result so far sums this server's slices of it. */
+  async function slice(name: WorkloadName, ms: number): Promise<void> {
     const { requests, unit } = units[name];
-    if (instructions) return countInstructions(name, requests, unit);
-    // A short warm-up (JIT, caches, connections), then the measured run.
-    await measure({ ms: Math.min(2000, seconds * 200) }, unit);
-    const before = target.kind === 'hk' ? await queries() : 0;
+    const before = target.kind === 'hk' ? await queries() : undefined;
     const cpuBefore = cpuMs(child.pid);
-    const measured = await measure({ ms: seconds * 1000 }, unit);
+    const measured = await measure({ ms }, unit);
     const cpuAfter = cpuMs(child.pid);
-    const counted = target.kind === 'hk' ? (await queries()) - before : undefined;
-    const perRequest = (total: number | undefined) => (total === undefined ? undefined : total / Math.max(1, measured.done * requests));
-    results[name] = {
-      ...measured,
-      requestsPerUnit: requests,
-      queriesPerRequest: perRequest(counted),
-      cpuPerRequestUs: cpuBefore === undefined || cpuAfter === undefined ? undefined : perRequest((cpuAfter - cpuBefore) * 1000),
-    };
-    console.error(`  ${target.name} ${name}: ${measured.perSecond.toFixed(1)}/s, ${measured.failed} failed`);
+    if (before !== undefined) measured.queries = (await queries()) - before;
+    if (cpuBefore !== undefined && cpuAfter !== undefined) measured.cpuMs = cpuAfter - cpuBefore;
+    const done = (slices[name] ??= []);
+    done.push(measured);
+    results[name] = summarize(done, requests);
+    console.error(`  ${target.name} ${name}: ${fmt(measured.latencies.length / measured.seconds)}/s, ${measured.failed} failed`);
   }
   /** The instructions of a fixed number of units, after as many uncounted: callgrind counts from `-i on` to the dump. */
-  async function countInstructions(name: WorkloadName, requests: number, unit: (worker: number) => Promise<void>): Promise<void> {
+  async function countInstructions(name: WorkloadName): Promise<void> {
+    const { requests, unit } = units[name];
     const count = countedUnits(name);
     await measure({ units: count }, unit);
     const control = (...flags: string[]) => execFileSync('callgrind_control', [...flags, String(child.pid)], { stdio: 'ignore' });
@@ -306,14 +352,14 @@ async function startTarget(target: Target): Promise<Started> {
     const latest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
     const totals = latest && /^totals: (\d+)/m.exec(readFileSync(join(callgrindDir, latest), 'utf8'));
     if (!totals) throw new Error(`no callgrind dump for ${target.name} ${name}`);
-    results[name] = { ...measured, requestsPerUnit: requests, instructionsPerRequest: Number(totals[1]) / Math.max(1, measured.done * requests) };
+    results[name] = { ...summarize([measured], requests), instructionsPerRequest: Number(totals[1]) / Math.max(1, measured.latencies.length * requests) };
     console.error(`  ${target.name} ${name}: ${fmt(results[name].instructionsPerRequest, 0)} instructions / request, ${measured.failed} failed`);
   }
   async function stop(): Promise<void> {
     child.send({ type: 'stop' });
     await new Promise((resolve) => child.once('exit', resolve));
   }
-  return { results, ready, run, stop };
+  return { results, ready, warm, slice, countInstructions, stop };
 }
 
 async function bcryptCeiling(): Promise<number> {
@@ -340,10 +386,12 @@ for (const target of targets) {
   console.error(`${target.name}…`);
   runs.push({ target, ...(await startTarget(target)) });
 }
-// Workload by workload, each server in turn: a shared machine's speed drifts over minutes, so the
-// runs compared in a ratio are taken back to back (the idle servers wait, pinned beside the busy one).
-// For the same reason the bcrypt ceiling is measured right before and right after the sign-ins, and
-// their ratio is to the mean of the two.
+// Workload by workload, the servers taking turns: a shared machine's speed drifts within a minute,
+// so a request workload's time is cut into `rounds` slices and the servers run them in turn, the
+// order reversed every round (A B, B A, …): both sides of a ratio meet the same machine. (The idle
+// servers wait, pinned beside the busy one.) A sign-in flow takes seconds, so short slices would be
+// mostly ramp-up and drain: its flows run in one stretch per server, and the bcrypt ceiling is
+// measured right before and right after them, their ratio to the mean of the two.
 const ceilings: number[] = [];
 const measureCeiling = async () => {
   console.error(`bcrypt ceiling at cost ${cost}…`);
@@ -352,7 +400,14 @@ const measureCeiling = async () => {
 for (const name of workloads) {
   const withCeiling = name === 'signin' && !instructions;
   if (withCeiling) await measureCeiling();
-  for (const { run } of runs) await run(name);
+  if (instructions) for (const { countInstructions } of runs) await countInstructions(name);
+  else {
+    for (const { warm } of runs) await warm(name);
+    const turns = name === 'signin' ? 1 : rounds;
+    for (let round = 0; round < turns; round++) {
+      for (const { slice } of round % 2 ? [...runs].reverse() : runs) await slice(name, (seconds * 1000) / turns);
+    }
+  }
   if (withCeiling) await measureCeiling();
 }
 const ceiling = ceilings.length ? ceilings.reduce((a, b) => a + b) / ceilings.length : NaN;
@@ -368,6 +423,8 @@ const rows: string[] = instructions
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
 const report = [];
+// How far the ratio moved between rounds: the spread a single figure of the table hides.
+const spreads: string[] = [];
 for (const { target, results } of runs) {
   for (const name of workloads) {
     const r = results[name];
@@ -380,19 +437,22 @@ for (const { target, results } of runs) {
       continue;
     }
     const ratio = baseline[name] ? r.perSecond / baseline[name].perSecond : NaN;
+    const roundRatios = target.kind === 'hk' && baseline[name] && r.roundRates.length > 1 ? r.roundRates.map((rate, i) => rate / baseline[name]!.roundRates[i]!) : undefined;
+    if (roundRatios) spreads.push(`${target.name} ${name} ${roundRatios.map((x) => fmt(x, 2)).join(' ')}`);
     const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
     rows.push(
       `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} | ${fmt(r.cpuPerRequestUs, 0)} |`,
     );
-    report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, ratioToBcryptCeiling: toCeiling });
+    report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, roundRatios, ratioToBcryptCeiling: toCeiling });
   }
 }
 const setting = `${concurrency} concurrent clients, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}`;
 const header = instructions
   ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${workloads.map((name) => `${name} ${countedUnits(name)}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
-  : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before and after the sign-ins: ${ceilings.map((c) => fmt(c)).join(' and ')}` : ''}): ${fmt(ceiling)} compares/s. ${setting}, ${seconds} s per workload; ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
+  : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before and after the sign-ins: ${ceilings.map((c) => fmt(c)).join(' and ')}` : ''}): ${fmt(ceiling)} compares/s. ${setting}, ${seconds} s per workload (${rounds > 1 ? `in ${rounds} rounds, the servers taking turns; sign-in in one` : 'in one stretch'}); ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
 console.log(`\n${header}\n\n${rows.join('\n')}\n`);
+if (spreads.length) console.log(`× baseline in each round:\n${spreads.map((line) => `  ${line}`).join('\n')}\n`);
 for (const { target, ready } of runs) {
   if (!ready.plans) continue;
   console.log(`Query plans, ${target.name}${ready.preloaded ? ` (${ready.preloaded.rows.toLocaleString('en-US')} rows preloaded in ${ready.preloaded.seconds.toFixed(0)} s)` : ''}:`);
@@ -403,6 +463,6 @@ for (const { target, ready } of runs) {
 }
 writeFileSync(
   args.json!,
-  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, rounds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
 );
 console.log(`\nWritten to ${args.json}`);

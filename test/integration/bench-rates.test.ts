@@ -1,0 +1,70 @@
+// `npm run bench` (rates): the request workloads run in rounds, the servers taking turns, and the
+// table's figures are what the rounds add up to; the sign-in flows run in one stretch, between two
+// measurements of the bcrypt ceiling. A tiny run: it proves the arithmetic and the turns, not speed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { usingPostgres } from '../support/idp.ts';
+
+type Row = {
+  server: string;
+  workload: string;
+  done: number;
+  failed: number;
+  perSecond: number;
+  roundRates: number[];
+  roundRatios?: number[];
+  ratioToBaseline: number;
+  ratioToBcryptCeiling?: number;
+  queriesPerRequest?: number;
+  cpuPerRequestUs?: number;
+};
+
+// (The bench runs hk-idp on its own SQLite whatever the suite's database: once is enough.)
+const skip = usingPostgres() ? 'the bench does not use TEST_DATABASE_URL (run in the SQLite pass)' : false;
+
+test('the bench measures in rounds, the servers taking turns, and sums the rounds up', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-bench-test-'));
+  try {
+    const json = join(dir, 'bench.json');
+    const bench = new URL('../../scripts/bench.ts', import.meta.url).pathname;
+    const args = ['--duration', '1.5', '--rounds', '3', '--warmup', '0.3', '--members', '20', '--cost', '4', '--workloads', 'userinfo,signin', '--json', json];
+    const { stdout } = await promisify(execFile)(process.execPath, [bench, ...args], { maxBuffer: 1 << 24 });
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { mode: string; rounds: number; bcryptCeiling: number; bcryptCeilings: number[]; results: Row[] };
+    assert.equal(report.mode, 'rates');
+    assert.equal(report.rounds, 3);
+    const row = (server: string, workload: string) => report.results.find((r) => r.server === server && r.workload === workload)!;
+    const base = row('oidc-provider (memory)', 'userinfo');
+    const hk = row('hk-idp SQLite', 'userinfo');
+    for (const r of [base, hk]) {
+      assert.equal(r.failed, 0, r.server);
+      assert.equal(r.roundRates.length, 3, r.server);
+      assert.ok(r.roundRates.every((rate) => rate > 0), `${r.server}: ${r.roundRates}`);
+      // The whole is the requests over the summed time: it lies within its rounds' rates.
+      assert.ok(r.perSecond >= Math.min(...r.roundRates) - 1e-9 && r.perSecond <= Math.max(...r.roundRates) + 1e-9, `${r.server}: ${r.perSecond} vs ${r.roundRates}`);
+      assert.ok(r.cpuPerRequestUs === undefined || r.cpuPerRequestUs > 0, r.server);
+    }
+    assert.equal(hk.ratioToBaseline, hk.perSecond / base.perSecond);
+    assert.deepEqual(hk.roundRatios, hk.roundRates.map((rate, i) => rate / base.roundRates[i]!));
+    // One statement a userinfo request, counted from knex's events across the rounds (the outbox
+    // worker's poll, once a second, may fall inside).
+    assert.ok(hk.queriesPerRequest! >= 1 && hk.queriesPerRequest! < 1.2, `queries per userinfo: ${hk.queriesPerRequest}`);
+    assert.match(stdout, /× baseline in each round:\n {2}hk-idp SQLite userinfo( \d\.\d\d){3}\n/);
+
+    // Sign-in flows take seconds: one stretch a server, compared with the mean of the two ceilings.
+    const signin = row('hk-idp SQLite', 'signin');
+    assert.equal(signin.failed, 0);
+    assert.ok(signin.done > 0);
+    assert.equal(signin.roundRates.length, 1);
+    assert.equal(signin.roundRatios, undefined);
+    assert.equal(report.bcryptCeilings.length, 2);
+    assert.equal(report.bcryptCeiling, (report.bcryptCeilings[0]! + report.bcryptCeilings[1]!) / 2);
+    assert.equal(signin.ratioToBcryptCeiling, signin.perSecond / report.bcryptCeiling);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
