@@ -363,7 +363,7 @@ async function startTarget(target: Target): Promise<Started> {
 }
 
 async function bcryptCeiling(): Promise<number> {
-  const child = startChild({ kind: 'bcrypt', cost, seconds: Math.max(3, seconds), concurrency: 4 });
+  const child = startChild({ kind: 'bcrypt', cost, seconds: Math.max(3, seconds / 2), concurrency: 4 });
   const { perSecond } = await nextMessage<{ perSecond: number }>(child, 'bcrypt');
   await new Promise((resolve) => child.once('exit', resolve));
   return perSecond;
@@ -390,25 +390,31 @@ for (const target of targets) {
 // so a request workload's time is cut into `rounds` slices and the servers run them in turn, the
 // order reversed every round (A B, B A, …): both sides of a ratio meet the same machine. (The idle
 // servers wait, pinned beside the busy one.) A sign-in flow takes seconds, so short slices would be
-// mostly ramp-up and drain: its flows run in one stretch per server, and the bcrypt ceiling is
-// measured right before and right after them, their ratio to the mean of the two.
+// mostly ramp-up and drain: its flows run in one stretch per server, the bcrypt ceiling measured
+// before, between and after them, and each server's flows compared with the mean of the two
+// ceilings on either side of its stretch.
 const ceilings: number[] = [];
 const measureCeiling = async () => {
   console.error(`bcrypt ceiling at cost ${cost}…`);
   ceilings.push(await bcryptCeiling());
 };
+const ceilingAround = new Map<Target, number>();
 for (const name of workloads) {
-  const withCeiling = name === 'signin' && !instructions;
-  if (withCeiling) await measureCeiling();
   if (instructions) for (const { countInstructions } of runs) await countInstructions(name);
-  else {
+  else if (name === 'signin') {
+    await measureCeiling();
+    for (const { target, warm, slice } of runs) {
+      await warm(name);
+      await slice(name, seconds * 1000);
+      await measureCeiling();
+      ceilingAround.set(target, (ceilings.at(-2)! + ceilings.at(-1)!) / 2);
+    }
+  } else {
     for (const { warm } of runs) await warm(name);
-    const turns = name === 'signin' ? 1 : rounds;
-    for (let round = 0; round < turns; round++) {
-      for (const { slice } of round % 2 ? [...runs].reverse() : runs) await slice(name, (seconds * 1000) / turns);
+    for (let round = 0; round < rounds; round++) {
+      for (const { slice } of round % 2 ? [...runs].reverse() : runs) await slice(name, (seconds * 1000) / rounds);
     }
   }
-  if (withCeiling) await measureCeiling();
 }
 const ceiling = ceilings.length ? ceilings.reduce((a, b) => a + b) / ceilings.length : NaN;
 for (const { stop } of runs) await stop();
@@ -439,18 +445,18 @@ for (const { target, results } of runs) {
     const ratio = baseline[name] ? r.perSecond / baseline[name].perSecond : NaN;
     const roundRatios = target.kind === 'hk' && baseline[name] && r.roundRates.length > 1 ? r.roundRates.map((rate, i) => rate / baseline[name]!.roundRates[i]!) : undefined;
     if (roundRatios) spreads.push(`${target.name} ${name} ${roundRatios.map((x) => fmt(x, 2)).join(' ')}`);
-    const toCeiling = name === 'signin' ? r.perSecond / ceiling : undefined;
+    const toCeiling = name === 'signin' ? r.perSecond / ceilingAround.get(target)! : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
     rows.push(
       `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} | ${fmt(r.cpuPerRequestUs, 0)} |`,
     );
-    report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, roundRatios, ratioToBcryptCeiling: toCeiling });
+    report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, roundRatios, bcryptCeiling: name === 'signin' ? ceilingAround.get(target) : undefined, ratioToBcryptCeiling: toCeiling });
   }
 }
 const setting = `${concurrency} concurrent clients, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}`;
 const header = instructions
   ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${workloads.map((name) => `${name} ${countedUnits(name)}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
-  : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before and after the sign-ins: ${ceilings.map((c) => fmt(c)).join(' and ')}` : ''}): ${fmt(ceiling)} compares/s. ${setting}, ${seconds} s per workload (${rounds > 1 ? `in ${rounds} rounds, the servers taking turns; sign-in in one` : 'in one stretch'}); ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
+  : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before, between and after the servers' sign-ins: ${ceilings.map((c) => fmt(c)).join(', ')}; each server's flows compared with the mean of the two on either side` : ''}): ${fmt(ceiling)} compares/s on average. ${setting}, ${seconds} s per workload (${rounds > 1 ? `in ${rounds} rounds, the servers taking turns; sign-in in one stretch` : 'in one stretch'}); ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
 console.log(`\n${header}\n\n${rows.join('\n')}\n`);
 if (spreads.length) console.log(`× baseline in each round:\n${spreads.map((line) => `  ${line}`).join('\n')}\n`);
 for (const { target, ready } of runs) {

@@ -1,6 +1,6 @@
 // `npm run bench` (rates): the request workloads run in rounds, the servers taking turns, and the
-// table's figures are what the rounds add up to; the sign-in flows run in one stretch, between two
-// measurements of the bcrypt ceiling. A tiny run: it proves the arithmetic and the turns, not speed.
+// table's figures are what the rounds add up to; each server's sign-in flows run in one stretch,
+// between two measurements of the bcrypt ceiling. A tiny run: it proves the arithmetic and the turns, not speed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ type Row = {
   roundRates: number[];
   roundRatios?: number[];
   ratioToBaseline: number;
+  bcryptCeiling?: number;
   ratioToBcryptCeiling?: number;
   queriesPerRequest?: number;
   cpuPerRequestUs?: number;
@@ -55,15 +56,21 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
     assert.ok(hk.queriesPerRequest! >= 1 && hk.queriesPerRequest! < 1.2, `queries per userinfo: ${hk.queriesPerRequest}`);
     assert.match(stdout, /× baseline in each round:\n {2}hk-idp SQLite userinfo( \d\.\d\d){3}\n/);
 
-    // Sign-in flows take seconds: one stretch a server, compared with the mean of the two ceilings.
-    const signin = row('hk-idp SQLite', 'signin');
-    assert.equal(signin.failed, 0);
-    assert.ok(signin.done > 0);
-    assert.equal(signin.roundRates.length, 1);
-    assert.equal(signin.roundRatios, undefined);
-    assert.equal(report.bcryptCeilings.length, 2);
-    assert.equal(report.bcryptCeiling, (report.bcryptCeilings[0]! + report.bcryptCeilings[1]!) / 2);
-    assert.equal(signin.ratioToBcryptCeiling, signin.perSecond / report.bcryptCeiling);
+    // Sign-in flows take seconds: one stretch a server, with the bcrypt ceiling measured before,
+    // between and after them; each server's flows are compared with the two ceilings around them.
+    assert.equal(report.bcryptCeilings.length, 3);
+    const servers = ['oidc-provider (memory)', 'hk-idp SQLite'];
+    servers.forEach((server, i) => {
+      const signin = row(server, 'signin');
+      assert.equal(signin.failed, 0, server);
+      assert.ok(signin.done > 0, server);
+      assert.equal(signin.roundRates.length, 1, server);
+      assert.equal(signin.roundRatios, undefined, server);
+      const around = (report.bcryptCeilings[i]! + report.bcryptCeilings[i + 1]!) / 2;
+      assert.equal(signin.bcryptCeiling, around, server);
+      assert.equal(signin.ratioToBcryptCeiling, signin.perSecond / around, server);
+    });
+    assert.equal(report.bcryptCeiling, report.bcryptCeilings.reduce((a, b) => a + b) / 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
