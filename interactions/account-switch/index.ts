@@ -5,9 +5,11 @@
 // script. Its logout (lib/actions/end_session.js) answers the same way when the browser is not
 // signed in at all. Neither page can be configured, so this replaces them with ours: localized,
 // saying what happens, with a button and no script. The provider's form fields go along unchanged.
+// The switch page also carries the sign-in's "cancel and go back to the app": the sign-in of the new
+// account ends with access_denied for the app, and the browser stays signed in as before.
 import type { Context, Next } from 'koa';
 import { switchUrlFor } from '../errors/index.ts';
-import type { FlowDeps } from '../flow.ts';
+import { csrfToken, type FlowDeps } from '../flow.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
 import { page, sendPage, type PageClient } from '../layout.ts';
@@ -22,12 +24,20 @@ function providerLogoutForm(body: unknown): string | undefined {
   return /<input type="hidden" name="xsrf" value="([\w-]+)"\/>/.exec(body)?.[1];
 }
 
+/** The app of the sign-in being resumed, with the way to cancel it (the interaction is still there: the resume waits for this page's answer). */
 async function clientOf(ctx: Context, deps: FlowDeps): Promise<PageClient | null> {
-  const oidc = (ctx as { oidc?: { entities?: { Interaction?: { params?: { client_id?: unknown } } } } }).oidc;
-  const clientId = oidc?.entities?.Interaction?.params?.client_id;
+  const oidc = (ctx as { oidc?: { entities?: { Interaction?: { uid?: unknown; params?: { client_id?: unknown } } } } }).oidc;
+  const interaction = oidc?.entities?.Interaction;
+  const clientId = interaction?.params?.client_id;
   const client = typeof clientId === 'string' ? await deps.provider.Client.find(clientId) : undefined;
-  const metadata = (client?.metadata() ?? {}) as Record<string, unknown>;
-  return client ? { name: String(metadata.client_name ?? clientId), logoUri: (metadata.logo_uri as string | undefined) ?? null } : null;
+  if (!client) return null;
+  const metadata = client.metadata() as Record<string, unknown>;
+  const uid = typeof interaction?.uid === 'string' ? interaction.uid : undefined;
+  return {
+    name: String(metadata.client_name ?? clientId),
+    logoUri: (metadata.logo_uri as string | undefined) ?? null,
+    cancel: uid ? { action: `/interaction/${uid}/abort`, csrf: csrfToken(deps.settings, uid) } : null,
+  };
 }
 
 export function ownProviderForms(deps: FlowDeps) {

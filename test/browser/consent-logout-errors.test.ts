@@ -128,6 +128,30 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
     });
   }
 
+  test('nb, phone: on the account-switch page, cancel instead: the portal gets access_denied and the member stays signed in', async () => {
+    const T = textsIn('nb');
+    const member = await createMember(idp, { password: PASSWORD });
+    const user = await createBusinessUser(idp, { password: PASSWORD });
+    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'phone' });
+    const memberFlow = await startSignIn(page, memberApp);
+    await memberSignsIn(page, 'nb', member);
+    assert.equal((await finishSignIn(page, memberApp, memberFlow)).sub, member.id);
+
+    const flow = await startSignIn(page, portal, { scope: 'openid email business' });
+    await page.getByLabel(T('business.login.email')).fill(user.email!);
+    await page.getByLabel(T('business.login.password'), { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: T('business.login.submit') }).click();
+    await page.getByRole('heading', { level: 1, name: T('switch.title') }).waitFor();
+    await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Bedriftsportalen' }) }).click();
+    await page.waitForURL(`${portal.callback}?**`);
+    await assert.rejects(portal.finish(page.url(), flow.verifier, flow.state), (e: unknown) => e instanceof oidc.AuthorizationResponseError && e.error === 'access_denied');
+
+    // Nothing changed for the member: the member app gets the member again, without a sign-in page.
+    const again = await startSignIn(page, memberApp);
+    assert.equal((await finishSignIn(page, memberApp, again)).sub, member.id);
+    await context.close();
+  });
+
   for (const [lang, device] of [['nb', 'phone'], ['en', 'desktop']] as const) {
     test(`${lang}, ${device}: error pages say what happened and what to do, in the person's language`, async () => {
       const T = textsIn(lang);
