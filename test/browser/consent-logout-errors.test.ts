@@ -94,22 +94,28 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
     });
   }
 
+  /** A member signs in to the member app, then a business user to the portal in the same browser: up to our account-switch page. */
+  async function toAccountSwitch(lang: Lang, device: 'desktop' | 'phone') {
+    const T = textsIn(lang);
+    const member = await createMember(idp, { password: PASSWORD });
+    const user = await createBusinessUser(idp, { password: PASSWORD });
+    const { context, page } = await openWindow(browser, { lang, device });
+    const memberFlow = await startSignIn(page, memberApp);
+    await memberSignsIn(page, lang, member);
+    assert.equal((await finishSignIn(page, memberApp, memberFlow)).sub, member.id);
+    // The portal needs a business account: its own sign-in page, then ours (not the library's) to end the member's session.
+    const flow = await startSignIn(page, portal, { scope: 'openid email business' });
+    await page.getByLabel(T('business.login.email')).fill(user.email!);
+    await page.getByLabel(T('business.login.password'), { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: T('business.login.submit') }).click();
+    await page.getByRole('heading', { level: 1, name: T('switch.title') }).waitFor();
+    return { context, page, member, user, flow };
+  }
+
   for (const [lang, device] of [['nb', 'desktop'], ['en', 'phone']] as const) {
     test(`${lang}, ${device}: a member signed in, then a business user signs in to the portal in the same browser`, async () => {
       const T = textsIn(lang);
-      const member = await createMember(idp, { password: PASSWORD });
-      const user = await createBusinessUser(idp, { password: PASSWORD });
-      const { context, page } = await openWindow(browser, { lang, device });
-      const memberFlow = await startSignIn(page, memberApp);
-      await memberSignsIn(page, lang, member);
-      assert.equal((await finishSignIn(page, memberApp, memberFlow)).sub, member.id);
-
-      // The portal needs a business account: its own sign-in page, then ours (not the library's) to end the member's session.
-      const flow = await startSignIn(page, portal, { scope: 'openid email business' });
-      await page.getByLabel(T('business.login.email')).fill(user.email!);
-      await page.getByLabel(T('business.login.password'), { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: T('business.login.submit') }).click();
-      await page.getByRole('heading', { level: 1, name: T('switch.title') }).waitFor();
+      const { context, page, user, flow } = await toAccountSwitch(lang, device);
       await page.getByText(T('switch.intro', { client: 'Bedriftsportalen' })).waitFor();
       await checkPage(page, `account-switch-${lang}`);
       assert.doesNotMatch(await page.content(), /Submitting Callback|<script>/);
@@ -130,18 +136,7 @@ describe('consent, logout, account switch and error pages in Chromium', () => {
 
   test('nb, phone: on the account-switch page, cancel instead: the portal gets access_denied and the member stays signed in', async () => {
     const T = textsIn('nb');
-    const member = await createMember(idp, { password: PASSWORD });
-    const user = await createBusinessUser(idp, { password: PASSWORD });
-    const { context, page } = await openWindow(browser, { lang: 'nb', device: 'phone' });
-    const memberFlow = await startSignIn(page, memberApp);
-    await memberSignsIn(page, 'nb', member);
-    assert.equal((await finishSignIn(page, memberApp, memberFlow)).sub, member.id);
-
-    const flow = await startSignIn(page, portal, { scope: 'openid email business' });
-    await page.getByLabel(T('business.login.email')).fill(user.email!);
-    await page.getByLabel(T('business.login.password'), { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: T('business.login.submit') }).click();
-    await page.getByRole('heading', { level: 1, name: T('switch.title') }).waitFor();
+    const { context, page, member, flow } = await toAccountSwitch('nb', 'phone');
     await page.getByRole('button', { name: T('layout.cancel_to_app', { client: 'Bedriftsportalen' }) }).click();
     await page.waitForURL(`${portal.callback}?**`);
     await assert.rejects(portal.finish(page.url(), flow.verifier, flow.state), (e: unknown) => e instanceof oidc.AuthorizationResponseError && e.error === 'access_denied');
