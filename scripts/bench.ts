@@ -25,43 +25,72 @@ import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { CALLBACK, PASSWORD, type Ready } from './bench-shared.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '16' },
-    members: { type: 'string', default: '500' },
-    // BCRYPT_COST's default, so the capacity figures hold for a default installation.
-    cost: { type: 'string', default: '11' },
-    database: { type: 'string' },
-    preload: { type: 'string', default: '0' },
-    json: { type: 'string', default: 'bench-results.json' },
-    workloads: { type: 'string', default: 'discovery,userinfo,refresh,signin' },
-    // Writes a V8 CPU profile of each hk-idp server (node --cpu-prof) into this folder.
-    profile: { type: 'string' },
-    // Only hk-idp, no baseline (for profiling; the table then has no ratios).
-    'no-baseline': { type: 'boolean', default: false },
-    // Instructions per request under callgrind instead of rates (see the top); --units scales the requests counted.
-    instructions: { type: 'boolean', default: false },
-    units: { type: 'string', default: '1' },
-    // Each request workload's time in this many slices, the servers taking turns (see "The run").
-    rounds: { type: 'string', default: '5' },
-    // Seconds each server runs a workload unmeasured before its first slice (the JIT, caches, connections).
-    warmup: { type: 'string', default: '2' },
-  },
-});
+/** A mistake on the command line ends the run with its message (exit code 2), before anything starts. */
+function usage(message: string): never {
+  console.error(`npm run bench: ${message}`);
+  process.exit(2);
+}
+
+const OPTIONS = {
+  duration: { type: 'string', default: '10' },
+  concurrency: { type: 'string', default: '16' },
+  members: { type: 'string', default: '500' },
+  // BCRYPT_COST's default, so the capacity figures hold for a default installation.
+  cost: { type: 'string', default: '11' },
+  database: { type: 'string' },
+  preload: { type: 'string', default: '0' },
+  json: { type: 'string', default: 'bench-results.json' },
+  workloads: { type: 'string', default: 'discovery,userinfo,refresh,signin' },
+  // Writes a V8 CPU profile of each hk-idp server (node --cpu-prof) into this folder.
+  profile: { type: 'string' },
+  // Only hk-idp, no baseline (for profiling; the table then has no ratios).
+  'no-baseline': { type: 'boolean', default: false },
+  // Instructions per request under callgrind instead of rates (see the top); --units scales the requests counted.
+  instructions: { type: 'boolean', default: false },
+  units: { type: 'string', default: '1' },
+  // Each request workload's time in this many slices, the servers taking turns (see "The run").
+  rounds: { type: 'string', default: '5' },
+  // Seconds each server runs a workload unmeasured before its first slice (the JIT, caches, connections).
+  warmup: { type: 'string', default: '2' },
+} as const;
+const args = (() => {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    // An unknown option, or one without its value.
+    return usage((error as Error).message);
+  }
+})();
+const WORKLOADS = ['discovery', 'userinfo', 'refresh', 'signin'] as const;
+type WorkloadName = (typeof WORKLOADS)[number];
+// The numbers and the workload list, checked before anything starts: a typo is a clear error, not a run of NaN.
+const checked = z
+  .object({
+    duration: z.coerce.number().positive(),
+    concurrency: z.coerce.number().int().min(1),
+    members: z.coerce.number().int().min(1),
+    cost: z.coerce.number().int().min(4).max(31),
+    preload: z.coerce.number().int().min(0),
+    units: z.coerce.number().positive(),
+    rounds: z.coerce.number().int().min(1),
+    warmup: z.coerce.number().min(0),
+    workloads: z.string().transform((list) => list.split(',')).pipe(z.array(z.enum(WORKLOADS)).min(1)),
+  })
+  .safeParse(args);
+if (!checked.success) usage(checked.error.issues.map((issue) => `--${issue.path[0] as string}: ${issue.message}`).join('; '));
+const options = checked.data;
 const instructions = args.instructions!;
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const seconds = Number(args.duration);
-const concurrency = Number(args.concurrency);
-const cost = instructions ? 4 : Number(args.cost);
-const members = Number(args.members);
-const preloadRows = Number(args.preload);
-const workloads = args.workloads!.split(',') as WorkloadName[];
-const rounds = Math.max(1, Math.round(Number(args.rounds)));
-
-type WorkloadName = 'discovery' | 'userinfo' | 'refresh' | 'signin';
+const seconds = options.duration;
+const concurrency = options.concurrency;
+const cost = instructions ? 4 : options.cost;
+const members = options.members;
+const preloadRows = options.preload;
+const workloads = options.workloads;
+const rounds = options.rounds;
 type Measured = {
   done: number;
   failed: number;
@@ -79,7 +108,7 @@ type Measured = {
 type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number };
 // Units counted per workload with --instructions (times --units), after a warm-up of as many again.
 const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
-const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * Number(args.units)));
+const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * options.units));
 const callgrindDir = instructions ? mkdtempSync(join(tmpdir(), 'hk-idp-callgrind-')) : '';
 type Target = { name: string; kind: 'hk' | 'baseline'; database?: string };
 
@@ -321,7 +350,7 @@ async function startTarget(target: Target): Promise<Started> {
   const slices: Partial<Record<WorkloadName, Slice[]>> = {};
   /** A short warm-up (JIT, caches, connections), not counted. */
   async function warm(name: WorkloadName): Promise<void> {
-    await measure({ ms: Number(args.warmup) * 1000 }, units[name].unit);
+    await measure({ ms: options.warmup * 1000 }, units[name].unit);
   }
   /** One measured stretch of the workload; the result so far sums this server's slices of it. */
   async function slice(name: WorkloadName, ms: number): Promise<void> {

@@ -1,9 +1,10 @@
 // `npm run bench` (rates): the request workloads run in rounds, the servers taking turns, and the
 // table's figures are what the rounds add up to; each server's sign-in flows run in one stretch,
 // between two measurements of the bcrypt ceiling. A tiny run: it proves the arithmetic and the turns, not speed.
+// And a mistyped option is refused before anything starts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -71,6 +72,33 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
       assert.equal(signin.ratioToBcryptCeiling, signin.perSecond / around, server);
     });
     assert.equal(report.bcryptCeiling, report.bcryptCeilings.reduce((a, b) => a + b) / 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bench refuses a mistyped option at once, with what is wrong, and writes nothing', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-bench-test-'));
+  try {
+    const json = join(dir, 'bench.json');
+    const bench = new URL('../../scripts/bench.ts', import.meta.url).pathname;
+    const cases: [string[], RegExp][] = [
+      [['--duration', 'abc'], /--duration: .*expected number/],
+      [['--rounds', '0'], /--rounds: .*>=1/],
+      [['--workloads', 'userinfo,logins'], /--workloads: .*expected one of "discovery"\|"userinfo"\|"refresh"\|"signin"/],
+      [['--cost', '3'], /--cost: .*>=4/],
+      [['--bogus'], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const failure = await promisify(execFile)(process.execPath, [bench, ...args, '--json', json]).then(
+        () => assert.fail(`${args.join(' ')} was accepted`),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failure.code, 2, args.join(' '));
+      assert.match(failure.stderr, /^npm run bench: /, args.join(' '));
+      assert.match(failure.stderr, message, args.join(' '));
+      assert.ok(!existsSync(json), `${args.join(' ')} wrote ${json}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
