@@ -282,7 +282,15 @@ function summarize(slices: Slice[], requestsPerUnit: number): Measured {
   const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   // Undefined when any slice lacks the figure (no /proc, or the baseline's uncounted queries).
-  const sum = (pick: (slice: Slice) => number | undefined) => slices.reduce<number | undefined>((total, slice) => (total === undefined ? undefined : pick(slice) === undefined ? undefined : total + pick(slice)!), 0);
+  const sum = (pick: (slice: Slice) => number | undefined) => {
+    let total = 0;
+    for (const slice of slices) {
+      const value = pick(slice);
+      if (value === undefined) return undefined;
+      total += value;
+    }
+    return total;
+  };
   const perRequest = (total: number | undefined) => (total === undefined ? undefined : total / Math.max(1, latencies.length * requestsPerUnit));
   const cpuMs = sum((slice) => slice.cpuMs);
   return {
@@ -299,7 +307,8 @@ function summarize(slices: Slice[], requestsPerUnit: number): Measured {
 }
 
 type Started = {
-  results: Partial<Record<WorkloadName, Measured>>;
+  /** What the slices measured so far add up to, workload by workload. */
+  results(): Partial<Record<WorkloadName, Measured>>;
   ready: Ready;
   warm(name: WorkloadName): Promise<void>;
   slice(name: WorkloadName, ms: number): Promise<void>;
@@ -312,7 +321,6 @@ async function startTarget(target: Target): Promise<Started> {
   const child = startChild({ kind: target.kind, database: target.database, members, cost, preload: target.kind === 'hk' ? preloadRows : 0 });
   const ready = await nextMessage<Ready>(child, 'ready');
   const queries = async () => (await (child.send({ type: 'queries' }), nextMessage<{ count: number }>(child, 'queries'))).count;
-  const results: Partial<Record<WorkloadName, Measured>> = {};
   // Every worker gets a signed-in member's tokens (userinfo) and a refresh chain of its own.
   const sessions = await Promise.all(Array.from({ length: concurrency }, (_, i) => signIn(ready, ready.members[i % ready.members.length]!)));
   const chains = sessions.map((s) => s.refresh_token);
@@ -348,22 +356,28 @@ async function startTarget(target: Target): Promise<Started> {
     },
   };
   const slices: Partial<Record<WorkloadName, Slice[]>> = {};
+  const instructionCounts: Partial<Record<WorkloadName, number>> = {};
+  function results(): Partial<Record<WorkloadName, Measured>> {
+    const summed: Partial<Record<WorkloadName, Measured>> = {};
+    for (const [name, done] of Object.entries(slices) as [WorkloadName, Slice[]][]) {
+      summed[name] = { ...summarize(done, units[name].requests), instructionsPerRequest: instructionCounts[name] };
+    }
+    return summed;
+  }
   /** A short warm-up (JIT, caches, connections), not counted. */
   async function warm(name: WorkloadName): Promise<void> {
     await measure({ ms: options.warmup * 1000 }, units[name].unit);
   }
-  /** One measured stretch of the workload; the result so far sums this server's slices of it. */
+  /** One measured stretch of the workload (`results` sums a server's slices of it). */
   async function slice(name: WorkloadName, ms: number): Promise<void> {
-    const { requests, unit } = units[name];
+    const { unit } = units[name];
     const before = target.kind === 'hk' ? await queries() : undefined;
     const cpuBefore = cpuMs(child.pid);
     const measured = await measure({ ms }, unit);
     const cpuAfter = cpuMs(child.pid);
     if (before !== undefined) measured.queries = (await queries()) - before;
     if (cpuBefore !== undefined && cpuAfter !== undefined) measured.cpuMs = cpuAfter - cpuBefore;
-    const done = (slices[name] ??= []);
-    done.push(measured);
-    results[name] = summarize(done, requests);
+    (slices[name] ??= []).push(measured);
     console.error(`  ${target.name} ${name}: ${fmt(measured.latencies.length / measured.seconds)}/s, ${measured.failed} failed`);
   }
   /** The instructions of a fixed number of units, after as many uncounted: callgrind counts from `-i on` to the dump. */
@@ -381,8 +395,9 @@ async function startTarget(target: Target): Promise<Started> {
     const latest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
     const totals = latest && /^totals: (\d+)/m.exec(readFileSync(join(callgrindDir, latest), 'utf8'));
     if (!totals) throw new Error(`no callgrind dump for ${target.name} ${name}`);
-    results[name] = { ...summarize([measured], requests), instructionsPerRequest: Number(totals[1]) / Math.max(1, measured.latencies.length * requests) };
-    console.error(`  ${target.name} ${name}: ${fmt(results[name].instructionsPerRequest, 0)} instructions / request, ${measured.failed} failed`);
+    slices[name] = [measured];
+    instructionCounts[name] = Number(totals[1]) / Math.max(1, measured.latencies.length * requests);
+    console.error(`  ${target.name} ${name}: ${fmt(instructionCounts[name], 0)} instructions / request, ${measured.failed} failed`);
   }
   async function stop(): Promise<void> {
     child.send({ type: 'stop' });
@@ -450,7 +465,7 @@ for (const { stop } of runs) await stop();
 agent.destroy();
 if (instructions) rmSync(callgrindDir, { recursive: true, force: true });
 
-const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results : {};
+const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results() : {};
 const rows: string[] = instructions
   ? ['| server | workload | instructions / request | × baseline | failed |', '|---|---|---:|---:|---:|']
   : [
@@ -461,8 +476,9 @@ const report = [];
 // How far the ratio moved between rounds: the spread a single figure of the table hides.
 const spreads: string[] = [];
 for (const { target, results } of runs) {
+  const measured = results();
   for (const name of workloads) {
-    const r = results[name];
+    const r = measured[name];
     if (!r) continue;
     if (instructions) {
       // As the rates' ratio: above 1 is less work than the library.
