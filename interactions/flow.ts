@@ -33,6 +33,11 @@ export function csrfToken(settings: Settings, uid: string, key: string = setting
   return createHmac('sha256', key).update(`csrf:${uid}`).digest('base64url');
 }
 
+/** The form that ends a sign-in and sends access_denied to its app (cancel/index.ts), for a page of that sign-in. */
+export function signInCancel(settings: Settings, uid: string): NonNullable<PageClient['cancel']> {
+  return { action: `/interaction/${uid}/abort`, csrf: csrfToken(settings, uid) };
+}
+
 export function checkCsrf(ctx: Context, settings: Settings, uid: string): void {
   const sent = Buffer.from(String((ctx.request.body as Record<string, unknown> | undefined)?.csrf ?? ''));
   const ok = settings.cookieKeys.some((key) => {
@@ -89,7 +94,7 @@ export async function loadInteraction(ctx: Context, deps: FlowDeps): Promise<Loa
       name: String(clientName ?? details.params.client_id),
       logoUri: logoUri ?? null,
       login: login === 'business' || login === 'staff' ? login : 'member',
-      cancel: { action: `/interaction/${details.uid}/abort`, csrf: csrfToken(deps.settings, details.uid) },
+      cancel: signInCancel(deps.settings, details.uid),
     },
     lang: pickLanguage(ctx, details.params.ui_locales as string | undefined),
   };

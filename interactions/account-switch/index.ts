@@ -9,7 +9,7 @@
 // account ends with access_denied for the app, and the browser stays signed in as before.
 import type { Context, Next } from 'koa';
 import { switchUrlFor } from '../errors/index.ts';
-import { csrfToken, type FlowDeps } from '../flow.ts';
+import { signInCancel, type FlowDeps } from '../flow.ts';
 import { html } from '../html.ts';
 import { pickLanguage, t } from '../i18n.ts';
 import { page, sendPage, type PageClient } from '../layout.ts';
@@ -31,12 +31,12 @@ async function clientOf(ctx: Context, deps: FlowDeps): Promise<PageClient | null
   const clientId = interaction?.params?.client_id;
   const client = typeof clientId === 'string' ? await deps.provider.Client.find(clientId) : undefined;
   if (!client) return null;
-  const metadata = client.metadata() as Record<string, unknown>;
-  const uid = typeof interaction?.uid === 'string' ? interaction.uid : undefined;
+  // The registration as the client holds it, as loadInteraction reads it (metadata() would rebuild every field).
+  const { clientName, logoUri } = client as { clientName?: string; logoUri?: string };
   return {
-    name: String(metadata.client_name ?? clientId),
-    logoUri: (metadata.logo_uri as string | undefined) ?? null,
-    cancel: uid ? { action: `/interaction/${uid}/abort`, csrf: csrfToken(deps.settings, uid) } : null,
+    name: String(clientName ?? clientId),
+    logoUri: logoUri ?? null,
+    cancel: typeof interaction?.uid === 'string' ? signInCancel(deps.settings, interaction.uid) : null,
   };
 }
 
