@@ -14,6 +14,8 @@
 import { createRequire } from 'node:module';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
+// (Type only: direct.ts imports this module at run time, not the other way round.)
+import type { Row } from './direct.ts';
 
 const require = createRequire(import.meta.url);
 // knex ships its dialects as CommonJS without type declarations; these are the methods overridden here.
@@ -26,7 +28,6 @@ type KnexDialectClient = {
 const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as new (config: unknown) => KnexDialectClient;
 
 type RunResult = { changes: number; lastInsertRowid: number };
-type Row = Record<string, unknown>;
 type Prepared = { statement: StatementSync; reader: boolean; toRow(values: unknown[]): Row; all(bindings: unknown[]): unknown[] | Promise<unknown[]>; run(bindings: unknown[]): RunResult | Promise<RunResult> };
 
 /** How long a statement waits for another connection's write lock (a CLI import, a second instance). */
