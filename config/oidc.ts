@@ -81,7 +81,7 @@ export function cookieSigner(keys: readonly string[]) {
 export const cookieOptions = (https: boolean) => ({ httpOnly: true, sameSite: 'lax' as const, secure: https });
 
 /** Where the provider answers. */
-const ROUTES = {
+export const ROUTES = {
   authorization: '/auth',
   token: '/token',
   userinfo: '/me',

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context, DefaultState, ParameterizedContext } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
-import { oidcRoutesForApps, signedTokenLifetime } from '../config/oidc.ts';
+import { oidcRoutesForApps, ROUTES, signedTokenLifetime } from '../config/oidc.ts';
 import type { Settings } from '../config/settings.ts';
 import {
   createRenderer,
@@ -47,6 +47,7 @@ import { createSendGuard } from './security/send-limits.ts';
 import { createBackchannelWorker, queueProviderLogouts, type BackchannelWorker } from './oidc/backchannel.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { issueTokensTogether } from './oidc/adapter.ts';
 import { FIRST_MIGRATION, migrate, openDatabase, pendingMigrations, type Db } from './storage/db.ts';
 
 export type Idp = {
@@ -220,7 +221,8 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     for (const step of prepare) step(ctx);
     const methods = forApps.get(ctx.path);
     if (!methods) return pages(ctx, next);
-    if (methods.includes(ctx.method)) return next();
+    // The token endpoint's new tokens are written in one statement, before its answer goes out.
+    if (methods.includes(ctx.method)) return ctx.path === ROUTES.token ? issueTokensTogether(db, ctx, next, log) : next();
     // An app's endpoint asked with a method it does not have: the provider would leave it unanswered (a bare 404).
     ctx.status = 405;
     ctx.set('Allow', methods.join(', '));

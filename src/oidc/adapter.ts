@@ -8,11 +8,11 @@ import { hash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
 import type { OidcStoreRow } from '../storage/tables.ts';
-import { changeRows, firstRow } from '../storage/direct.ts';
+import { changeRows, firstRow, type Binding } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts, type EndReason } from './backchannel-queue.ts';
 import { ACCOUNT_COLUMNS, type AccountColumns } from '../accounts/accounts.ts';
-import { dropRequestRows, inRequest, keepForRequest, keptForRequest } from './request-rows.ts';
+import { dropRequestRows, holdIssued, holdIssuedRow, inRequest, keepForRequest, keptForRequest, releaseIssued, takeIssued } from './request-rows.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -31,11 +31,15 @@ const GRACE_MS = 15_000;
 
 // The hot statements as fixed SQL (the same on SQLite and PostgreSQL), run past knex's query builder
 // and runner (src/storage/direct.ts): every token use runs several.
-const UPSERT = `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at, grant_key, session_uid)
-  values (?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)
+// One statement writes one row or several (the tokens a request issued, below): its SQL per row count.
+const UPSERT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)';
+const upserts: string[] = [];
+const upsertOf = (rows: number) =>
+  (upserts[rows] ??= `insert into oidc_store (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at, grant_key, session_uid)
+  values ${Array(rows).fill(UPSERT_ROW).join(', ')}
   on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
     user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at, consumed_at = null,
-    grant_key = excluded.grant_key, session_uid = excluded.session_uid`;
+    grant_key = excluded.grant_key, session_uid = excluded.session_uid`);
 const FIND_BY = {
   id: 'select payload, expires_at, consumed_at from oidc_store where model = ? and id = ? limit 1',
   uid: 'select payload, expires_at, consumed_at from oidc_store where model = ? and uid = ? limit 1',
@@ -71,6 +75,43 @@ type TokenWithContextRow = Prefixed<StoredRow & Pick<OidcStoreRow, 'grant_id' | 
   Prefixed<StoredRow, 'g_'> &
   Prefixed<StoredRow, 's_'> &
   Nullable<AccountColumns>;
+
+// The tokens an app endpoint issues (a code exchange or a refresh: an access token and a refresh token)
+// are written together, in one statement, when its answer is ready (`issueTokensTogether`): one
+// commit (on PostgreSQL one round trip and one WAL flush) instead of one each. The answer goes out
+// only after they are written. Any other use of the store in the request first writes what is held,
+// so the writes keep their order; an answer that failed never writes them (the app never got them).
+const ISSUED_TOGETHER = new Set(['AccessToken', 'RefreshToken']);
+
+/** Writes the tokens held for `request` (the current one by default), in one statement. */
+async function writeIssued(db: Db, request?: object): Promise<void> {
+  const rows = takeIssued(request);
+  if (rows.length > 0) await changeRows(db, upsertOf(rows.length), rows.flat() as Binding[]);
+}
+
+/**
+ * Runs an app endpoint (`next`) so that the tokens it issues are written together before its answer
+ * goes out. If they cannot be written, the answer is a server_error and carries no token.
+ */
+export async function issueTokensTogether(db: Db, ctx: KoaResponse, next: () => Promise<unknown>, log: (message: string, error: unknown) => void): Promise<void> {
+  holdIssued(ctx);
+  try {
+    await next();
+    // An error answer carries no token: what it held is dropped (as when `next` throws).
+    if (ctx.status >= 400) return;
+    try {
+      await writeIssued(db, ctx);
+    } catch (error) {
+      log('issued tokens could not be written', error);
+      ctx.status = 500;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+    }
+  } finally {
+    releaseIssued(ctx);
+  }
+}
+type KoaResponse = { status: number; body: unknown; set(field: string, value: string): void };
 
 const keptContext = () => keptForRequest<TokenWithContextRow>();
 
@@ -111,26 +152,29 @@ export class KnexAdapter {
   async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
     const { jti, ...rest } = payload;
     const stored = this.keepsJti || jti !== id ? payload : rest;
-    const row = {
-      model: this.model,
-      id: storedId(id),
-      payload: JSON.stringify(stored),
-      grant_id: payload.grantId ?? null,
-      uid: payload.uid ?? null,
-      user_code: payload.userCode ?? null,
+    const key = storedId(id);
+    const bindings = [
+      this.model,
+      key,
+      JSON.stringify(stored),
+      payload.grantId ?? null,
+      payload.uid ?? null,
+      payload.userCode ?? null,
       // An interaction belongs to the account of the session it was started in.
-      account_id: payload.accountId ?? payload.session?.accountId ?? null,
-      expires_at: expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
-      consumed_at: null,
-      grant_key: payload.grantId ? storedId(payload.grantId) : null,
-      session_uid: payload.sessionUid ?? null,
-    };
+      payload.accountId ?? payload.session?.accountId ?? null,
+      expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
+      payload.grantId ? storedId(payload.grantId) : null,
+      payload.sessionUid ?? null,
+    ];
+    if (ISSUED_TOGETHER.has(this.model) && holdIssuedRow(`${this.model} ${key}`, bindings)) return;
+    await writeIssued(this.db);
     if (KEPT_MODELS.has(this.model)) dropRequestRows();
-    await changeRows(this.db, UPSERT, [row.model, row.id, row.payload, row.grant_id, row.uid, row.user_code, row.account_id, row.expires_at, row.grant_key, row.session_uid]);
+    await changeRows(this.db, upsertOf(1), bindings);
   }
 
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
+    await writeIssued(this.db);
     const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(storedId(id)) : await this.findBy('id', id);
     // (The payload was just parsed from the row: this request's own object, so set in place.)
     if (payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined) payload.jti = id;
@@ -138,10 +182,12 @@ export class KnexAdapter {
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
+    await writeIssued(this.db);
     return this.findBy('uid', uid);
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
+    await writeIssued(this.db);
     return this.findBy('user_code', userCode);
   }
 
@@ -152,6 +198,7 @@ export class KnexAdapter {
    * `consumeGrantSource` / refresh token grant): the whole grant revoked and invalid_grant.
    */
   async consume(id: string): Promise<void> {
+    await writeIssued(this.db);
     // (Marking the code or token used changes none of the rows kept with it: they stay.)
     const key = storedId(id);
     const won = await changeRows(this.db, CONSUME, [this.now(), this.model, key]);
@@ -162,11 +209,13 @@ export class KnexAdapter {
   }
 
   async destroy(id: string): Promise<void> {
+    await writeIssued(this.db);
     if (KEPT_MODELS.has(this.model)) dropRequestRows();
     await changeRows(this.db, DESTROY, [this.model, storedId(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    await writeIssued(this.db);
     dropRequestRows();
     await changeRows(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
   }
@@ -216,6 +265,7 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
 /** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
 export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
   if (!grantIds.length) return 0;
+  await writeIssued(db);
   dropRequestRows();
   return db('oidc_store')
     .where((q) => q.whereIn('grant_id', grantIds).whereNotIn('model', ['Session', 'Interaction']))

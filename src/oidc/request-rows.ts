@@ -1,28 +1,64 @@
-// Rows one statement brought along for the rest of the same request: a token's look-up also reads
-// its grant, its session and its account (src/oidc/adapter.ts), which the provider reads right after.
-// They are kept on the request (the provider's own request context, `Provider.ctx`), never across
-// requests: every request still reads the database, so a revoked grant, an ended session or a
-// disabled account stops the next request on every instance. A write of a grant or session through the
-// adapter (or the revocation of a grant) in the request drops them.
+// What a request keeps on itself for the store (src/oidc/adapter.ts), never across requests:
+// - Rows one statement brought along for the rest of the request: a token's look-up also reads its
+//   grant, its session and its account, which the provider reads right after. Every request still
+//   reads the database, so a revoked grant, an ended session or a disabled account stops the next
+//   request on every instance. A write of a grant or session through the adapter (or the revocation
+//   of a grant) in the request drops them.
+// - The tokens an app endpoint issued and has not yet written: they are written together, in one
+//   statement, before its answer goes out (`issueTokensTogether`, adapter.ts).
+// Both live on the request's own context object (the provider's `Provider.ctx`, which is the koa
+// context), under properties only this module knows: they go when the request does.
 import { Provider } from 'oidc-provider';
 
-// On the request's own context object (a property only this module knows): it goes when the request does.
 const KEPT = Symbol('hk-idp request rows');
-type WithKept = { [KEPT]?: unknown };
+const ISSUED = Symbol('hk-idp issued tokens');
+type Request = { [KEPT]?: unknown; [ISSUED]?: Map<string, unknown[]> };
+
+const current = () => Provider.ctx as Request | undefined;
 
 /** Whether there is a request to keep rows for (outside one, e.g. in the CLI, nothing is kept). */
 export const inRequest = (): boolean => Provider.ctx !== undefined;
 
 export function keepForRequest(rows: unknown): void {
-  const ctx = Provider.ctx as WithKept | undefined;
+  const ctx = current();
   if (ctx) ctx[KEPT] = rows;
 }
 
 export function keptForRequest<T>(): T | undefined {
-  return (Provider.ctx as WithKept | undefined)?.[KEPT] as T | undefined;
+  return current()?.[KEPT] as T | undefined;
 }
 
 export function dropRequestRows(): void {
-  const ctx = Provider.ctx as WithKept | undefined;
+  const ctx = current();
   if (ctx?.[KEPT] !== undefined) ctx[KEPT] = undefined;
+}
+
+/** Marks `request` as one whose issued tokens wait to be written together (`takeIssued` must follow). */
+export function holdIssued(request: object): void {
+  (request as Request)[ISSUED] = new Map();
+}
+
+/**
+ * Holds one issued token's row (its bindings) for the current request, when that request holds them;
+ * false when it does not (the caller writes the row at once). A second write of the same key replaces the first.
+ */
+export function holdIssuedRow(key: string, bindings: unknown[]): boolean {
+  const held = current()?.[ISSUED];
+  if (!held) return false;
+  held.set(key, bindings);
+  return true;
+}
+
+/** The rows held for `request` (the current one by default), handed over once: they are no longer held. */
+export function takeIssued(request: object | undefined = current()): unknown[][] {
+  const held = (request as Request | undefined)?.[ISSUED];
+  if (!held || held.size === 0) return [];
+  const rows = [...held.values()];
+  held.clear();
+  return rows;
+}
+
+/** Stops holding for `request`: what is still held is never written. */
+export function releaseIssued(request: object): void {
+  (request as Request)[ISSUED] = undefined;
 }

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
-import { usingPostgres, type TestIdp } from '../support/idp.ts';
-import { CALLBACK, instancesWithApp, refreshAt, userinfoAt, type Rp } from '../support/rp.ts';
+import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
+import { captureLogs } from '../support/logs.ts';
+import { CALLBACK, instancesWithApp, refreshAt, registerRp, userinfoAt, type Rp } from '../support/rp.ts';
 import { statementsOf } from '../support/db.ts';
 import { storedId } from '../../src/oidc/adapter.ts';
+import type { Db } from '../../src/storage/db.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
 
@@ -40,20 +42,23 @@ function suite(title: string, twoInstances: boolean) {
       assert.equal(statements.length, 1, `one statement, not one per row, and again for the next request: ${statements.join(' | ')}`);
     });
 
-    test('the code exchange and a refresh read their context once: the read, the claim, the new tokens', async () => {
+    test('the code exchange and a refresh read their context once and write their new tokens together: the read, the claim, one insert', async () => {
       const member = await createMember(server.idp, { password: PASSWORD });
       const browser = new Browser();
       const { page, verifier, state } = await server.rp.start(browser);
       const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
       let tokens: Tokens | undefined;
       const exchange = await statementsOf(server.idp.db, async () => (tokens = (await server.rp.finish(callback.location!, verifier, state)) as unknown as Tokens));
-      // The code with its grant, session and account; the code marked used; the access and refresh tokens.
-      assert.equal(exchange.length, 4, exchange.join(' | '));
+      // The code with its grant, session and account; the code marked used; the access and refresh
+      // tokens together, in one statement (one commit).
+      assert.equal(exchange.length, 3, exchange.join(' | '));
+      assert.match(exchange[2]!, /^insert into oidc_store .*values \(.*\), \(/s, 'the two tokens in one insert');
       assert.ok(!exchange.some((sql) => /from accounts/.test(sql)), 'the account is not read again after the claim');
       let answer: Awaited<ReturnType<typeof refreshAt>> | undefined;
       const refreshing = await statementsOf(server.idp.db, async () => (answer = await refreshAt(server.idp.base, server.rp, tokens!.refresh_token)));
       assert.equal(answer!.status, 200);
-      assert.equal(refreshing.length, 4, refreshing.join(' | '));
+      assert.equal(refreshing.length, 3, refreshing.join(' | '));
+      assert.match(refreshing[2]!, /^insert into oidc_store .*values \(.*\), \(/s, 'the new refresh and access tokens in one insert');
     });
 
     test('an account disabled elsewhere stops the next request', async () => {
@@ -111,3 +116,43 @@ suite('a token use reads its context in one statement (one instance)', false);
 describe('two instances on one PostgreSQL', { skip: usingPostgres() ? false : 'TEST_DATABASE_URL is not set' }, () =>
   suite('a token use reads its context in one statement (two instances)', true),
 );
+
+/** Makes the database refuse every new access token row (a full disk, a lost connection: any failed write). */
+async function refuseAccessTokens(db: Db): Promise<void> {
+  if (usingPostgres()) {
+    await db.raw(`create function refuse_access_tokens() returns trigger language plpgsql as $$
+      begin if new.model = 'AccessToken' then raise exception 'refused by the test'; end if; return new; end $$`);
+    await db.raw('create trigger refuse_access_tokens before insert on oidc_store for each row execute function refuse_access_tokens()');
+  } else {
+    await db.raw(`create trigger refuse_access_tokens before insert on oidc_store when new.model = 'AccessToken'
+      begin select raise(abort, 'refused by the test'); end`);
+  }
+}
+
+describe('the tokens an answer carries are written before it goes out', () => {
+  test('when they cannot be written, the app gets server_error and no token, and neither new token is stored', async () => {
+    const logs = captureLogs();
+    const idp = await startIdp({}, { logger: logs.logger });
+    try {
+      const rp = await registerRp(idp);
+      const { tokens } = await signIn(idp, rp);
+      const stored = () => idp.db('oidc_store').whereIn('model', ['AccessToken', 'RefreshToken']).orderBy('id').pluck('id');
+      const before = await stored();
+      await refuseAccessTokens(idp.db);
+
+      const answer = await refreshAt(idp.base, rp, tokens.refresh_token);
+      assert.deepEqual([answer.status, answer.body.error], [500, 'server_error']);
+      assert.ok(!('access_token' in answer.body) && !('refresh_token' in answer.body), 'no token in the answer');
+      // The two new tokens were one statement: the refused access token took the refresh token with it.
+      assert.deepEqual(await stored(), before, 'no new token row');
+      assert.ok(
+        logs.records().some((record) => record.msg === 'issued tokens could not be written' && /refused by the test/.test(record.err?.message)),
+        'the failure is logged',
+      );
+      // The old refresh token was claimed (the claim comes first, on its own): it is used up, as after any answer.
+      assert.equal((await refreshAt(idp.base, rp, tokens.refresh_token)).status, 400);
+    } finally {
+      await idp.close();
+    }
+  });
+});
