@@ -62,3 +62,8 @@ export function takeIssued(request: object | undefined = current()): unknown[][]
 export function releaseIssued(request: object): void {
   (request as Request)[ISSUED] = undefined;
 }
+
+/** Lets go of what `request` kept, when it is done. */
+export function forgetRequest(request: object): void {
+  (request as Request)[KEPT] = undefined;
+}
