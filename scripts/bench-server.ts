@@ -1,14 +1,16 @@
 // One server of `npm run bench`, run as its own process so it can be pinned to a core: hk-idp in
 // production mode, or a bare oidc-provider (in-memory adapter) as the baseline, or the bcrypt ceiling.
 // It talks to scripts/bench.ts over the IPC channel: it says where it listens and which members,
-// client and secret to use, and answers "how many SQL queries so far" (counted from knex's query
-// events here, in the bench, so production code carries no counter).
+// client and secret to use, and answers "how many SQL queries, and how many milliseconds of garbage
+// collection pauses, so far" (the queries counted from knex's query events, the pauses from Node's
+// `gc` performance entries, here in the bench, so production code carries no counter).
 import { createLogger } from '../src/observability/logger.ts';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import bcrypt from 'bcrypt';
 import knex from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -25,10 +27,15 @@ type Options = { kind: 'hk' | 'baseline' | 'bcrypt'; database?: string; members:
 const options = JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Options;
 const send = (message: unknown) => process.send!(message);
 let queries = 0;
+// The main thread's pauses for garbage collection (V8's helper threads are in the CPU time only).
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
 let stop: () => Promise<void> = async () => {};
 
 process.on('message', async (message: { type: string }) => {
-  if (message.type === 'queries') send({ type: 'queries', count: queries });
+  if (message.type === 'counts') send({ type: 'counts', queries: options.kind === 'hk' ? queries : undefined, gcMs });
   if (message.type === 'stop') {
     await stop();
     process.exit(0);

@@ -9,7 +9,8 @@
 // sequential) and the full code + PKCE sign-in with a password, over many members. A request workload
 // runs in --rounds slices (default 5), the servers taking turns, after a --warmup of 2 s each. The
 // table gives requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt
-// ceiling), and the SQL queries per request hk-idp made; under it, the ratio in each round.
+// ceiling), the SQL queries per request hk-idp made, and each server's CPU time and garbage collection
+// pauses per request; under it, the ratio in each round.
 //
 // With --instructions, each server runs under valgrind's callgrind instead, and the table gives the
 // CPU instructions each server executes per request (all its threads), for a fixed number of requests
@@ -101,11 +102,12 @@ type Measured = {
   roundRates: number[];
   queriesPerRequest?: number;
   cpuPerRequestUs?: number;
+  gcPausePerRequestUs?: number;
   instructionsPerRequest?: number;
   requestsPerUnit: number;
 };
 /** One stretch of a workload on one server: what a Measured sums up. */
-type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number };
+type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number; gcMs?: number };
 // Units counted per workload with --instructions (times --units), after a warm-up of as many again.
 const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
 const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * options.units));
@@ -303,6 +305,7 @@ function summarize(slices: Slice[], requestsPerUnit: number): Measured {
     requestsPerUnit,
     queriesPerRequest: perRequest(sum((slice) => slice.queries)),
     cpuPerRequestUs: perRequest(cpuMs === undefined ? undefined : cpuMs * 1000),
+    gcPausePerRequestUs: perRequest(sum((slice) => (slice.gcMs === undefined ? undefined : slice.gcMs * 1000))),
   };
 }
 
@@ -320,7 +323,8 @@ type Started = {
 async function startTarget(target: Target): Promise<Started> {
   const child = startChild({ kind: target.kind, database: target.database, members, cost, preload: target.kind === 'hk' ? preloadRows : 0 });
   const ready = await nextMessage<Ready>(child, 'ready');
-  const queries = async () => (await (child.send({ type: 'queries' }), nextMessage<{ count: number }>(child, 'queries'))).count;
+  // SQL queries (hk-idp's; undefined for the baseline) and garbage collection pauses (ms) so far.
+  const counts = async () => (child.send({ type: 'counts' }), nextMessage<{ queries?: number; gcMs: number }>(child, 'counts'));
   // Every worker gets a signed-in member's tokens (userinfo) and a refresh chain of its own.
   const sessions = await Promise.all(Array.from({ length: concurrency }, (_, i) => signIn(ready, ready.members[i % ready.members.length]!)));
   const chains = sessions.map((s) => s.refresh_token);
@@ -371,11 +375,13 @@ async function startTarget(target: Target): Promise<Started> {
   /** One measured stretch of the workload (`results` sums a server's slices of it). */
   async function slice(name: WorkloadName, ms: number): Promise<void> {
     const { unit } = units[name];
-    const before = target.kind === 'hk' ? await queries() : undefined;
+    const before = await counts();
     const cpuBefore = cpuMs(child.pid);
     const measured = await measure({ ms }, unit);
     const cpuAfter = cpuMs(child.pid);
-    if (before !== undefined) measured.queries = (await queries()) - before;
+    const after = await counts();
+    if (before.queries !== undefined && after.queries !== undefined) measured.queries = after.queries - before.queries;
+    measured.gcMs = after.gcMs - before.gcMs;
     if (cpuBefore !== undefined && cpuAfter !== undefined) measured.cpuMs = cpuAfter - cpuBefore;
     (slices[name] ??= []).push(measured);
     console.error(`  ${target.name} ${name}: ${fmt(measured.latencies.length / measured.seconds)}/s, ${measured.failed} failed`);
@@ -469,8 +475,8 @@ const baseline = runs[0]!.target.kind === 'baseline' ? runs[0]!.results() : {};
 const rows: string[] = instructions
   ? ['| server | workload | instructions / request | × baseline | failed |', '|---|---|---:|---:|---:|']
   : [
-      '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request | server CPU µs / request |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| server | workload | per second | p50 ms | p99 ms | failed | × baseline | × bcrypt ceiling | SQL queries / request | server CPU µs / request | GC pauses µs / request |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ];
 const report = [];
 // How far the ratio moved between rounds: the spread a single figure of the table hides.
@@ -493,7 +499,7 @@ for (const { target, results } of runs) {
     const toCeiling = name === 'signin' ? r.perSecond / ceilingAround.get(target)! : undefined;
     const unit = name === 'signin' ? 'flows' : 'req';
     rows.push(
-      `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} | ${fmt(r.cpuPerRequestUs, 0)} |`,
+      `| ${target.name} | ${name} | ${fmt(r.perSecond)} ${unit}/s | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.failed} | ${target.kind === 'baseline' ? '1.00' : fmt(ratio, 2)} | ${fmt(toCeiling, 2)} | ${fmt(r.queriesPerRequest, 1)} | ${fmt(r.cpuPerRequestUs, 0)} | ${fmt(r.gcPausePerRequestUs, 0)} |`,
     );
     report.push({ server: target.name, workload: name, ...r, ratioToBaseline: ratio, roundRatios, bcryptCeiling: name === 'signin' ? ceilingAround.get(target) : undefined, ratioToBcryptCeiling: toCeiling });
   }

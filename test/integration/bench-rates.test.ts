@@ -24,6 +24,7 @@ type Row = {
   ratioToBcryptCeiling?: number;
   queriesPerRequest?: number;
   cpuPerRequestUs?: number;
+  gcPausePerRequestUs?: number;
 };
 
 // (The bench runs hk-idp on its own SQLite whatever the suite's database: once is enough.)
@@ -49,7 +50,10 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
       // The whole is the requests over the summed time: it lies within its rounds' rates.
       assert.ok(r.perSecond >= Math.min(...r.roundRates) - 1e-9 && r.perSecond <= Math.max(...r.roundRates) + 1e-9, `${r.server}: ${r.perSecond} vs ${r.roundRates}`);
       assert.ok(r.cpuPerRequestUs === undefined || r.cpuPerRequestUs > 0, r.server);
+      // Thousands of requests collect garbage: every server reports its pauses (from its own gc entries).
+      assert.ok(r.gcPausePerRequestUs! > 0, `${r.server}: GC pauses ${r.gcPausePerRequestUs}`);
     }
+    assert.equal(base.queriesPerRequest, undefined, 'the baseline has no SQL');
     assert.equal(hk.ratioToBaseline, hk.perSecond / base.perSecond);
     assert.deepEqual(hk.roundRatios, hk.roundRates.map((rate, i) => rate / base.roundRates[i]!));
     // One statement a userinfo request, counted from knex's events across the rounds (the outbox
