@@ -223,9 +223,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     const methods = forApps.get(ctx.path);
     if (!methods) return pages(ctx, next);
     // The token endpoint's new tokens are written in one statement, before its answer goes out. The
-    // rows a request kept (request-rows.ts) are let go as soon as it is done: the library keeps a
-    // finished request's objects reachable until V8's next full collection (README, "Why userinfo
-    // stays below 0.7"), and each of them would be copied into the old generation first.
+    // rows a request kept (request-rows.ts) are let go as soon as it is done: V8 keeps what a finished
+    // request of the library's routes reaches until its next full collection, copying it into the old
+    // generation first (README, "A finished request's objects let go of").
     if (methods.includes(ctx.method)) return (ctx.path === ROUTES.token ? issueTokensTogether(db, ctx, next, log) : next()).finally(() => forgetRequest(ctx));
     // An app's endpoint asked with a method it does not have: the provider would leave it unanswered (a bare 404).
     ctx.status = 405;
