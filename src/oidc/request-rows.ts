@@ -7,7 +7,8 @@
 // - The tokens an app endpoint issued and has not yet written: they are written together, in one
 //   statement, before its answer goes out (`issueTokensTogether`, adapter.ts).
 // Both live on the request's own context object (the provider's `Provider.ctx`, which is the koa
-// context), under properties only this module knows: they go when the request does.
+// context), under properties only this module knows. The app endpoints let go of them as soon as the
+// request is done (`forgetRequest`, server.ts): V8 may keep a finished request's context a while.
 import { Provider } from 'oidc-provider';
 
 const KEPT = Symbol('hk-idp request rows');
