@@ -108,6 +108,10 @@ function suite(title: string, twoInstances: boolean) {
       const refreshed = await Promise.all(members.map((member, i) => refreshAt(i % 2 ? server.other.base : server.idp.base, server.rp, member.tokens.refresh_token)));
       const after = await Promise.all(refreshed.map((answer) => userinfoAt(server.idp.base, answer.body.access_token!)));
       after.forEach((answer, i) => assert.deepEqual([refreshed[i]!.status, answer.status, answer.sub], [200, 200, members[i]!.accountId], `member ${i}`));
+      // The new refresh tokens (written with the access tokens, before the answers went out) rotate
+      // again at once, each on the other instance than the one that issued it.
+      const again = await Promise.all(refreshed.map((answer, i) => refreshAt(i % 2 ? server.idp.base : server.other.base, server.rp, answer.body.refresh_token!)));
+      again.forEach((answer, i) => assert.deepEqual([answer.status, typeof answer.body.access_token], [200, 'string'], `member ${i}, second rotation`));
     });
   });
 }
