@@ -47,8 +47,7 @@ import { createSendGuard } from './security/send-limits.ts';
 import { createBackchannelWorker, queueProviderLogouts, type BackchannelWorker } from './oidc/backchannel.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
-import { issueTokensTogether } from './oidc/adapter.ts';
-import { forgetRequest } from './oidc/request-rows.ts';
+import { appRequest } from './oidc/adapter.ts';
 import { FIRST_MIGRATION, migrate, openDatabase, pendingMigrations, type Db } from './storage/db.ts';
 
 export type Idp = {
@@ -222,11 +221,9 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     for (const step of prepare) step(ctx);
     const methods = forApps.get(ctx.path);
     if (!methods) return pages(ctx, next);
-    // The token endpoint's new tokens are written in one statement, before its answer goes out. The
-    // rows a request kept (request-rows.ts) are let go as soon as it is done: V8 keeps what a finished
-    // request of the library's routes reaches until its next full collection, copying it into the old
-    // generation first (README, "A finished request's objects let go of").
-    if (methods.includes(ctx.method)) return (ctx.path === ROUTES.token ? issueTokensTogether(db, ctx, next, log) : next()).finally(() => forgetRequest(ctx));
+    // The token endpoint's new tokens are written in one statement, before its answer goes out; what
+    // a request kept for the store is let go when it is done (adapter.ts, appRequest).
+    if (methods.includes(ctx.method)) return appRequest(db, ctx, next, log, ctx.path === ROUTES.token);
     // An app's endpoint asked with a method it does not have: the provider would leave it unanswered (a bare 404).
     ctx.status = 405;
     ctx.set('Allow', methods.join(', '));

@@ -8,11 +8,11 @@ import { hash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
 import type { OidcStoreRow } from '../storage/tables.ts';
-import { changeRows, firstRow, type Binding } from '../storage/direct.ts';
+import { changeRows, firstRow, type Binding, type Row } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts, type EndReason } from './backchannel-queue.ts';
 import { ACCOUNT_COLUMNS, type AccountColumns } from '../accounts/accounts.ts';
-import { dropRequestRows, holdIssued, holdIssuedRow, inRequest, keepForRequest, keptForRequest, releaseIssued, takeIssued } from './request-rows.ts';
+import { dropRequestRows, endRequest, holdIssued, holdIssuedRow, inRequest, keepForRequest, keptForRequest, takeIssued } from './request-rows.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -77,28 +77,41 @@ type TokenWithContextRow = Prefixed<StoredRow & Pick<OidcStoreRow, 'grant_id' | 
   Nullable<AccountColumns>;
 
 // The tokens an app endpoint issues (a code exchange or a refresh: an access token and a refresh token)
-// are written together, in one statement, when its answer is ready (`issueTokensTogether`): one
-// commit (on PostgreSQL one round trip and one WAL flush) instead of one each. The answer goes out
-// only after they are written. Any other use of the store in the request first writes what is held,
-// so the writes keep their order; an answer that failed never writes them (the app never got them).
+// are written together, in one statement, when its answer is ready (`appRequest`): one commit (on
+// PostgreSQL one round trip and one WAL flush) instead of one each. The answer goes out only after
+// they are written. Every other statement of the adapter first writes what its request holds
+// (`read`, `change`), so the writes keep their order.
 const ISSUED_TOGETHER = new Set(['AccessToken', 'RefreshToken']);
 
-/** Writes the tokens held for `request` (the current one by default), in one statement. */
-async function writeIssued(db: Db, request?: object): Promise<void> {
+/** Writes the tokens held for `request` (the current one by default) in one statement; nothing to wait for when none are. */
+function writeIssued(db: Db, request?: object): Promise<number> | undefined {
   const rows = takeIssued(request);
-  if (rows.length > 0) await changeRows(db, upsertOf(rows.length), rows.flat() as Binding[]);
+  return rows.length > 0 ? changeRows(db, upsertOf(rows.length), rows.flat() as Binding[]) : undefined;
+}
+
+/** The adapter's reads and writes: after what the request holds. */
+async function read<T extends Row>(db: Db, sql: string, bindings: readonly Binding[]): Promise<T | undefined> {
+  const held = writeIssued(db);
+  if (held) await held;
+  return firstRow<T>(db, sql, bindings);
+}
+async function change(db: Db, sql: string, bindings: readonly Binding[]): Promise<number> {
+  const held = writeIssued(db);
+  if (held) await held;
+  return changeRows(db, sql, bindings);
 }
 
 /**
- * Runs an app endpoint (`next`) so that the tokens it issues are written together before its answer
- * goes out. If they cannot be written, the answer is a server_error and carries no token.
+ * Runs a request of an app endpoint (`next`). One that issues tokens (the token endpoint) holds them
+ * and writes them together before its answer goes out; if they cannot be written, the answer is a
+ * server_error and carries no token, and none of them is stored. When the request is done nothing
+ * of the store stays on it: V8 may keep a finished request's context a while (README, "A finished
+ * request's objects let go of").
  */
-export async function issueTokensTogether(db: Db, ctx: KoaResponse, next: () => Promise<unknown>, log: (message: string, error: unknown) => void): Promise<void> {
-  holdIssued(ctx);
+export async function appRequest(db: Db, ctx: KoaResponse, next: () => Promise<unknown>, log: (message: string, error: unknown) => void, issuesTokens: boolean): Promise<void> {
+  if (issuesTokens) holdIssued(ctx);
   try {
     await next();
-    // An error answer carries no token: what it held is dropped (as when `next` throws).
-    if (ctx.status >= 400) return;
     try {
       await writeIssued(db, ctx);
     } catch (error) {
@@ -108,7 +121,7 @@ export async function issueTokensTogether(db: Db, ctx: KoaResponse, next: () => 
       ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
     }
   } finally {
-    releaseIssued(ctx);
+    endRequest(ctx);
   }
 }
 type KoaResponse = { status: number; body: unknown; set(field: string, value: string): void };
@@ -167,14 +180,12 @@ export class KnexAdapter {
       payload.sessionUid ?? null,
     ];
     if (ISSUED_TOGETHER.has(this.model) && holdIssuedRow(`${this.model} ${key}`, bindings)) return;
-    await writeIssued(this.db);
     if (KEPT_MODELS.has(this.model)) dropRequestRows();
-    await changeRows(this.db, upsertOf(1), bindings);
+    await change(this.db, upsertOf(1), bindings);
   }
 
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
-    await writeIssued(this.db);
     const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(storedId(id)) : await this.findBy('id', id);
     // (The payload was just parsed from the row: this request's own object, so set in place.)
     if (payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined) payload.jti = id;
@@ -182,12 +193,10 @@ export class KnexAdapter {
   }
 
   async findByUid(uid: string): Promise<Payload | undefined> {
-    await writeIssued(this.db);
     return this.findBy('uid', uid);
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
-    await writeIssued(this.db);
     return this.findBy('user_code', userCode);
   }
 
@@ -198,30 +207,27 @@ export class KnexAdapter {
    * `consumeGrantSource` / refresh token grant): the whole grant revoked and invalid_grant.
    */
   async consume(id: string): Promise<void> {
-    await writeIssued(this.db);
     // (Marking the code or token used changes none of the rows kept with it: they stay.)
     const key = storedId(id);
-    const won = await changeRows(this.db, CONSUME, [this.now(), this.model, key]);
+    const won = await change(this.db, CONSUME, [this.now(), this.model, key]);
     if (won === 1) return;
-    const row = await firstRow<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
+    const row = await read<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
     if (row?.grant_id) await revokeGrant(this.db, row.grant_id);
     throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`);
   }
 
   async destroy(id: string): Promise<void> {
-    await writeIssued(this.db);
     if (KEPT_MODELS.has(this.model)) dropRequestRows();
-    await changeRows(this.db, DESTROY, [this.model, storedId(id)]);
+    await change(this.db, DESTROY, [this.model, storedId(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await writeIssued(this.db);
     dropRequestRows();
-    await changeRows(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
+    await change(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
   }
 
   private async findWithContext(key: string): Promise<Payload | undefined> {
-    const row = await firstRow<TokenWithContextRow>(this.db, TOKEN_WITH_CONTEXT, [this.model, key]);
+    const row = await read<TokenWithContextRow>(this.db, TOKEN_WITH_CONTEXT, [this.model, key]);
     if (row) keepForRequest(row);
     return asPayload(row && part(row, 't_'), this.now());
   }
@@ -229,7 +235,7 @@ export class KnexAdapter {
   /** By id (as the provider knows it: hashed here) or by uid or user code. */
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    return asPayload(this.kept(column, value) ?? (await firstRow<StoredRow>(this.db, FIND_BY[column], [this.model, column === 'id' ? storedId(value) : value])), this.now());
+    return asPayload(this.kept(column, value) ?? (await read<StoredRow>(this.db, FIND_BY[column], [this.model, column === 'id' ? storedId(value) : value])), this.now());
   }
 
   /** The Grant or Session this request's token look-up brought along, if it is the one asked for. */
@@ -265,6 +271,7 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
 /** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
 export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
   if (!grantIds.length) return 0;
+  // (Through knex's builder, not `change`: what the request holds goes first all the same.)
   await writeIssued(db);
   dropRequestRows();
   return db('oidc_store')

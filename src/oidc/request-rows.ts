@@ -5,10 +5,10 @@
 //   request on every instance. A write of a grant or session through the adapter (or the revocation
 //   of a grant) in the request drops them.
 // - The tokens an app endpoint issued and has not yet written: they are written together, in one
-//   statement, before its answer goes out (`issueTokensTogether`, adapter.ts).
+//   statement, before its answer goes out (`appRequest`, adapter.ts).
 // Both live on the request's own context object (the provider's `Provider.ctx`, which is the koa
 // context), under properties only this module knows. The app endpoints let go of them as soon as the
-// request is done (`forgetRequest`, server.ts): V8 may keep a finished request's context a while.
+// request is done (`endRequest`, via adapter.ts `appRequest`): V8 may keep a finished request's context a while.
 import { Provider } from 'oidc-provider';
 
 const KEPT = Symbol('hk-idp request rows');
@@ -29,12 +29,13 @@ export function keptForRequest<T>(): T | undefined {
   return current()?.[KEPT] as T | undefined;
 }
 
-export function dropRequestRows(): void {
-  const ctx = current();
-  if (ctx?.[KEPT] !== undefined) ctx[KEPT] = undefined;
+/** Drops the rows kept for `request` (the current one by default). */
+export function dropRequestRows(request: object | undefined = current()): void {
+  const kept = request as Request | undefined;
+  if (kept?.[KEPT] !== undefined) kept[KEPT] = undefined;
 }
 
-/** Marks `request` as one whose issued tokens wait to be written together (`takeIssued` must follow). */
+/** Marks `request` as one whose issued tokens wait to be written together (`takeIssued`). */
 export function holdIssued(request: object): void {
   (request as Request)[ISSUED] = new Map();
 }
@@ -59,12 +60,8 @@ export function takeIssued(request: object | undefined = current()): unknown[][]
   return rows;
 }
 
-/** Stops holding for `request`: what is still held is never written. */
-export function releaseIssued(request: object): void {
+/** `request` is done: nothing it kept stays on it, and what it still holds is never written. */
+export function endRequest(request: object): void {
+  dropRequestRows(request);
   (request as Request)[ISSUED] = undefined;
-}
-
-/** Lets go of what `request` kept, when it is done. */
-export function forgetRequest(request: object): void {
-  (request as Request)[KEPT] = undefined;
 }
