@@ -85,13 +85,8 @@ if (!checked.success) usage(checked.error.issues.map((issue) => `--${issue.path[
 const options = checked.data;
 const instructions = args.instructions!;
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const seconds = options.duration;
-const concurrency = options.concurrency;
+const { duration: seconds, concurrency, members, preload: preloadRows, workloads, rounds } = options;
 const cost = instructions ? 4 : options.cost;
-const members = options.members;
-const preloadRows = options.preload;
-const workloads = options.workloads;
-const rounds = options.rounds;
 type Measured = {
   done: number;
   failed: number;
