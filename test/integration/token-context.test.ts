@@ -159,4 +159,40 @@ describe('the tokens an answer carries are written before it goes out', () => {
       await idp.close();
     }
   });
+
+  test('a read in the same request, after the tokens were issued, first writes them (and finds them)', async () => {
+    const idp = await startIdp();
+    try {
+      const rp = await registerRp(idp);
+      const { tokens } = await signIn(idp, rp);
+      // The library saves the new refresh token, then the access token, then signs the ID token.
+      // A read of the new refresh token right after the access token's save (a listener of the
+      // library's own event, inside the request) must find it: the held rows go first.
+      let issued: string | undefined;
+      let readBack: Promise<{ consumed?: unknown } | undefined> | undefined;
+      const onRefreshToken = (token: { jti: string }) => (issued = token.jti);
+      const onAccessToken = () => (readBack ??= issued ? idp.provider.RefreshToken.find(issued) : undefined);
+      idp.provider.on('refresh_token.saved', onRefreshToken);
+      idp.provider.on('access_token.saved', onAccessToken);
+      let answer: Awaited<ReturnType<typeof refreshAt>> | undefined;
+      const statements = await statementsOf(idp.db, async () => (answer = await refreshAt(idp.base, rp, tokens.refresh_token)));
+      idp.provider.off('refresh_token.saved', onRefreshToken);
+      idp.provider.off('access_token.saved', onAccessToken);
+
+      assert.equal(answer!.status, 200);
+      assert.ok(issued && readBack, 'the listeners ran inside the request');
+      const found = await readBack;
+      assert.ok(found && found.consumed === undefined, 'the new refresh token was found, unused');
+      assert.equal(answer!.body.refresh_token, issued);
+      // The read, the claim, both tokens in one insert, then the read-back; nothing written twice.
+      assert.equal(statements.length, 4, statements.join(' | '));
+      assert.match(statements[2]!, /^insert into oidc_store .*values \(.*\), \(/s, 'the two tokens in one insert, before the read-back');
+      assert.match(statements[3]!, /^select /);
+      // And what the answer carries works.
+      assert.equal((await userinfoAt(idp.base, answer!.body.access_token!)).status, 200);
+      assert.equal((await refreshAt(idp.base, rp, issued)).status, 200);
+    } finally {
+      await idp.close();
+    }
+  });
 });
