@@ -14,8 +14,10 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A new id like "K7Q2-M9XD": short enough for a member to read to a caseworker. */
 export function newRequestId(): string {
+  // 40 random bits, 5 to a character (one draw, not eight: this runs for every request).
+  const bits = randomInt(2 ** 40);
   let id = '';
-  for (let i = 0; i < 8; i++) id += ALPHABET[randomInt(ALPHABET.length)];
+  for (let shift = 35; shift >= 0; shift -= 5) id += ALPHABET[Math.floor(bits / 2 ** shift) % 32];
   return `${id.slice(0, 4)}-${id.slice(4)}`;
 }
 
@@ -48,19 +50,18 @@ export function accessLog(logger: Logger, observe: (request: RequestObservation)
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
-    await requestContext.run({ requestId }, async () => {
-      try {
-        await next();
-      } finally {
-        const seconds = (performance.now() - started) / 1000;
-        const method = /^[A-Z]{1,10}$/.test(ctx.method) ? ctx.method : 'OTHER';
-        const route = routeOf(ctx);
-        // An error thrown past every handler still ends as a 500 for the caller.
-        const status = ctx.status;
-        observe({ method, route, status, seconds });
-        // (Built only when written: production may log errors only.)
-        if (log.isLevelEnabled('info')) log.info({ method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');
-      }
-    });
+    try {
+      // Everything after runs in the request's log context (every line carries its id).
+      await requestContext.run({ requestId }, next);
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const method = /^[A-Z]{1,10}$/.test(ctx.method) ? ctx.method : 'OTHER';
+      const route = routeOf(ctx);
+      // An error thrown past every handler still ends as a 500 for the caller.
+      const status = ctx.status;
+      observe({ method, route, status, seconds });
+      // (Built only when written: production may log errors only. Outside the context here: the id given.)
+      if (log.isLevelEnabled('info')) log.info({ requestId, method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');
+    }
   };
 }

@@ -153,6 +153,10 @@ describe('the tokens an answer carries are written before it goes out', () => {
         logs.records().some((record) => record.msg === 'issued tokens could not be written' && /refused by the test/.test(record.err?.message)),
         'the failure is logged',
       );
+      // With the id of its request, as the access line of that request.
+      const failure = logs.records().find((record) => record.msg === 'issued tokens could not be written')!;
+      const access = logs.records().find((record) => record.kind === 'access' && record.route === '/token' && record.status === 500);
+      assert.ok(typeof failure.requestId === 'string' && failure.requestId === access?.requestId, 'the failure line carries its request id');
       // The old refresh token was claimed (the claim comes first, on its own): it is used up, as after any answer.
       assert.equal((await refreshAt(idp.base, rp, tokens.refresh_token)).status, 400);
     } finally {
