@@ -12,7 +12,7 @@ import { changeRows, firstRow, type Binding, type Row } from '../storage/direct.
 import { findClientMetadata } from '../clients/clients.ts';
 import { parseSession, queueLogouts, type EndReason } from './backchannel-queue.ts';
 import { ACCOUNT_COLUMNS, type AccountColumns } from '../accounts/accounts.ts';
-import { dropRequestRows, endRequest, holdIssued, holdIssuedRow, inRequest, keepForRequest, keptForRequest, takeIssued } from './request-rows.ts';
+import { dropRequestRows, endRequest, holdIssued, holdIssuedRow, inRequest, keepForRequest, keptForRequest, writeHeld } from './request-rows.ts';
 
 type Payload = Record<string, unknown> & {
   jti?: string;
@@ -79,14 +79,16 @@ type TokenWithContextRow = Prefixed<StoredRow & Pick<OidcStoreRow, 'grant_id' | 
 // The tokens an app endpoint issues (a code exchange or a refresh: an access token and a refresh token)
 // are written together, in one statement, when its answer is ready (`appRequest`): one commit (on
 // PostgreSQL one round trip and one WAL flush) instead of one each. The answer goes out only after
-// they are written. Every other statement of the adapter first writes what its request holds
-// (`read`, `change`), so the writes keep their order.
+// they are written. Every other statement of the adapter first writes what its request holds, or
+// waits for that write if another statement started it (`read`, `change`), so the writes keep their order.
 const ISSUED_TOGETHER = new Set(['AccessToken', 'RefreshToken']);
 
-/** Writes the tokens held for `request` (the current one by default) in one statement; nothing to wait for when none are. */
-function writeIssued(db: Db, request?: object): Promise<number> | undefined {
-  const rows = takeIssued(request);
-  return rows.length > 0 ? changeRows(db, upsertOf(rows.length), rows.flat() as Binding[]) : undefined;
+/**
+ * Writes the tokens held for `request` (the current one by default) in one statement; answers the
+ * request's write of them (this one, or one an earlier statement started). Nothing to wait for when it never held any.
+ */
+function writeIssued(db: Db, request?: object): Promise<unknown> | undefined {
+  return writeHeld(request, (rows) => changeRows(db, upsertOf(rows.length), rows.flat() as Binding[]));
 }
 
 /** The adapter's reads and writes: after what the request holds. */

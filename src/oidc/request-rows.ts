@@ -5,7 +5,8 @@
 //   request on every instance. A write of a grant or session through the adapter (or the revocation
 //   of a grant) in the request drops them.
 // - The tokens an app endpoint issued and has not yet written: they are written together, in one
-//   statement, before its answer goes out (`appRequest`, adapter.ts).
+//   statement, before its answer goes out (`appRequest`, adapter.ts); and that write while it runs,
+//   which every later statement of the request and its answer wait for.
 // Both live on the request's own context object (the provider's `Provider.ctx`, which is the koa
 // context), under properties only this module knows. The app endpoints let go of them as soon as the
 // request is done (`endRequest`, via adapter.ts `appRequest`): V8 may keep a finished request's context a while.
@@ -13,7 +14,8 @@ import { Provider } from 'oidc-provider';
 
 const KEPT = Symbol('hk-idp request rows');
 const ISSUED = Symbol('hk-idp issued tokens');
-type Request = { [KEPT]?: unknown; [ISSUED]?: Map<string, unknown[]> };
+const WRITING = Symbol('hk-idp issued tokens being written');
+type Request = { [KEPT]?: unknown; [ISSUED]?: Map<string, unknown[]>; [WRITING]?: Promise<unknown> };
 
 const current = () => Provider.ctx as Request | undefined;
 
@@ -51,17 +53,30 @@ export function holdIssuedRow(key: string, bindings: unknown[]): boolean {
   return true;
 }
 
-/** The rows held for `request` (the current one by default), handed over once: they are no longer held. */
-export function takeIssued(request: object | undefined = current()): unknown[][] {
-  const held = (request as Request | undefined)?.[ISSUED];
-  if (!held || held.size === 0) return [];
-  const rows = [...held.values()];
-  held.clear();
-  return rows;
+/**
+ * Starts `write` of the rows held for `request` (the current one by default), handing them over once,
+ * and answers the write of the request's rows under way (after any earlier one), whoever started it:
+ * a statement the request itself did not wait for (a listener of the library's events) must not let
+ * the answer or a later statement pass its write. Undefined when the request never held any.
+ */
+export function writeHeld(request: object | undefined = current(), write: (rows: unknown[][]) => Promise<unknown>): Promise<unknown> | undefined {
+  const pending = request as Request | undefined;
+  if (!pending) return undefined;
+  const held = pending[ISSUED];
+  if (held && held.size > 0) {
+    const rows = [...held.values()];
+    held.clear();
+    const earlier = pending[WRITING];
+    pending[WRITING] = earlier ? earlier.then(() => write(rows)) : write(rows);
+  }
+  return pending[WRITING];
 }
 
 /** `request` is done: nothing it kept stays on it, and what it still holds is never written. */
 export function endRequest(request: object): void {
   dropRequestRows(request);
-  (request as Request)[ISSUED] = undefined;
+  const done = request as Request;
+  // (Only where set: a request that never held any gets no new properties.)
+  if (done[ISSUED] !== undefined) done[ISSUED] = undefined;
+  if (done[WRITING] !== undefined) done[WRITING] = undefined;
 }
