@@ -37,7 +37,7 @@ export function dropRequestRows(request: object | undefined = current()): void {
   if (kept?.[KEPT] !== undefined) kept[KEPT] = undefined;
 }
 
-/** Marks `request` as one whose issued tokens wait to be written together (`takeIssued`). */
+/** Marks `request` as one whose issued tokens wait to be written together (`writeHeld`). */
 export function holdIssued(request: object): void {
   (request as Request)[ISSUED] = new Map();
 }
