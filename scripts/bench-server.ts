@@ -16,7 +16,7 @@ import knex from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { oidcConfiguration } from '../config/oidc.ts';
 import { loadSettings } from '../config/settings.ts';
-import { setPasswordHash, upsertMember } from '../src/accounts/accounts.ts';
+import { accountClaims, setPasswordHash, upsertMember, type Account } from '../src/accounts/accounts.ts';
 import { addClient } from '../src/clients/clients.ts';
 import { createIdp, portOf } from '../src/server.ts';
 import { preload, queryPlans } from './bench-preload.ts';
@@ -44,6 +44,12 @@ process.on('message', async (message: { type: string }) => {
 process.on('disconnect', () => process.exit(0));
 
 const memberNumber = (i: number) => String(3_000_000 + i);
+/** Member i of the bench: what startHk adds to hk-idp (upsertMember), and the baseline keeps in memory. */
+const benchMemberInput = (i: number) => ({ memberNumber: memberNumber(i), givenName: 'Kari', familyName: `Benk ${i}`, email: `benk${i}@example.org` });
+function benchMember(id: string, i: number): Account {
+  const input = benchMemberInput(i);
+  return { id, kind: 'member', status: 'active', memberNumber: input.memberNumber, givenName: input.givenName, familyName: input.familyName, email: input.email, mobile: null, emailVerified: false, mobileVerified: false, username: null, passwordHash: null, organizationNumber: null, organizationName: null, language: 'nb' };
+}
 
 if (options.kind === 'bcrypt') await bcryptCeiling();
 else if (options.kind === 'hk') await startHk();
@@ -109,7 +115,7 @@ async function startHk() {
   const hash = await idp.hasher.hash(PASSWORD);
   const members: string[] = [];
   for (let i = 0; i < options.members; i++) {
-    const { account } = await upsertMember(idp.db, { memberNumber: memberNumber(i), givenName: 'Kari', familyName: `Benk ${i}`, email: `benk${i}@example.org` });
+    const { account } = await upsertMember(idp.db, benchMemberInput(i));
     await setPasswordHash(idp.db, account.id, hash);
     members.push(memberNumber(i));
   }
@@ -143,8 +149,13 @@ async function startBaseline() {
   const clientId = randomUUID();
   const secret = randomBytes(32).toString('base64url');
   const hash = await bcrypt.hash(PASSWORD, options.cost);
-  const accounts = new Map<string, { sub: string; hash: string; name: string }>();
-  for (let i = 0; i < options.members; i++) accounts.set(memberNumber(i), { sub: randomUUID(), hash, name: `Kari Benk ${i}` });
+  // The members hk-idp's bench has (startHk), as the Account hk-idp makes of each: the baseline's
+  // userinfo releases the same claims (`accountClaims`), so both answer with the same body.
+  const accounts = new Map<string, { sub: string; hash: string; account: Account }>();
+  for (let i = 0; i < options.members; i++) {
+    const sub = randomUUID();
+    accounts.set(memberNumber(i), { sub, hash, account: benchMember(sub, i) });
+  }
   const bySub = new Map([...accounts.values()].map((account) => [account.sub, account]));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256', use: 'sig' };
@@ -169,7 +180,7 @@ async function startBaseline() {
     jwks: { keys: [jwk as never] },
     async findAccount(_ctx, sub) {
       const account = bySub.get(sub);
-      return account && { accountId: sub, claims: async () => ({ sub, name: account.name }) };
+      return account && { accountId: sub, claims: async () => accountClaims(account.account) as { sub: string } };
     },
     // First-party, as the hk-idp client: the grant is made without a consent page.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {

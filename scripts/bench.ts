@@ -1,13 +1,13 @@
 // `npm run bench`: hk-idp against the bare oidc-provider and the bcrypt ceiling, in one run.
 //
-//   npm run bench -- [--duration 10] [--rounds 5] [--warmup 2] [--concurrency 16] [--members 500] [--cost 11]
+//   npm run bench -- [--duration 10] [--rounds 5] [--warmup 5] [--concurrency 16] [--members 500] [--cost 11]
 //                    [--database postgres://…] [--preload 1000000] [--json bench-results.json]
 //   npm run bench -- --instructions [--units 1]
 //
 // Each server runs in its own process pinned to core 0, this load generator to core 1 (when there
 // are two cores and `taskset`). Workloads: discovery, userinfo, refresh (rotating chains, each strictly
 // sequential) and the full code + PKCE sign-in with a password, over many members. A request workload
-// runs in --rounds slices (default 5), the servers taking turns, after a --warmup of 2 s each. The
+// runs in --rounds slices (default 5), the servers taking turns, after a --warmup of 5 s each. The
 // table gives requests per second, p50/p99, the ratio to the baseline (and, for sign-in, to the bcrypt
 // ceiling), the SQL queries per request hk-idp made, and each server's CPU time and garbage collection
 // pauses per request; under it, the ratio in each round.
@@ -55,7 +55,7 @@ const OPTIONS = {
   // Each request workload's time in this many slices, the servers taking turns (see "The run").
   rounds: { type: 'string', default: '5' },
   // Seconds each server runs a workload unmeasured before its first slice (the JIT, caches, connections).
-  warmup: { type: 'string', default: '2' },
+  warmup: { type: 'string', default: '5' },
 } as const;
 const args = (() => {
   try {
@@ -308,6 +308,8 @@ type Started = {
   /** What the slices measured so far add up to, workload by workload. */
   results(): Partial<Record<WorkloadName, Measured>>;
   ready: Ready;
+  /** The claim names of its userinfo answer, sorted. */
+  userinfoClaims: string[];
   warm(name: WorkloadName): Promise<void>;
   slice(name: WorkloadName, ms: number): Promise<void>;
   countInstructions(name: WorkloadName): Promise<void>;
@@ -323,6 +325,10 @@ async function startTarget(target: Target): Promise<Started> {
   // Every worker gets a signed-in member's tokens (userinfo) and a refresh chain of its own.
   const sessions = await Promise.all(Array.from({ length: concurrency }, (_, i) => signIn(ready, ready.members[i % ready.members.length]!)));
   const chains = sessions.map((s) => s.refresh_token);
+  // What a userinfo answer holds: the servers must answer the same claims, or the ratio compares different work.
+  const me = await send(new URL('/me', ready.base), { headers: { authorization: `Bearer ${sessions[0]!.access_token}` } });
+  if (me.status !== 200) throw new Error(`userinfo answered ${me.status}`);
+  const userinfoClaims = Object.keys(JSON.parse(me.body) as object).sort();
   let nextMember = concurrency;
 
   const units: Record<WorkloadName, { requests: number; unit: (worker: number) => Promise<void> }> = {
@@ -404,7 +410,7 @@ async function startTarget(target: Target): Promise<Started> {
     child.send({ type: 'stop' });
     await new Promise((resolve) => child.once('exit', resolve));
   }
-  return { results, ready, warm, slice, countInstructions, stop };
+  return { results, ready, userinfoClaims, warm, slice, countInstructions, stop };
 }
 
 async function bcryptCeiling(): Promise<number> {
@@ -430,6 +436,12 @@ const runs: ({ target: Target } & Started)[] = [];
 for (const target of targets) {
   console.error(`${target.name}…`);
   runs.push({ target, ...(await startTarget(target)) });
+}
+const differing = runs.find((run) => run.userinfoClaims.join() !== runs[0]!.userinfoClaims.join());
+if (differing) {
+  console.error(`npm run bench: the servers answer userinfo with different claims (${runs[0]!.target.name}: ${runs[0]!.userinfoClaims.join(' ')}; ${differing.target.name}: ${differing.userinfoClaims.join(' ')})`);
+  for (const { stop } of runs) await stop();
+  process.exit(1);
 }
 // Workload by workload, the servers taking turns: a shared machine's speed drifts within a minute,
 // so a request workload's time is cut into `rounds` slices and the servers run them in turn, the
@@ -515,6 +527,6 @@ for (const { target, ready } of runs) {
 }
 writeFileSync(
   args.json!,
-  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, rounds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, rounds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, userinfoClaims: runs.map((r) => ({ server: r.target.name, claims: r.userinfoClaims })), plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
 );
 console.log(`\nWritten to ${args.json}`);
