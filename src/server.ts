@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
+import type Koa from 'koa';
 import type { Context, DefaultState, ParameterizedContext } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
@@ -39,7 +40,7 @@ import { pinOrigin } from './http/pin-origin.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { formBody } from './http/strict-form.ts';
 import { runPurge, type PurgeReport } from './maintenance/purge.ts';
-import { accessLog } from './observability/access-log.ts';
+import { accessLog, requestIdOf } from './observability/access-log.ts';
 import { createLogger, logFunction, type Logger } from './observability/logger.ts';
 import { createMetrics, type HashQueueState, type Metrics } from './observability/metrics.ts';
 import { createCounterStore, type CounterStore } from './security/counters.ts';
@@ -125,6 +126,14 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     pages: { ...logoutPages(settings, { db, now }), renderError: renderProviderError(settings) },
   });
   provider.on('server_error', (_ctx, error) => log('provider error', error));
+  // An error that got past every handler, which koa answers with a bare 500: one error line through
+  // the logger with the request's id (koa would print the stack to stderr). Client errors koa
+  // answers by design (404, an exposed message) are not failures of the server.
+  // (The Provider is the koa application; its types list only the provider's own events.)
+  (provider as Koa).on('error', (error: { status?: unknown; expose?: unknown }, ctx?: Context) => {
+    if (error?.status === 404 || error?.expose) return;
+    logger.error({ err: error, requestId: ctx ? requestIdOf(ctx) : undefined }, 'request failed past every handler');
+  });
   const backchannel = createBackchannelWorker({ db, provider, deliver: queueProviderLogouts(provider, db, now), now, log });
   // The provider's logout goes on if a notification could not be queued; the operator must hear of it.
   provider.on('backchannel.error', (_ctx, error) => log('back-channel logout could not be queued', error));

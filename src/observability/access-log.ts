@@ -40,6 +40,13 @@ export function routeOf(ctx: Context): string {
   return ctx.status === 404 ? 'not_found' : 'other';
 }
 
+/** The status koa answers an error that got past every handler with: the error's HTTP error status, else 500. */
+export function statusOfError(error: unknown): number {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const given = status ?? statusCode;
+  return typeof given === 'number' && Number.isInteger(given) && given >= 400 && given <= 599 ? given : 500;
+}
+
 export type RequestObservation = { method: string; route: string; status: number; seconds: number };
 
 export function accessLog(logger: Logger, observe: (request: RequestObservation) => void = () => {}) {
@@ -50,15 +57,20 @@ export function accessLog(logger: Logger, observe: (request: RequestObservation)
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
+    let failure: { error: unknown } | undefined;
     try {
       // Everything after runs in the request's log context (every line carries its id).
       await requestContext.run({ requestId }, next);
+    } catch (error) {
+      failure = { error };
+      throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const method = /^[A-Z]{1,10}$/.test(ctx.method) ? ctx.method : 'OTHER';
       const route = routeOf(ctx);
-      // An error thrown past every handler still ends as a 500 for the caller.
-      const status = ctx.status;
+      // An error thrown past every handler is answered by koa, with the error's status or 500, not
+      // with whatever status the request had reached.
+      const status = failure ? statusOfError(failure.error) : ctx.status;
       observe({ method, route, status, seconds });
       // (Built only when written: production may log errors only. Outside the context here: the id given.)
       if (log.isLevelEnabled('info')) log.info({ requestId, method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');

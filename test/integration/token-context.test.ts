@@ -5,6 +5,7 @@
 // very next request; many members' requests at once each get their own member; and rows written
 // before the token's context columns existed still work.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
@@ -14,6 +15,7 @@ import { CALLBACK, instancesWithApp, refreshAt, registerRp, userinfoAt, type Rp 
 import { statementsOf } from '../support/db.ts';
 import { storedId } from '../../src/oidc/adapter.ts';
 import type { Db } from '../../src/storage/db.ts';
+import { portOf } from '../../src/server.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
 
@@ -167,6 +169,54 @@ describe('the tokens an answer carries are written before it goes out', () => {
       // The old refresh token was claimed (the claim comes first, on its own): it is used up, as after any answer.
       assert.equal((await refreshAt(idp.base, rp, tokens.refresh_token)).status, 400);
     } finally {
+      await idp.close();
+    }
+  });
+
+  test('an answer that fails past the provider carries no token, the tokens it held are never stored, and the failure is logged with its request id', async () => {
+    const logs = captureLogs();
+    const idp = await startIdp({}, { logger: logs.logger });
+    // The provider handles its own errors; a failure after it (here a layer added behind hk-idp's,
+    // served on a port of its own) is what is left, and what the request held must not be written.
+    let failing = false;
+    idp.provider.use(async (ctx, next) => {
+      await next();
+      if (failing && ctx.path === '/token') throw new Error('failed past the provider');
+    });
+    const server = createServer(idp.provider.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${portOf(server)}`;
+    try {
+      const rp = await registerRp(idp);
+      const { tokens } = await signIn(idp, rp);
+      const stored = () => idp.db('oidc_store').whereIn('model', ['AccessToken', 'RefreshToken']).orderBy('id').pluck('id');
+      const before = await stored();
+      failing = true;
+      const answer = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${rp.secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
+      });
+      assert.equal(answer.status, 500);
+      assert.doesNotMatch(await answer.text(), /access_token|refresh_token/, 'no token in the answer');
+      // One error line through the logger, and the access line with the status the caller got (not
+      // the 200 the token endpoint had set), both with the request's id.
+      const failure = logs.records().find((record) => record.msg === 'request failed past every handler');
+      assert.match(failure?.err?.message ?? '', /failed past the provider/);
+      const access = logs.records().find((record) => record.kind === 'access' && record.route === '/token' && record.requestId === failure!.requestId);
+      assert.equal(access?.status, 500, 'the access line says 500');
+      // Nothing the request held is written, then or by a later request's statements.
+      assert.equal((await userinfoAt(base, tokens.access_token)).status, 200);
+      assert.deepEqual(await stored(), before, 'no new token row');
+      // The same layer, not failing: the next chain's refresh is written and works.
+      failing = false;
+      const { tokens: second } = await signIn(idp, rp);
+      const fine = await refreshAt(base, rp, second.refresh_token);
+      assert.equal(fine.status, 200);
+      assert.equal((await userinfoAt(base, fine.body.access_token!)).status, 200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await idp.close();
     }
   });
