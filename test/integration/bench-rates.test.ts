@@ -35,7 +35,7 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
   try {
     const json = join(dir, 'bench.json');
     const bench = new URL('../../scripts/bench.ts', import.meta.url).pathname;
-    const args = ['--duration', '1.5', '--rounds', '3', '--warmup', '0.3', '--members', '20', '--cost', '4', '--workloads', 'userinfo,signin', '--json', json];
+    const args = ['--duration', '1.5', '--rounds', '3', '--warmup', '0.3', '--members', '20', '--cost', '4', '--workloads', 'signin,refresh,userinfo', '--json', json];
     const { stdout } = await promisify(execFile)(process.execPath, [bench, ...args], { maxBuffer: 1 << 24 });
     const report = JSON.parse(readFileSync(json, 'utf8')) as { mode: string; rounds: number; bcryptCeiling: number; bcryptCeilings: number[]; results: Row[]; userinfoClaims: { server: string; claims: string[] }[] };
     assert.equal(report.mode, 'rates');
@@ -57,6 +57,14 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
       assert.ok(r.cpuPerRequestUs === undefined || r.cpuPerRequestUs > 0, r.server);
       // Thousands of requests collect garbage: every server reports its pauses (from its own gc entries).
       assert.ok(r.gcPausePerRequestUs! > 0, `${r.server}: GC pauses ${r.gcPausePerRequestUs}`);
+    }
+    // Refresh chains start anew for each slice (members signed in between the slices); none fails on
+    // either server, the library's small in-memory store included.
+    for (const server of ['oidc-provider (memory)', 'hk-idp SQLite']) {
+      const refresh = row(server, 'refresh');
+      assert.equal(refresh.failed, 0, `${server} refresh`);
+      assert.equal(refresh.roundRates.length, 3, `${server} refresh`);
+      assert.ok(refresh.roundRates.every((rate) => rate > 0), `${server} refresh: ${refresh.roundRates}`);
     }
     assert.equal(base.queriesPerRequest, undefined, 'the baseline has no SQL');
     assert.equal(hk.ratioToBaseline, hk.perSecond / base.perSecond);
