@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadSettings } from '../../../config/settings.ts';
-import { openDatabase, pgSsl, withoutSslParameters, type Db } from '../../../src/storage/db.ts';
+import { openDatabase, pgSsl, SQLITE_MMAP_BYTES, withoutSslParameters, type Db } from '../../../src/storage/db.ts';
 import { untimed } from '../../../migrations/index.ts';
 
 const KEY = 'k'.repeat(32);
@@ -60,12 +60,14 @@ test('sslmode becomes node-postgres TLS options as libpq means them; the URL los
   assert.equal(withoutSslParameters('postgres://u:p@db.example.net/idp?sslmode=verify-full&application_name=x'), 'postgres://u:p@db.example.net/idp?application_name=x');
 });
 
-test('SQLite: WAL with synchronous=NORMAL', async () => {
+test('SQLite: WAL with synchronous=NORMAL; the file read through a memory map, a small page cache', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hk-db-pragmas-'));
   const db = openDatabase(`sqlite:${join(dir, 'x.sqlite')}`);
   try {
     assert.equal((await db.raw('PRAGMA journal_mode'))[0].journal_mode, 'wal');
     assert.equal((await db.raw('PRAGMA synchronous'))[0].synchronous, 1, '1 = NORMAL');
+    assert.equal((await db.raw('PRAGMA mmap_size'))[0].mmap_size, SQLITE_MMAP_BYTES);
+    assert.equal((await db.raw('PRAGMA cache_size'))[0].cache_size, -2000, '2 MB');
   } finally {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });
