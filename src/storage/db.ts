@@ -65,7 +65,7 @@ export function openDatabase(url: string, options: { schema?: string } & Partial
         // The database file is read through a memory map (the operating system's page cache, no copy)
         // and SQLite's own page cache stays at its default 2 MB: SQLite sweeps that cache at every
         // commit, at a cost that grows with its size (with 64 MB, ~10 µs of every token write).
-        // The trade-off (README, "Commits waiting for the disk"): a disk read error is a crash, not an error.
+        // The trade-off (README, "A memory map and a small page cache"): a disk read error stops the process.
         afterCreate(conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) {
           try {
             conn.exec(
