@@ -16,7 +16,7 @@ import knex from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { oidcConfiguration } from '../config/oidc.ts';
 import { loadSettings } from '../config/settings.ts';
-import { accountClaims, setPasswordHash, upsertMember, type Account } from '../src/accounts/accounts.ts';
+import { accountClaims, fromRow, setPasswordHash, upsertMember, validateMember, type Account } from '../src/accounts/accounts.ts';
 import { addClient } from '../src/clients/clients.ts';
 import { createIdp, portOf } from '../src/server.ts';
 import { preload, queryPlans } from './bench-preload.ts';
@@ -46,9 +46,10 @@ process.on('disconnect', () => process.exit(0));
 const memberNumber = (i: number) => String(3_000_000 + i);
 /** Member i of the bench: what startHk adds to hk-idp (upsertMember), and the baseline keeps in memory. */
 const benchMemberInput = (i: number) => ({ memberNumber: memberNumber(i), givenName: 'Kari', familyName: `Benk ${i}`, email: `benk${i}@example.org` });
+/** The Account hk-idp makes of member i (its own validation and row mapping; the columns upsertMember leaves unset are null). */
 function benchMember(id: string, i: number): Account {
-  const input = benchMemberInput(i);
-  return { id, kind: 'member', status: 'active', memberNumber: input.memberNumber, givenName: input.givenName, familyName: input.familyName, email: input.email, mobile: null, emailVerified: false, mobileVerified: false, username: null, passwordHash: null, organizationNumber: null, organizationName: null, language: 'nb' };
+  const unset = { email_verified_at: null, mobile_verified_at: null, username: null, password_hash: null, organization_number: null, organization_name: null };
+  return fromRow({ ...unset, ...validateMember(benchMemberInput(i)), id, kind: 'member' });
 }
 
 if (options.kind === 'bcrypt') await bcryptCeiling();

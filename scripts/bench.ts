@@ -314,8 +314,8 @@ type Started = {
   /** What the slices measured so far add up to, workload by workload. */
   results(): Partial<Record<WorkloadName, Measured>>;
   ready: Ready;
-  /** The claim names of its userinfo answer, sorted. */
-  userinfoClaims: string[];
+  /** Its userinfo answer for the first member without the subject, claims sorted by name. */
+  userinfo: Record<string, unknown>;
   warm(name: WorkloadName): Promise<void>;
   slice(name: WorkloadName, ms: number): Promise<void>;
   countInstructions(name: WorkloadName): Promise<void>;
@@ -338,10 +338,12 @@ async function startTarget(target: Target): Promise<Started> {
   let chains = sessions.map((s) => s.refresh_token);
   let stretches = 0;
   let nextMember = concurrency;
-  // What a userinfo answer holds: the servers must answer the same claims, or the ratio compares different work.
+  // What a userinfo answer holds for the first member (the subject aside, which each server makes its
+  // own): the servers must answer the same, or the ratio compares different work.
   const me = await send(new URL('/me', ready.base), { headers: { authorization: `Bearer ${sessions[0]!.access_token}` } });
   if (me.status !== 200) throw new Error(`userinfo answered ${me.status}`);
-  const userinfoClaims = Object.keys(JSON.parse(me.body) as object).sort();
+  const { sub: _sub, ...answer } = JSON.parse(me.body) as Record<string, unknown>;
+  const userinfo = Object.fromEntries(Object.entries(answer).sort(([a], [b]) => a.localeCompare(b)));
 
   // `fresh` runs before each stretch of the workload (warm-up, slice, counted units), unmeasured.
   const units: Record<WorkloadName, { requests: number; unit: (worker: number) => Promise<void>; fresh?: () => Promise<void> }> = {
@@ -431,7 +433,7 @@ async function startTarget(target: Target): Promise<Started> {
     child.send({ type: 'stop' });
     await new Promise((resolve) => child.once('exit', resolve));
   }
-  return { results, ready, userinfoClaims, warm, slice, countInstructions, stop };
+  return { results, ready, userinfo, warm, slice, countInstructions, stop };
 }
 
 async function bcryptCeiling(): Promise<number> {
@@ -458,9 +460,9 @@ for (const target of targets) {
   console.error(`${target.name}…`);
   runs.push({ target, ...(await startTarget(target)) });
 }
-const differing = runs.find((run) => run.userinfoClaims.join() !== runs[0]!.userinfoClaims.join());
+const differing = runs.find((run) => JSON.stringify(run.userinfo) !== JSON.stringify(runs[0]!.userinfo));
 if (differing) {
-  console.error(`npm run bench: the servers answer userinfo with different claims (${runs[0]!.target.name}: ${runs[0]!.userinfoClaims.join(' ')}; ${differing.target.name}: ${differing.userinfoClaims.join(' ')})`);
+  console.error(`npm run bench: the servers answer userinfo differently (${runs[0]!.target.name}: ${JSON.stringify(runs[0]!.userinfo)}; ${differing.target.name}: ${JSON.stringify(differing.userinfo)})`);
   for (const { stop } of runs) await stop();
   process.exit(1);
 }
@@ -548,6 +550,6 @@ for (const { target, ready } of runs) {
 }
 writeFileSync(
   args.json!,
-  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, rounds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, userinfoClaims: runs.map((r) => ({ server: r.target.name, claims: r.userinfoClaims })), plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), mode: instructions ? 'instructions' : 'rates', pinned, cores: availableParallelism(), cost, concurrency, seconds, rounds, members, preload: preloadRows, bcryptCeiling: ceiling, bcryptCeilings: ceilings, results: report, userinfo: runs.map((r) => ({ server: r.target.name, answer: r.userinfo })), plans: runs.filter((r) => r.ready.plans).map((r) => ({ server: r.target.name, preloaded: r.ready.preloaded, plans: r.ready.plans })) }, null, 2),
 );
 console.log(`\nWritten to ${args.json}`);

@@ -57,20 +57,20 @@ export function accessLog(logger: Logger, observe: (request: RequestObservation)
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
-    let failure: { error: unknown } | undefined;
+    // An error thrown past every handler is answered by koa, with the error's status or 500, not with
+    // whatever status the request had reached.
+    let escaped: number | undefined;
     try {
       // Everything after runs in the request's log context (every line carries its id).
       await requestContext.run({ requestId }, next);
     } catch (error) {
-      failure = { error };
+      escaped = statusOfError(error);
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const method = /^[A-Z]{1,10}$/.test(ctx.method) ? ctx.method : 'OTHER';
       const route = routeOf(ctx);
-      // An error thrown past every handler is answered by koa, with the error's status or 500, not
-      // with whatever status the request had reached.
-      const status = failure ? statusOfError(failure.error) : ctx.status;
+      const status = escaped ?? ctx.status;
       observe({ method, route, status, seconds });
       // (Built only when written: production may log errors only. Outside the context here: the id given.)
       if (log.isLevelEnabled('info')) log.info({ requestId, method, route, status, durationMs: Math.round(seconds * 1000) }, 'request');

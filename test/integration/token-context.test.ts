@@ -192,13 +192,9 @@ describe('the tokens an answer carries are written before it goes out', () => {
       const stored = () => idp.db('oidc_store').whereIn('model', ['AccessToken', 'RefreshToken']).orderBy('id').pluck('id');
       const before = await stored();
       failing = true;
-      const answer = await fetch(`${base}/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${rp.secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
-      });
+      const answer = await refreshAt(base, rp, tokens.refresh_token);
       assert.equal(answer.status, 500);
-      assert.doesNotMatch(await answer.text(), /access_token|refresh_token/, 'no token in the answer');
+      assert.doesNotMatch(answer.text, /access_token|refresh_token/, 'no token in the answer');
       // One error line through the logger, and the access line with the status the caller got (not
       // the 200 the token endpoint had set), both with the request's id.
       const failure = logs.records().find((record) => record.msg === 'request failed past every handler');

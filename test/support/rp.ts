@@ -77,8 +77,8 @@ export function instancesWithApp(twoInstances: boolean): { idp: TestIdp; other: 
   return server;
 }
 
-/** A token endpoint's answer: its status and JSON body. */
-export type TokenAnswer = { status: number; body: Record<string, string> };
+/** A token endpoint's answer: its status, its body as text, and as JSON (empty when it is not JSON, e.g. koa's bare 500). */
+export type TokenAnswer = { status: number; text: string; body: Record<string, string> };
 
 /** One token request straight to an instance's token endpoint (raw HTTP: nothing serialises parallel ones). */
 export async function tokenRequest(base: string, rp: Rp, form: Record<string, string>): Promise<TokenAnswer> {
@@ -90,7 +90,17 @@ export async function tokenRequest(base: string, rp: Rp, form: Record<string, st
     },
     body: new URLSearchParams(form).toString(),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
+  const text = await response.text();
+  return { status: response.status, text, body: isJson(text) ? (JSON.parse(text) as Record<string, string>) : {} };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const refreshAt = (base: string, rp: Rp, refreshToken: string) => tokenRequest(base, rp, { grant_type: 'refresh_token', refresh_token: refreshToken });
