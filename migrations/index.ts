@@ -14,6 +14,7 @@ import * as bench from './012_bench.ts';
 import * as ops from './013_ops.ts';
 import * as console from './014_console.ts';
 import * as tokenContext from './015_token_context.ts';
+import * as tokenIndexes from './016_token_indexes.ts';
 
 type Migration = { up(db: Knex): Promise<void>; down(db: Knex): Promise<void> };
 
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '013_ops': ops,
   '014_console': console,
   '015_token_context': tokenContext,
+  '016_token_indexes': tokenIndexes,
 };
 
 /**

@@ -1,5 +1,5 @@
 // oidc-provider storage adapter on knex. Every model shares one table; the indexed columns serve the
-// look-ups the provider makes (uid, user code, grant id) and ours (all artefacts of one account).
+// look-ups the provider makes (uid, user code, grant) and ours (the sessions and grants of one account).
 // An opaque token's id IS the token, so only a SHA-256 of every id is stored, and a token's own copy of
 // its id (`jti` in the payload) is left out and put back on read: a copy of the database holds no
 // usable token. (A session's payload keeps its id, which the provider needs when it finds a session
@@ -48,7 +48,7 @@ const FIND_BY = {
 const CONSUME = 'update oidc_store set consumed_at = ? where model = ? and id = ? and consumed_at is null';
 const GRANT_OF = 'select grant_id from oidc_store where model = ? and id = ? limit 1';
 const DESTROY = 'delete from oidc_store where model = ? and id = ?';
-const REVOKE_BY_GRANT = 'delete from oidc_store where model = ? and grant_id = ?';
+export const REVOKE_BY_GRANT = 'delete from oidc_store where model = ? and grant_key = ?';
 type StoredRow = Pick<OidcStoreRow, 'payload' | 'expires_at' | 'consumed_at'>;
 
 // Every use of a token reads its grant, its session (a token bound to one) and its account right
@@ -225,7 +225,7 @@ export class KnexAdapter {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     dropRequestRows();
-    await change(this.db, REVOKE_BY_GRANT, [this.model, grantId]);
+    await change(this.db, REVOKE_BY_GRANT, [this.model, storedId(grantId)]);
   }
 
   private async findWithContext(key: string): Promise<Payload | undefined> {
@@ -272,14 +272,23 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
 
 /** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
 export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
-  if (!grantIds.length) return 0;
+  return deleteGrantRows(db, grantIds.map(storedId));
+}
+
+/** deleteGrants by the grants' stored ids (the Grant rows' keys, the tokens' `grant_key`). */
+async function deleteGrantRows(db: Db, keys: string[]): Promise<number> {
+  if (!keys.length) return 0;
   // (Through knex's builder, not `change`: what the request holds goes first all the same.)
   await writeIssued(db);
   dropRequestRows();
+  return rowsOfGrants(db, keys).delete();
+}
+
+/** The Grant rows of these stored ids and every token and code of theirs. */
+export function rowsOfGrants(db: Db, keys: string[]) {
   return db('oidc_store')
-    .where((q) => q.whereIn('grant_id', grantIds).whereNotIn('model', ['Session', 'Interaction']))
-    .orWhere((q) => q.where({ model: 'Grant' }).whereIn('id', grantIds.map(storedId)))
-    .delete();
+    .where((q) => q.whereIn('grant_key', keys).whereNotIn('model', ['Session', 'Interaction']))
+    .orWhere((q) => q.where({ model: 'Grant' }).whereIn('id', keys));
 }
 
 /**
@@ -323,6 +332,16 @@ export class ClientAdapter {
   }
 }
 
+// Only sessions, grants and sign-ins in progress are indexed by account (migrations/016): a token is
+// reached through its grant. A query must carry this condition word for word for SQLite to use that
+// partial index (it does not derive it from `model = ?`).
+export const OWNED_BY_ACCOUNT = "model in ('Session', 'Grant', 'Interaction')";
+
+/** The sessions, grants or sign-ins in progress of one account. */
+export function rowsOfAccount(db: Db, model: 'Session' | 'Grant' | 'Interaction', accountId: string) {
+  return db('oidc_store').whereRaw(OWNED_BY_ACCOUNT).where({ model, account_id: accountId });
+}
+
 /**
  * Ends every session and revokes every grant and token of one account. A sign-in in progress that was
  * started in one of those sessions is detached from it (as the provider itself does when a session
@@ -334,16 +353,17 @@ export async function endEverythingOf(db: Db, accountId: string, now: number, re
   // The session end and its notifications commit together.
   if (!db.isTransaction) return db.transaction((trx) => endEverythingOf(trx, accountId, now, reason));
   // Each session's delete is the claim: one that expiry (or anything else) ended meanwhile is not reported twice.
-  const sessions = await db('oidc_store').where({ model: 'Session', account_id: accountId }).select('id', 'payload');
+  const sessions = await rowsOfAccount(db, 'Session', accountId).select('id', 'payload');
   const ended = [];
   for (const session of sessions) {
     if (await db('oidc_store').where({ model: 'Session', id: session.id }).delete()) ended.push(parseSession(session.payload));
   }
   await queueLogouts(db, ended, reason, now);
-  const interactions = await db('oidc_store').where({ model: 'Interaction', account_id: accountId }).select('id', 'payload');
+  const interactions = await rowsOfAccount(db, 'Interaction', accountId).select('id', 'payload');
   for (const row of interactions) {
     const { session: _ended, ...payload } = JSON.parse(row.payload) as Payload;
     await db('oidc_store').where({ model: 'Interaction', id: row.id }).update({ payload: JSON.stringify(payload), account_id: null });
   }
-  return ended.length + (await db('oidc_store').where({ account_id: accountId }).whereNot({ model: 'Interaction' }).delete());
+  // Every token of the account is of one of its grants (the library refuses a token whose grant is gone).
+  return ended.length + (await deleteGrantRows(db, await rowsOfAccount(db, 'Grant', accountId).pluck('id')));
 }

@@ -10,7 +10,7 @@ import { findClientMetadata, isLoopbackHost } from '../clients/clients.ts';
 import { queueWorker, type Claimed, type OutboxWorker } from '../delivery/outbox.ts';
 import type { Db } from '../storage/db.ts';
 import type { BackchannelLogoutRow } from '../storage/tables.ts';
-import { deleteGrants } from './adapter.ts';
+import { deleteGrants, rowsOfAccount } from './adapter.ts';
 import { parseSession, queueLogout, queueLogouts, type EndReason } from './backchannel-queue.ts';
 
 /** The provider's own signing-and-POSTing of one logout token, called with the client as `this`. */
@@ -132,8 +132,7 @@ export type SessionSummary = { uid: string; accountId: string; signedInAt: numbe
 
 /** The live sessions of one account (for a staff page: which devices, since when, which apps). */
 export async function listSessions(db: Db, accountId: string, now: number): Promise<SessionSummary[]> {
-  const rows = await db('oidc_store')
-    .where({ model: 'Session', account_id: accountId })
+  const rows = await rowsOfAccount(db, 'Session', accountId)
     .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>=', now))
     .select('payload', 'expires_at');
   return rows.map((row: { payload: string; expires_at: unknown }) => {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import knex from 'knex';
 import { runCli } from '../../src/cli/run.ts';
 import { migrationSource } from '../../migrations/index.ts';
+import { createAdapterFactory, endEverythingOf, storedId } from '../../src/oidc/adapter.ts';
 import { migrate, openDatabase, pendingMigrations } from '../../src/storage/db.ts';
 import { freshDatabase, startIdpOn, usingPostgres } from '../support/idp.ts';
 
@@ -48,6 +49,40 @@ test('the migrations are listed in number order; a database that applied them in
     assert.deepEqual((await db('knex_migrations').orderBy('id').pluck('name')), oldOrder);
     assert.deepEqual(await pendingMigrations(db), []);
     assert.deepEqual(await migrate(db), []);
+  } finally {
+    await db.destroy();
+    await database.drop();
+  }
+});
+
+test('016: tokens written before their grant key existed get it, so their grant\'s revocation and their account\'s end find them', async () => {
+  const database = await freshDatabase();
+  const db = openDatabase(database.databaseUrl, { schema: database.schema });
+  try {
+    await migrate(db);
+    while (!(await pendingMigrations(db)).includes('016_token_indexes')) await db.migrate.down({ migrationSource });
+    // More rows than one batch of the migration: three accounts with a grant each, their tokens without a grant key.
+    const expires_at = Date.now() + 3_600_000;
+    const tokens = Array.from({ length: 1_200 }, (_, i) => ({
+      model: i % 2 ? 'AccessToken' : 'RefreshToken', id: `old-${i}`, payload: '{}', grant_id: `grant-${i % 3}`, account_id: `acc-${i % 3}`, expires_at,
+    }));
+    await db.batchInsert('oidc_store', tokens, 200);
+    await db('oidc_store').insert([0, 1, 2].map((k) => ({ model: 'Grant', id: storedId(`grant-${k}`), payload: '{}', account_id: `acc-${k}`, expires_at })));
+
+    assert.equal((await migrate(db))[0], '016_token_indexes');
+    const rows = await db('oidc_store').whereNot({ model: 'Grant' }).select('grant_id', 'grant_key');
+    assert.equal(rows.length, 1_200);
+    assert.deepEqual(rows.filter((row) => row.grant_key !== storedId(row.grant_id!)), [], 'every token has its grant key');
+
+    await endEverythingOf(db, 'acc-0', Date.now());
+    const left = async (accountId: string) => db('oidc_store').where({ account_id: accountId }).count({ n: '*' }).first().then((row) => Number(row!.n));
+    assert.deepEqual([await left('acc-0'), await left('acc-1'), await left('acc-2')], [0, 401, 401], 'the account\'s grant and its 400 tokens, nothing of the others');
+    await (createAdapterFactory(db)('AccessToken') as { revokeByGrantId(id: string): Promise<void> }).revokeByGrantId('grant-1');
+    assert.deepEqual(
+      await db('oidc_store').where({ account_id: 'acc-1' }).groupBy('model').orderBy('model').select('model').count({ n: '*' }).then((r) => r.map((row) => [row.model, Number(row.n)])),
+      [['Grant', 1], ['RefreshToken', 200]],
+      'the library\'s revoke of one model by grant',
+    );
   } finally {
     await db.destroy();
     await database.drop();

@@ -94,13 +94,20 @@ test('expired rows are not returned and are purged', async () => {
 test('endEverythingOf removes sessions, grants and tokens of one account only', async () => {
   await adapter('Session').upsert('sA', { accountId: 'acc-A' }, 60);
   await adapter('Grant').upsert('gA', { accountId: 'acc-A' }, 60);
+  await adapter('Grant').upsert('gA-offline', { accountId: 'acc-A' }, 60);
   await adapter('RefreshToken').upsert('rA', { accountId: 'acc-A', grantId: 'gA' }, 60);
+  await adapter('AccessToken').upsert('aA', { accountId: 'acc-A', grantId: 'gA' }, 60);
+  await adapter('RefreshToken').upsert('rA-offline', { accountId: 'acc-A', grantId: 'gA-offline' }, 60);
   await adapter('Session').upsert('sB', { accountId: 'acc-B' }, 60);
+  await adapter('Grant').upsert('gB', { accountId: 'acc-B' }, 60);
+  await adapter('AccessToken').upsert('aB', { accountId: 'acc-B', grantId: 'gB' }, 60);
   await endEverythingOf(db, 'acc-A', clock);
-  assert.equal(await adapter('Session').find('sA'), undefined);
-  assert.equal(await adapter('Grant').find('gA'), undefined);
-  assert.equal(await adapter('RefreshToken').find('rA'), undefined);
+  for (const [model, id] of [['Session', 'sA'], ['Grant', 'gA'], ['Grant', 'gA-offline'], ['RefreshToken', 'rA'], ['AccessToken', 'aA'], ['RefreshToken', 'rA-offline']]) {
+    assert.equal(await adapter(model!).find(id), undefined, `${model} ${id}`);
+  }
   assert.deepEqual(await adapter('Session').find('sB'), { accountId: 'acc-B' });
+  assert.deepEqual(await adapter('Grant').find('gB'), { accountId: 'acc-B' });
+  assert.deepEqual(await adapter('AccessToken').find('aB'), { accountId: 'acc-B', grantId: 'gB' });
 });
 
 test('the Client model reads the clients table and refuses writes', async () => {
