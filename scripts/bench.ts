@@ -106,9 +106,11 @@ type Measured = {
   gcPausePerRequestUs?: number;
   instructionsPerRequest?: number;
   requestsPerUnit: number;
+  /** Refresh: how many chains the measured slices refreshed (each slice its own, so rounds × concurrency). */
+  chains?: number;
 };
 /** One stretch of a workload on one server: what a Measured sums up. */
-type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number; gcMs?: number };
+type Slice = { latencies: number[]; failed: number; seconds: number; queries?: number; cpuMs?: number; gcMs?: number; chains?: number[] };
 // Units counted per workload with --instructions (times --units), after a warm-up of as many again.
 const COUNTED_UNITS: Record<WorkloadName, number> = { discovery: 1000, userinfo: 2000, refresh: 400, signin: 60 };
 const countedUnits = (name: WorkloadName) => Math.max(concurrency, Math.round(COUNTED_UNITS[name] * options.units));
@@ -307,6 +309,7 @@ function summarize(slices: Slice[], requestsPerUnit: number): Measured {
     queriesPerRequest: perRequest(sum((slice) => slice.queries)),
     cpuPerRequestUs: perRequest(cpuMs === undefined ? undefined : cpuMs * 1000),
     gcPausePerRequestUs: perRequest(sum((slice) => (slice.gcMs === undefined ? undefined : slice.gcMs * 1000))),
+    chains: slices[0]!.chains && new Set(slices.flatMap((slice) => slice.chains!)).size,
   };
 }
 
@@ -336,6 +339,8 @@ async function startTarget(target: Target): Promise<Started> {
   // "Refresh's ratio"), so chains refreshed through the whole run would slow the baseline down as
   // it goes and flatter the ratio. (Signed in ahead, they would not last: that adapter keeps 1,000 entries.)
   let chains = sessions.map((s) => s.refresh_token);
+  // Which sign-ins the current chains started from (their numbers), for the JSON's count of chains.
+  let chainIds = sessions.map((_, i) => i);
   let stretches = 0;
   let nextMember = concurrency;
   // What a userinfo answer holds for the first member (the subject aside, which each server makes its
@@ -366,6 +371,7 @@ async function startTarget(target: Target): Promise<Started> {
       fresh: async () => {
         if (stretches++ === 0) return;
         chains = (await signInBatch(nextMember)).map((s) => s.refresh_token);
+        chainIds = chains.map((_, i) => nextMember + i);
         nextMember += concurrency;
       },
       unit: async (worker) => {
@@ -398,6 +404,7 @@ async function startTarget(target: Target): Promise<Started> {
   async function slice(name: WorkloadName, ms: number): Promise<void> {
     const { unit, fresh } = units[name];
     await fresh?.();
+    const chainsMeasured = name === 'refresh' ? chainIds : undefined;
     const before = await counts();
     const cpuBefore = cpuMs(child.pid);
     const measured = await measure({ ms }, unit);
@@ -406,6 +413,7 @@ async function startTarget(target: Target): Promise<Started> {
     if (before.queries !== undefined && after.queries !== undefined) measured.queries = after.queries - before.queries;
     measured.gcMs = after.gcMs - before.gcMs;
     if (cpuBefore !== undefined && cpuAfter !== undefined) measured.cpuMs = cpuAfter - cpuBefore;
+    measured.chains = chainsMeasured;
     (slices[name] ??= []).push(measured);
     console.error(`  ${target.name} ${name}: ${fmt(measured.latencies.length / measured.seconds)}/s, ${measured.failed} failed`);
   }

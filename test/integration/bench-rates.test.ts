@@ -25,6 +25,7 @@ type Row = {
   queriesPerRequest?: number;
   cpuPerRequestUs?: number;
   gcPausePerRequestUs?: number;
+  chains?: number;
 };
 
 // (The bench runs hk-idp on its own SQLite whatever the suite's database: once is enough.)
@@ -69,6 +70,7 @@ test('the bench measures in rounds, the servers taking turns, and sums the round
       assert.equal(refresh.failed, 0, `${server} refresh`);
       assert.equal(refresh.roundRates.length, 3, `${server} refresh`);
       assert.ok(refresh.roundRates.every((rate) => rate > 0), `${server} refresh: ${refresh.roundRates}`);
+      assert.equal(refresh.chains, 3 * 16, `${server}: 16 chains of their own in each of the 3 slices`);
     }
     assert.equal(base.queriesPerRequest, undefined, 'the baseline has no SQL');
     assert.equal(hk.ratioToBaseline, hk.perSecond / base.perSecond);
