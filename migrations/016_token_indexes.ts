@@ -15,19 +15,25 @@ const BATCH = 500;
 export async function up(db: Knex): Promise<void> {
   // The hash the adapter stores ids as (storedId), as it was when this was written.
   const key = (id: string) => hash('sha256', id, 'base64url');
-  // In key order, a batch at a time from where the last one stopped.
-  let last = { model: '', id: '' };
+  // In key order, a batch at a time from where the last one stopped (a range of the primary key), each
+  // batch written by one statement.
+  let last = ['', ''];
   for (;;) {
     const rows: { model: string; id: string; grant_id: string }[] = await db('oidc_store')
+      .whereRaw('(model, id) > (?, ?)', last)
       .whereNotNull('grant_id')
       .whereNull('grant_key')
-      .andWhere((q) => q.where('model', '>', last.model).orWhere((same) => same.where('model', last.model).andWhere('id', '>', last.id)))
       .orderBy(['model', 'id'])
       .limit(BATCH)
       .select('model', 'id', 'grant_id');
-    for (const row of rows) await db('oidc_store').where({ model: row.model, id: row.id }).update({ grant_key: key(row.grant_id) });
-    if (rows.length < BATCH) break;
-    last = rows.at(-1)!;
+    if (!rows.length) break;
+    await db.raw(
+      `UPDATE oidc_store SET grant_key = v.column3 FROM (VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}) AS v
+       WHERE oidc_store.model = v.column1 AND oidc_store.id = v.column2`,
+      rows.flatMap((row) => [row.model, row.id, key(row.grant_id)]),
+    );
+    const { model, id } = rows.at(-1)!;
+    last = [model, id];
   }
   await db.raw('DROP INDEX oidc_store_grant_id_index');
   await db.raw('DROP INDEX oidc_store_account_id_index');

@@ -338,9 +338,8 @@ async function startTarget(target: Target): Promise<Started> {
   // warm-up: the library's in-memory adapter walks every token of a grant on each save (README,
   // "Refresh's ratio"), so chains refreshed through the whole run would slow the baseline down as
   // it goes and flatter the ratio. (Signed in ahead, they would not last: that adapter keeps 1,000 entries.)
-  let chains = sessions.map((s) => s.refresh_token);
-  // Which sign-ins the current chains started from (their numbers), for the JSON's count of chains.
-  let chainIds = sessions.map((_, i) => i);
+  // Each chain: the number of the sign-in it started from (for the JSON's count of chains) and its current token.
+  let chains = sessions.map((s, i) => ({ id: i, token: s.refresh_token }));
   let stretches = 0;
   let nextMember = concurrency;
   // What a userinfo answer holds for the first member (the subject aside, which each server makes its
@@ -370,13 +369,12 @@ async function startTarget(target: Target): Promise<Started> {
       requests: 1,
       fresh: async () => {
         if (stretches++ === 0) return;
-        chains = (await signInBatch(nextMember)).map((s) => s.refresh_token);
-        chainIds = chains.map((_, i) => nextMember + i);
+        chains = (await signInBatch(nextMember)).map((s, i) => ({ id: nextMember + i, token: s.refresh_token }));
         nextMember += concurrency;
       },
       unit: async (worker) => {
-        const tokens = await token(ready, { grant_type: 'refresh_token', refresh_token: chains[worker]! });
-        chains[worker] = tokens.refresh_token;
+        const chain = chains[worker]!;
+        chain.token = (await token(ready, { grant_type: 'refresh_token', refresh_token: chain.token })).refresh_token;
       },
     },
     signin: {
@@ -404,7 +402,7 @@ async function startTarget(target: Target): Promise<Started> {
   async function slice(name: WorkloadName, ms: number): Promise<void> {
     const { unit, fresh } = units[name];
     await fresh?.();
-    const chainsMeasured = name === 'refresh' ? chainIds : undefined;
+    const chainsMeasured = name === 'refresh' ? chains.map((chain) => chain.id) : undefined;
     const before = await counts();
     const cpuBefore = cpuMs(child.pid);
     const measured = await measure({ ms }, unit);

@@ -275,13 +275,18 @@ export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> 
   return deleteGrantRows(db, grantIds.map(storedId));
 }
 
+// A statement binds each key twice, and both databases bound the values of one statement (SQLite 32,766, PostgreSQL 65,535).
+const GRANTS_PER_DELETE = 1_000;
+
 /** deleteGrants by the grants' stored ids (the Grant rows' keys, the tokens' `grant_key`). */
 async function deleteGrantRows(db: Db, keys: string[]): Promise<number> {
   if (!keys.length) return 0;
   // (Through knex's builder, not `change`: what the request holds goes first all the same.)
   await writeIssued(db);
   dropRequestRows();
-  return rowsOfGrants(db, keys).delete();
+  let deleted = 0;
+  for (let from = 0; from < keys.length; from += GRANTS_PER_DELETE) deleted += await rowsOfGrants(db, keys.slice(from, from + GRANTS_PER_DELETE)).delete();
+  return deleted;
 }
 
 /** The Grant rows of these stored ids and every token and code of theirs. */

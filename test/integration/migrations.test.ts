@@ -69,7 +69,12 @@ test('016: tokens written before their grant key existed get it, so their grant\
     await db.batchInsert('oidc_store', tokens, 200);
     await db('oidc_store').insert([0, 1, 2].map((k) => ({ model: 'Grant', id: storedId(`grant-${k}`), payload: '{}', account_id: `acc-${k}`, expires_at })));
 
+    const updates: string[] = [];
+    const onQuery = (query: { sql: string }) => /^update oidc_store set grant_key/i.test(query.sql) && updates.push(query.sql);
+    db.on('query', onQuery);
     assert.equal((await migrate(db))[0], '016_token_indexes');
+    db.off('query', onQuery);
+    assert.equal(updates.length, 3, 'one statement for each batch of 500');
     const rows = await db('oidc_store').whereNot({ model: 'Grant' }).select('grant_id', 'grant_key');
     assert.equal(rows.length, 1_200);
     assert.deepEqual(rows.filter((row) => row.grant_key !== storedId(row.grant_id!)), [], 'every token has its grant key');

@@ -110,6 +110,16 @@ test('endEverythingOf removes sessions, grants and tokens of one account only', 
   assert.deepEqual(await adapter('AccessToken').find('aB'), { accountId: 'acc-B', grantId: 'gB' });
 });
 
+test('endEverythingOf ends an account with more grants than one statement can name', async () => {
+  // 33,000 grants: one DELETE naming them all would bind 66,000 values, past both databases' limit.
+  const grants = Array.from({ length: 33_000 }, (_, i) => ({ model: 'Grant', id: storedId(`many-${i}`), payload: '{}', account_id: 'acc-many', expires_at: clock + 60_000 }));
+  await db.batchInsert('oidc_store', grants, 400);
+  await adapter('AccessToken').upsert('a-many', { accountId: 'acc-many', grantId: 'many-32999' }, 60);
+  assert.equal(await endEverythingOf(db, 'acc-many', clock), 33_001);
+  assert.equal(await adapter('AccessToken').find('a-many'), undefined);
+  assert.deepEqual(await db('oidc_store').where({ account_id: 'acc-many' }).select('model'), []);
+});
+
 test('the Client model reads the clients table and refuses writes', async () => {
   const clients = adapter('Client');
   assert.equal(await clients.find('missing'), undefined);
