@@ -281,6 +281,14 @@ describe('back-channel logout: every way a session ends', () => {
     assert.equal(await endSession(s.idp.db, 'no-such-session', { reason: 'staff' }, Date.now()), false);
   });
 
+  test('"end everything" of one member three times at once: each app is told once', async () => {
+    const { member, voting } = await memberInBothApps();
+    // A caseworker clicking twice while the member resets the password: each session's delete is the
+    // claim, so the apps are told once whichever end gets there first.
+    await Promise.all([1, 2, 3].map(() => endEverythingOf(s.idp.db, member.id, Date.now() + s.offset)));
+    await assertBothAppsTold(member, voting, 'account');
+  });
+
   test('an app that is down gets the token once it is back (back-off, no sleeping)', async () => {
     const { member, browser, voting } = await memberInBothApps();
     await s.endpoints.down();

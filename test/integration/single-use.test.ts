@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
+import type { Account } from '../../src/accounts/accounts.ts';
+import { endEverythingOf } from '../../src/oidc/adapter.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { usingPostgres, type TestIdp } from '../support/idp.ts';
@@ -13,12 +15,14 @@ import { CALLBACK, instancesWithApp, refreshAt, tokenRequest, userinfoAt, type R
 const PASSWORD = 'fjordtur-til-lofoten';
 const RACERS = 8;
 
-/** Signs a member in through the pages and returns the code and its PKCE verifier, not yet redeemed. */
-async function freshCode(idp: TestIdp, rp: Rp): Promise<{ code: string; verifier: string }> {
-  const member = await createMember(idp, { password: PASSWORD });
+/** Signs a member (a new one by default) in through the pages and returns the code and its PKCE verifier, not yet redeemed. */
+async function freshCode(idp: TestIdp, rp: Rp, member?: Account, params?: Record<string, string>): Promise<{ code: string; verifier: string }> {
+  member ??= await createMember(idp, { password: PASSWORD });
   const browser = new Browser();
-  const { page, verifier } = await rp.start(browser);
-  const callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+  const { page, verifier } = await rp.start(browser, params);
+  let callback = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+  // Asked for with prompt=consent (an offline grant): the member allows it.
+  if (!callback.location) callback = await browser.submit(callback, { decision: 'allow' }, { stopAt: CALLBACK });
   const code = new URL(callback.location!).searchParams.get('code')!;
   assert.ok(code, 'the sign-in returned a code');
   return { code, verifier };
@@ -70,6 +74,30 @@ function suite(title: string, twoInstances: boolean) {
       const answers = await Promise.all(Array.from({ length: RACERS }, (_, i) => refreshAt(base(i), server.rp, tokens.body.refresh_token!)));
       await assertOneWinnerAndGrantRevoked(server.idp, server.rp, answers, 'refresh token');
       assert.equal(await userinfoStatus(server.idp.base, tokens.body.access_token!), 401, 'the first access token of the grant is dead too');
+    });
+
+    test(`ending everything of a member while ${RACERS} of its offline grants refresh at once: no token of the member works afterwards`, async () => {
+      // Offline grants outlive their sessions: only ending the grants ends their tokens (endEverythingOf
+      // reaches the tokens through the grants), also those a refresh in flight writes after the end.
+      const member = await createMember(server.idp, { password: PASSWORD });
+      const chains = [];
+      for (let i = 0; i < RACERS; i++) {
+        const code = await freshCode(server.idp, server.rp, member, { scope: 'openid offline_access', prompt: 'consent' });
+        const tokens = await redeem(server.idp.base, server.rp, code);
+        assert.equal(tokens.status, 200);
+        assert.match(tokens.body.scope!, /offline_access/, 'an offline grant');
+        chains.push(tokens.body);
+      }
+      const [answers] = await Promise.all([
+        Promise.all(chains.map((tokens, i) => refreshAt(base(i), server.rp, tokens.refresh_token!))),
+        endEverythingOf(server.idp.db, member.id, Date.now()),
+      ]);
+      const issued = [...chains, ...answers.filter((answer) => answer.status === 200).map((answer) => answer.body)];
+      for (const [i, tokens] of issued.entries()) {
+        assert.equal(await userinfoStatus(base(i), tokens.access_token!), 401, `access token ${i}`);
+        const again = await refreshAt(base(i + 1), server.rp, tokens.refresh_token!);
+        assert.deepEqual([again.status, again.body.error], [400, 'invalid_grant'], `refresh token ${i}`);
+      }
     });
 
     test('an unraced refresh still rotates (the fix does not refuse the honest client)', async () => {

@@ -91,15 +91,14 @@ export async function tokenRequest(base: string, rp: Rp, form: Record<string, st
     body: new URLSearchParams(form).toString(),
   });
   const text = await response.text();
-  return { status: response.status, text, body: isJson(text) ? (JSON.parse(text) as Record<string, string>) : {} };
+  return { status: response.status, text, body: jsonOrEmpty(text) };
 }
 
-function isJson(text: string): boolean {
+function jsonOrEmpty(text: string): Record<string, string> {
   try {
-    JSON.parse(text);
-    return true;
+    return JSON.parse(text) as Record<string, string>;
   } catch {
-    return false;
+    return {};
   }
 }
 
