@@ -55,7 +55,7 @@ export function accessLog(logger: Logger, observe: (request: RequestObservation)
     const incoming = ctx.get('x-request-id');
     const requestId = INCOMING_ID.test(incoming) ? incoming : newRequestId();
     ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
+    ctx.res.setHeader('x-request-id', requestId);
     const started = performance.now();
     // An error thrown past every handler is answered by koa, with the error's status or 500, not with
     // whatever status the request had reached.
