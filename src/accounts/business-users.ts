@@ -1,10 +1,11 @@
 // Business portal users: people at an employer who sign in with e-mail + password. HK creates them
 // (CLI, import) as "invited"; they become "active" when they set a password (one-time code or
 // invitation link); an admin can disable them. The e-mail address is the login name.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Settings } from '../../config/settings.ts';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
+import { digestOf } from '../security/digest.ts';
 import { InputError } from '../errors.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import type { Channel } from '../delivery/delivery.ts';
@@ -268,7 +269,6 @@ export async function setBusinessPassword(
 
 // ---- Invitations -------------------------------------------------------------------------------
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 export const invitationPath = '/business/invitation/';
 
@@ -295,7 +295,7 @@ export async function inviteBusinessUser(
     await trx('invitations').insert({
       id: randomUUID(),
       account_id: account.id,
-      token_hash: hashToken(token),
+      token_hash: digestOf(token),
       created_by: options.createdBy.slice(0, 200),
       created_at: now,
       expires_at: expiresAt,
@@ -324,7 +324,7 @@ export async function inviteBusinessUser(
 }
 
 const liveInvitation = (db: Db, token: string, now: number) =>
-  db('invitations').where({ token_hash: hashToken(token) }).whereNull('used_at').whereNull('revoked_at').where('expires_at', '>', now);
+  db('invitations').where({ token_hash: digestOf(token) }).whereNull('used_at').whereNull('revoked_at').where('expires_at', '>', now);
 
 /** The user a live invitation token is for, without using it up (opening the link changes nothing). */
 export async function findInvitation(db: Db, token: string, now: number): Promise<Account | undefined> {

@@ -1,9 +1,10 @@
 // Client apps registered by admins: validation, storage with hashed secrets, and the metadata the
 // provider reads for each request.
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { LoginKind } from '../../config/vocabulary.ts';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import type { Db } from '../storage/db.ts';
+import { digestOf } from '../security/digest.ts';
 import type { ClientRow } from '../storage/tables.ts';
 import { InputError } from '../errors.ts';
 
@@ -84,7 +85,6 @@ function validate(input: ClientInput, production: boolean, staffConsole = false)
   return { ...input, name, redirectUris, postLogoutRedirectUris, logoUri, backchannelLogoutUri };
 }
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 const newSecret = () => randomBytes(32).toString('base64url');
 
 function fromRow(row: ClientRow): ClientRecord {
@@ -124,7 +124,7 @@ export async function addClient(
     login: valid.login,
     first_party: Boolean(valid.firstParty),
     public: Boolean(valid.public),
-    secret_hash: secret ? hashSecret(secret) : null,
+    secret_hash: secret ? digestOf(secret) : null,
     redirect_uris: JSON.stringify(valid.redirectUris),
     post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
     logo_uri: valid.logoUri,
@@ -191,7 +191,7 @@ export async function rotateSecret(db: Db, clientId: string, by?: AuditContext, 
   if (!client) throw new InputError(`no client ${clientId}`);
   if (client.public) throw new InputError('a public client has no secret');
   const secret = newSecret();
-  await db('clients').where({ client_id: clientId }).update({ secret_hash: hashSecret(secret), updated_at: now });
+  await db('clients').where({ client_id: clientId }).update({ secret_hash: digestOf(secret), updated_at: now });
   if (by) await audit(db, { event: 'client.secret_rotated', clientId, ...by }, now);
   return secret;
 }
@@ -230,6 +230,6 @@ export async function findClientMetadata(db: Db, clientId: string) {
 /** Constant-time comparison of a presented secret with the stored hash. */
 export function secretMatches(storedHash: string, presented: string): boolean {
   const a = Buffer.from(storedHash);
-  const b = Buffer.from(hashSecret(presented));
+  const b = Buffer.from(digestOf(presented));
   return a.length === b.length && timingSafeEqual(a, b);
 }

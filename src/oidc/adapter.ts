@@ -4,9 +4,9 @@
 // its id (`jti` in the payload) is left out and put back on read: a copy of the database holds no
 // usable token. (A session's payload keeps its id, which the provider needs when it finds a session
 // by uid; the session cookie is signed with COOKIE_KEYS, which are not in the database.)
-import { hash } from 'node:crypto';
 import { errors, Provider } from 'oidc-provider';
 import type { Db } from '../storage/db.ts';
+import { digestOf } from '../security/digest.ts';
 import type { OidcStoreRow } from '../storage/tables.ts';
 import { changeRows, firstRow, type Binding, type Row } from '../storage/direct.ts';
 import { findClientMetadata } from '../clients/clients.ts';
@@ -142,8 +142,8 @@ function part(row: TokenWithContextRow, prefix: 't_' | 'g_' | 's_'): StoredRow |
   return payload === null ? undefined : { payload, expires_at: row[`${prefix}expires_at`], consumed_at: row[`${prefix}consumed_at`] };
 }
 
-// The one-shot hash: a token use hashes two or three ids, and a Hash object per id cost three times as much.
-export const storedId = (id: string) => hash('sha256', id, 'base64url');
+/** The stored form of an id the provider knows (the id of an opaque token is the token). */
+export const storedId = digestOf;
 
 export function createAdapterFactory(db: Db, now: () => number = Date.now) {
   return (model: string) => (model === 'Client' ? new ClientAdapter(db, now) : new KnexAdapter(db, model, now));

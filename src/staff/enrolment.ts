@@ -2,17 +2,17 @@
 // rules), then enrol TOTP, confirmed with one code, then ten recovery codes shown once. Nothing is
 // saved on the account until the code is confirmed: the password and secret wait on the invitation,
 // and the one conditional UPDATE that uses up the invitation saves them.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import { enqueue } from '../delivery/outbox.ts';
 import { InputError } from '../errors.ts';
 import { throttledAttempt, type SignInDeps } from '../accounts/sign-in.ts';
 import type { Db } from '../storage/db.ts';
+import { digestOf } from '../security/digest.ts';
 import { acceptTotpStep, matchingStep, newRecoveryCodes, newTotpSecret, openTotpSecret, sealTotpSecret, storeRecoveryCodes } from './second-factor.ts';
 import { findStaffByEmail, findStaffById, staffActor, type Staff } from './staff.ts';
 
 export const staffInvitationPath = '/console/enrol/';
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 /**
  * E-mails a single-use enrolment link; older links stop working. Only invited staff can be invited.
@@ -32,7 +32,7 @@ export async function inviteStaff(
   const expiresAt = now + options.ttlMs;
   await db.transaction(async (trx) => {
     await trx('staff_invitations').where({ staff_id: staff.id }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
-    await trx('staff_invitations').insert({ id: randomUUID(), staff_id: staff.id, token_hash: hashToken(token), created_by: options.createdBy.slice(0, 200), created_at: now, expires_at: expiresAt });
+    await trx('staff_invitations').insert({ id: randomUUID(), staff_id: staff.id, token_hash: digestOf(token), created_by: options.createdBy.slice(0, 200), created_at: now, expires_at: expiresAt });
     await enqueue(
       trx,
       {
@@ -51,7 +51,7 @@ export async function inviteStaff(
 }
 
 const liveInvitation = (db: Db, token: string, now: number) =>
-  db('staff_invitations').where({ token_hash: hashToken(token) }).whereNull('used_at').whereNull('revoked_at').where('expires_at', '>', now);
+  db('staff_invitations').where({ token_hash: digestOf(token) }).whereNull('used_at').whereNull('revoked_at').where('expires_at', '>', now);
 
 export type Enrolment = { staff: Staff; passwordChosen: boolean; totpSecret?: string };
 
@@ -130,7 +130,7 @@ export async function confirmEnrolmentThrottled(
   context: AuditContext & { ip: string },
 ): Promise<Awaited<ReturnType<typeof confirmEnrolment>> | 'throttled'> {
   let outcome: Awaited<ReturnType<typeof confirmEnrolment>>;
-  const { result, throttled } = await throttledAttempt(deps, `staff-enrol:${hashToken(token)}`, context.ip, async (allowed) => {
+  const { result, throttled } = await throttledAttempt(deps, `staff-enrol:${digestOf(token)}`, context.ip, async (allowed) => {
     if (!allowed) return undefined;
     outcome = await confirmEnrolment(deps.db, token, code, secrets, deps.now());
     return typeof outcome === 'object' ? outcome : undefined;

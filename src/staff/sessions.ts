@@ -1,16 +1,15 @@
 // Console sessions: the console's own cookie session, made after the console (a client of hk-idp)
 // receives an ID token with amr ["pwd", "otp"]. It ends after CONSOLE idle or maximum age; every
 // use is one conditional UPDATE that both checks those and moves the idle clock.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { audit, type AuditContext } from '../audit/audit.ts';
 import { endEverythingOf } from '../oidc/adapter.ts';
 import type { Db } from '../storage/db.ts';
+import { digestOf } from '../security/digest.ts';
 import { findStaffById, staffActor, staffCanSignIn, type Staff } from './staff.ts';
 
 export const CONSOLE_IDLE_MS = 30 * 60_000;
 export const CONSOLE_MAX_MS = 8 * 3600_000;
-
-const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 /** The amr a console session requires: a password and a one-time code (TOTP or recovery code). */
 const hasBothFactors = (amr: unknown) => Array.isArray(amr) && amr.includes('pwd') && amr.includes('otp');
@@ -30,7 +29,7 @@ export async function startConsoleSession(db: Db, claims: { sub: string; amr?: u
   const staff = await findStaffById(db, claims.sub);
   if (!staff || !staffCanSignIn(staff)) return refuse('staff');
   const id = randomBytes(32).toString('base64url');
-  await db('console_sessions').insert({ id_hash: hashId(id), staff_id: staff.id, created_at: now, last_seen_at: now });
+  await db('console_sessions').insert({ id_hash: digestOf(id), staff_id: staff.id, created_at: now, last_seen_at: now });
   await audit(db, { event: 'console.session_started', accountId: staff.id, ...context, actor: staffActor(staff.id) }, now);
   return id;
 }
@@ -42,7 +41,7 @@ export async function startConsoleSession(db: Db, claims: { sub: string; amr?: u
  */
 export async function useConsoleSession(db: Db, cookie: string | undefined, now: number): Promise<{ staff: Staff; key: string } | undefined> {
   if (!cookie || !/^[\w-]{43}$/.test(cookie)) return undefined;
-  const key = hashId(cookie);
+  const key = digestOf(cookie);
   const live = await db('console_sessions')
     .where({ id_hash: key })
     .whereNull('ended_at')
@@ -60,7 +59,7 @@ export async function useConsoleSession(db: Db, cookie: string | undefined, now:
  * ever served a console sign-in, which always asks again, so no other console session depends on them).
  */
 export async function endConsoleSession(db: Db, cookie: string | undefined, staffId: string, context: AuditContext, now: number): Promise<void> {
-  if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: hashId(cookie) }).whereNull('ended_at').update({ ended_at: now });
+  if (cookie && /^[\w-]{43}$/.test(cookie)) await db('console_sessions').where({ id_hash: digestOf(cookie) }).whereNull('ended_at').update({ ended_at: now });
   await endEverythingOf(db, staffId, now);
   await audit(db, { event: 'console.signed_out', accountId: staffId, ...context, actor: staffActor(staffId) }, now);
 }
