@@ -269,7 +269,6 @@ export async function setBusinessPassword(
 
 // ---- Invitations -------------------------------------------------------------------------------
 
-
 export const invitationPath = '/business/invitation/';
 
 /**
