@@ -21,7 +21,7 @@ export function securityHeaders(options: { https: boolean }) {
   ];
   if (options.https) headers.push(['strict-transport-security', 'max-age=31536000; includeSubDomains']);
   // A step of the request's preparation (server.ts), not a middleware of its own. Every request pays
-  // for these: set on Node's response itself (koa's `set` builds arrays on each call), with names in
+  // for these: set on Node's response itself (koa's `set` builds four arrays on each call), with names in
   // lower case (the key Node keeps each header under).
   return (ctx: Context): void => {
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
