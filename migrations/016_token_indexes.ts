@@ -13,7 +13,7 @@ import type { Knex } from 'knex';
 const BATCH = 500;
 
 export async function up(db: Knex): Promise<void> {
-  // The hash the adapter stores ids as (storedId), as it was when this was written.
+  // The hash ids are stored as (digestOf, src/security/digest.ts), as it was when this was written.
   const key = (id: string) => hash('sha256', id, 'base64url');
   // In key order, a batch at a time from where the last one stopped (a range of the primary key), each
   // batch written by one statement.

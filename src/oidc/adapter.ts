@@ -142,9 +142,6 @@ function part(row: TokenWithContextRow, prefix: 't_' | 'g_' | 's_'): StoredRow |
   return payload === null ? undefined : { payload, expires_at: row[`${prefix}expires_at`], consumed_at: row[`${prefix}consumed_at`] };
 }
 
-/** The stored form of an id the provider knows (the id of an opaque token is the token). */
-export const storedId = digestOf;
-
 export function createAdapterFactory(db: Db, now: () => number = Date.now) {
   return (model: string) => (model === 'Client' ? new ClientAdapter(db, now) : new KnexAdapter(db, model, now));
 }
@@ -167,7 +164,7 @@ export class KnexAdapter {
   async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
     const { jti, ...rest } = payload;
     const stored = this.keepsJti || jti !== id ? payload : rest;
-    const key = storedId(id);
+    const key = digestOf(id);
     const bindings = [
       this.model,
       key,
@@ -178,7 +175,7 @@ export class KnexAdapter {
       // An interaction belongs to the account of the session it was started in.
       payload.accountId ?? payload.session?.accountId ?? null,
       expiresIn ? this.now() + expiresIn * 1000 + GRACE_MS : null,
-      payload.grantId ? storedId(payload.grantId) : null,
+      payload.grantId ? digestOf(payload.grantId) : null,
       payload.sessionUid ?? null,
     ];
     if (ISSUED_TOGETHER.has(this.model) && holdIssuedRow(`${this.model} ${key}`, bindings)) return;
@@ -188,7 +185,7 @@ export class KnexAdapter {
 
   async find(id: string): Promise<Payload | undefined> {
     if (typeof id !== 'string') return undefined;
-    const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(storedId(id)) : await this.findBy('id', id);
+    const payload = WITH_CONTEXT.has(this.model) && inRequest() ? await this.findWithContext(digestOf(id)) : await this.findBy('id', id);
     // (The payload was just parsed from the row: this request's own object, so set in place.)
     if (payload && !this.keepsJti && payload.jti === undefined && payload.kind !== undefined) payload.jti = id;
     return payload;
@@ -210,7 +207,7 @@ export class KnexAdapter {
    */
   async consume(id: string): Promise<void> {
     // (Marking the code or token used changes none of the rows kept with it: they stay.)
-    const key = storedId(id);
+    const key = digestOf(id);
     const won = await change(this.db, CONSUME, [this.now(), this.model, key]);
     if (won === 1) return;
     const row = await read<{ grant_id: string | null }>(this.db, GRANT_OF, [this.model, key]);
@@ -220,12 +217,12 @@ export class KnexAdapter {
 
   async destroy(id: string): Promise<void> {
     if (KEPT_MODELS.has(this.model)) dropRequestRows();
-    await change(this.db, DESTROY, [this.model, storedId(id)]);
+    await change(this.db, DESTROY, [this.model, digestOf(id)]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     dropRequestRows();
-    await change(this.db, REVOKE_BY_GRANT, [this.model, storedId(grantId)]);
+    await change(this.db, REVOKE_BY_GRANT, [this.model, digestOf(grantId)]);
   }
 
   private async findWithContext(key: string): Promise<Payload | undefined> {
@@ -237,7 +234,7 @@ export class KnexAdapter {
   /** By id (as the provider knows it: hashed here) or by uid or user code. */
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
     if (typeof value !== 'string') return undefined;
-    return asPayload(this.kept(column, value) ?? (await read<StoredRow>(this.db, FIND_BY[column], [this.model, column === 'id' ? storedId(value) : value])), this.now());
+    return asPayload(this.kept(column, value) ?? (await read<StoredRow>(this.db, FIND_BY[column], [this.model, column === 'id' ? digestOf(value) : value])), this.now());
   }
 
   /** The Grant or Session this request's token look-up brought along, if it is the one asked for. */
@@ -272,7 +269,7 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
 
 /** Deletes grants with every token and code of theirs (one table, so one DELETE finds them all); sessions and sign-ins in progress stay. */
 export async function deleteGrants(db: Db, grantIds: string[]): Promise<number> {
-  return deleteGrantRows(db, grantIds.map(storedId));
+  return deleteGrantRows(db, grantIds.map(digestOf));
 }
 
 // A statement binds each key twice, and both databases bound the values of one statement (SQLite 32,766, PostgreSQL 65,535).

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { latestAudit } from '../../src/audit/audit.ts';
-import { storedId } from '../../src/oidc/adapter.ts';
+import { digestOf } from '../../src/security/digest.ts';
 import { findStaffByEmail } from '../../src/staff/staff.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser, decode, textOf, type Page } from '../support/browser.ts';
@@ -242,8 +242,8 @@ describe('staff console', () => {
     // A grant that outlives its session (offline_access) is no session, but "everywhere" ends it too.
     const offline = { payload: '{}', account_id: member.id, expires_at: Date.now() + 3600_000 };
     await idp.db('oidc_store').insert([
-      { model: 'Grant', id: storedId('offline-grant'), grant_id: null, grant_key: null, ...offline },
-      { model: 'RefreshToken', id: 'offline-token', grant_id: 'offline-grant', grant_key: storedId('offline-grant'), ...offline },
+      { model: 'Grant', id: digestOf('offline-grant'), grant_id: null, grant_key: null, ...offline },
+      { model: 'RefreshToken', id: 'offline-token', grant_id: 'offline-grant', grant_key: digestOf('offline-grant'), ...offline },
     ]);
 
     const done = await browser.submit(confirm, {}, { action: /\/sign-out$/ });

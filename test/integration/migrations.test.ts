@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import knex from 'knex';
 import { runCli } from '../../src/cli/run.ts';
 import { migrationSource } from '../../migrations/index.ts';
-import { createAdapterFactory, endEverythingOf, storedId } from '../../src/oidc/adapter.ts';
+import { createAdapterFactory, endEverythingOf } from '../../src/oidc/adapter.ts';
+import { digestOf } from '../../src/security/digest.ts';
 import { migrate, openDatabase, pendingMigrations } from '../../src/storage/db.ts';
 import { freshDatabase, startIdpOn, usingPostgres } from '../support/idp.ts';
 
@@ -67,7 +68,7 @@ test('016: tokens written before their grant key existed get it, so their grant\
       model: i % 2 ? 'AccessToken' : 'RefreshToken', id: `old-${i}`, payload: '{}', grant_id: `grant-${i % 3}`, account_id: `acc-${i % 3}`, expires_at,
     }));
     await db.batchInsert('oidc_store', tokens, 200);
-    await db('oidc_store').insert([0, 1, 2].map((k) => ({ model: 'Grant', id: storedId(`grant-${k}`), payload: '{}', account_id: `acc-${k}`, expires_at })));
+    await db('oidc_store').insert([0, 1, 2].map((k) => ({ model: 'Grant', id: digestOf(`grant-${k}`), payload: '{}', account_id: `acc-${k}`, expires_at })));
 
     const updates: string[] = [];
     const onQuery = (query: { sql: string }) => /^update oidc_store set grant_key/i.test(query.sql) && updates.push(query.sql);
@@ -77,7 +78,7 @@ test('016: tokens written before their grant key existed get it, so their grant\
     assert.equal(updates.length, 3, 'one statement for each batch of 500');
     const rows = await db('oidc_store').whereNot({ model: 'Grant' }).select('grant_id', 'grant_key');
     assert.equal(rows.length, 1_200);
-    assert.deepEqual(rows.filter((row) => row.grant_key !== storedId(row.grant_id!)), [], 'every token has its grant key');
+    assert.deepEqual(rows.filter((row) => row.grant_key !== digestOf(row.grant_id!)), [], 'every token has its grant key');
 
     await endEverythingOf(db, 'acc-0', Date.now());
     const left = async (accountId: string) => db('oidc_store').where({ account_id: accountId }).count({ n: '*' }).first().then((row) => Number(row!.n));

@@ -13,7 +13,7 @@ import { startIdp, usingPostgres, type TestIdp } from '../support/idp.ts';
 import { captureLogs } from '../support/logs.ts';
 import { CALLBACK, instancesWithApp, refreshAt, registerRp, userinfoAt, type Rp } from '../support/rp.ts';
 import { statementsOf } from '../support/db.ts';
-import { storedId } from '../../src/oidc/adapter.ts';
+import { digestOf } from '../../src/security/digest.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { portOf } from '../../src/server.ts';
 
@@ -74,15 +74,15 @@ function suite(title: string, twoInstances: boolean) {
     test('a grant revoked elsewhere stops the next request', async () => {
       const { tokens } = await signIn(server.idp, server.rp);
       assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
-      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
-      assert.equal(await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: digestOf(tokens.access_token) }).first('grant_id');
+      assert.equal(await server.idp.db('oidc_store').where({ model: 'Grant', id: digestOf(row!.grant_id!) }).delete(), 1, 'the grant row is found by its key');
       assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
     });
 
     test('a session ended elsewhere stops the next request of a token bound to it', async () => {
       const { tokens } = await signIn(server.idp, server.rp);
       assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 200);
-      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('session_uid');
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: digestOf(tokens.access_token) }).first('session_uid');
       assert.ok(row?.session_uid, 'the token names its session');
       assert.equal(await server.idp.db('oidc_store').where({ model: 'Session', uid: row.session_uid }).delete(), 1);
       assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
@@ -90,13 +90,13 @@ function suite(title: string, twoInstances: boolean) {
 
     test('a token written before its context columns existed is read row by row, with the same answers', async () => {
       const { tokens, accountId } = await signIn(server.idp, server.rp);
-      await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).update({ grant_key: null, session_uid: null });
+      await server.idp.db('oidc_store').where({ model: 'AccessToken', id: digestOf(tokens.access_token) }).update({ grant_key: null, session_uid: null });
       let answer: Awaited<ReturnType<typeof userinfoAt>> | undefined;
       const statements = await statementsOf(server.other.db, async () => (answer = await userinfoAt(server.other.base, tokens.access_token)));
       assert.deepEqual([answer!.status, answer!.sub], [200, accountId]);
       assert.equal(statements.length, 3, 'the token with its account, then the session and the grant');
-      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: storedId(tokens.access_token) }).first('grant_id');
-      await server.idp.db('oidc_store').where({ model: 'Grant', id: storedId(row!.grant_id!) }).delete();
+      const row = await server.idp.db('oidc_store').where({ model: 'AccessToken', id: digestOf(tokens.access_token) }).first('grant_id');
+      await server.idp.db('oidc_store').where({ model: 'Grant', id: digestOf(row!.grant_id!) }).delete();
       assert.equal((await userinfoAt(server.other.base, tokens.access_token)).status, 401);
     });
 
@@ -245,7 +245,7 @@ describe('the tokens an answer carries are written before it goes out', () => {
         let storedWhenAnswered: unknown[] = [];
         const statements = await statementsOf(idp.db, async () => {
           answer = await refreshAt(idp.base, rp, tokens.refresh_token);
-          const ids = [storedId(answer.body.refresh_token ?? ''), storedId(answer.body.access_token ?? '')];
+          const ids = [digestOf(answer.body.refresh_token ?? ''), digestOf(answer.body.access_token ?? '')];
           storedWhenAnswered = await idp.db('oidc_store').whereIn('id', ids).pluck('model');
           await readBack;
         });

@@ -2,7 +2,7 @@
 // at and when it expires, and to put there a state that no request of that flow would save (another
 // flow's), so the "step no longer valid" page can be shown to guard every step.
 import assert from 'node:assert/strict';
-import { storedId } from '../../src/oidc/adapter.ts';
+import { digestOf } from '../../src/security/digest.ts';
 import type { TestIdp } from './idp.ts';
 
 export type SavedFlow = { flow: string; step: string; expiresAt: number } & Record<string, unknown>;
@@ -15,7 +15,7 @@ export function uidOf(url: string): string {
 }
 
 async function payloadOf(idp: TestIdp, uid: string): Promise<Record<string, any>> {
-  const row = await idp.db('oidc_store').where({ model: 'Interaction', id: storedId(uid) }).first('payload');
+  const row = await idp.db('oidc_store').where({ model: 'Interaction', id: digestOf(uid) }).first('payload');
   assert.ok(row, `no interaction ${uid}`);
   return JSON.parse(row.payload);
 }
@@ -30,7 +30,7 @@ export async function savedFlow(idp: TestIdp, uid: string): Promise<SavedFlow> {
 export async function editFlow(idp: TestIdp, uid: string, edit: (flow: Record<string, unknown>) => unknown): Promise<void> {
   const payload = await payloadOf(idp, uid);
   payload.result = { ...payload.result, flow: edit(payload.result?.flow) };
-  await idp.db('oidc_store').where({ model: 'Interaction', id: storedId(uid) }).update({ payload: JSON.stringify(payload) });
+  await idp.db('oidc_store').where({ model: 'Interaction', id: digestOf(uid) }).update({ payload: JSON.stringify(payload) });
 }
 
 export async function replaceFlow(idp: TestIdp, uid: string, flow: SavedFlow): Promise<void> {

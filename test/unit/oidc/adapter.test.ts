@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { purgesNamed, runPurge } from '../../../src/maintenance/purge.ts';
-import { createAdapterFactory, endEverythingOf, storedId } from '../../../src/oidc/adapter.ts';
+import { createAdapterFactory, endEverythingOf } from '../../../src/oidc/adapter.ts';
+import { digestOf } from '../../../src/security/digest.ts';
 import type { Db } from '../../../src/storage/db.ts';
 import { testDb } from '../../support/db.ts';
 
@@ -87,7 +88,7 @@ test('expired rows are not returned and are purged', async () => {
   assert.equal(await tokens.find('short'), undefined);
   const report = await runPurge(db, { now: clock, auditRetentionDays: 400, targets: purgesNamed('oidc') });
   assert.ok(report.ran && report.purged.oidc! >= 1);
-  assert.equal(await db('oidc_store').where({ id: storedId('short') }).first(), undefined);
+  assert.equal(await db('oidc_store').where({ id: digestOf('short') }).first(), undefined);
   assert.deepEqual(await tokens.find('forever'), { x: 2 }, 'rows without expiry stay');
 });
 
@@ -112,7 +113,7 @@ test('endEverythingOf removes sessions, grants and tokens of one account only', 
 
 test('endEverythingOf ends an account with more grants than one statement can name', async () => {
   // 33,000 grants: one DELETE naming them all would bind 66,000 values, past both databases' limit.
-  const grants = Array.from({ length: 33_000 }, (_, i) => ({ model: 'Grant', id: storedId(`many-${i}`), payload: '{}', account_id: 'acc-many', expires_at: clock + 60_000 }));
+  const grants = Array.from({ length: 33_000 }, (_, i) => ({ model: 'Grant', id: digestOf(`many-${i}`), payload: '{}', account_id: 'acc-many', expires_at: clock + 60_000 }));
   await db.batchInsert('oidc_store', grants, 400);
   await adapter('AccessToken').upsert('a-many', { accountId: 'acc-many', grantId: 'many-32999' }, 60);
   assert.equal(await endEverythingOf(db, 'acc-many', clock), 33_001);
