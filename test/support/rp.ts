@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import { addClient, type ClientInput } from '../../src/clients/clients.ts';
 import { Browser, type Page } from './browser.ts';
 import { startIdp, type TestIdp } from './idp.ts';
+import type { IdpOptions } from '../../src/server.ts';
 import { after, before } from 'node:test';
 
 export const CALLBACK = 'https://rp.example/cb';
@@ -65,11 +66,12 @@ export function serverWithApp(env: Record<string, string> = {}): { idp: TestIdp;
 /**
  * A server and a first-party member app for the enclosing suite, and with `twoInstances` a second
  * instance on the same database (`other`; otherwise the same as `idp`), for races across processes.
+ * `options` go to both (e.g. `outboxIntervalMs: 0`: no worker ticks among statements a test counts).
  */
-export function instancesWithApp(twoInstances: boolean): { idp: TestIdp; other: TestIdp; rp: Rp } {
+export function instancesWithApp(twoInstances: boolean, options: IdpOptions = {}): { idp: TestIdp; other: TestIdp; rp: Rp } {
   const server = {} as { idp: TestIdp; other: TestIdp; rp: Rp };
   before(async () => {
-    server.idp = await startIdp();
+    server.idp = await startIdp({}, options);
     server.other = twoInstances ? await server.idp.another() : server.idp;
     server.rp = await registerRp(server.idp);
   });
