@@ -378,9 +378,9 @@ describe('SMTP down when the request is made', () => {
     const idp = { ...created, issuer: `http://127.0.0.1:${portOf(server)}` };
     let smtp: FakeSmtp | undefined;
     try {
-      const started = performance.now();
+      // (Not timed: a refused connection fails fast, so a send inside the request would not be slow;
+      // the attempts count below is what shows none was made.)
       const response = await fetch(`${idp.issuer}/test/order`, { method: 'POST' });
-      assert.ok(performance.now() - started < 2000, 'the answer does not wait for SMTP');
       assert.equal(response.status, 200);
       assert.match(await response.text(), /får du snart en e-post/);
       const [row] = await idp.db('outbox').select();

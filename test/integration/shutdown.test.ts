@@ -55,7 +55,8 @@ test('shutdown: the sign-in in flight completes, readiness drops at once, the cl
   const { connector: hangs, claimed: claimedNow } = hangingConnector();
   const records: Connector = { send: async (message) => void sent.push({ ...message, by: 'b' }) };
   // A grace period long enough that the probe below lands inside it even on a loaded machine.
-  const env = { SHUTDOWN_GRACE: '2', SHUTDOWN_TIMEOUT: '2' };
+  // And a timeout long enough for the held sign-in to finish after the grace, however slow the machine.
+  const env = { SHUTDOWN_GRACE: '2', SHUTDOWN_TIMEOUT: '5' };
   const a = await startIdpOn(database, env, { connector: hangs, messageTemplates: testTemplates, outboxIntervalMs: 0 });
   // The second instance behind the same load balancer: same issuer, its own port.
   const b = await startIdpOn(database, { ...env, ISSUER: a.issuer }, { connector: records, messageTemplates: testTemplates, outboxIntervalMs: 0 });
@@ -201,7 +202,8 @@ test('SIGTERM to a real process: readiness 503, the request in flight completes,
       KEY_ENCRYPTION_KEY: settings.keyEncryptionKey,
       BCRYPT_COST: String(settings.bcryptCost),
       DEMO: 'false',
-      SHUTDOWN_GRACE: '1',
+      // Long enough that the readiness probe below lands inside it even on a loaded machine.
+      SHUTDOWN_GRACE: '3',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

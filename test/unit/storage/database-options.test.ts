@@ -75,9 +75,10 @@ test('SQLite: WAL with synchronous=NORMAL; the file read through a memory map, a
 });
 
 test('PostgreSQL: the statement timeout cancels a long statement', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, async () => {
-  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200, poolMax: 2 });
+  // (A second: the quick statements below must stay under it on a loaded machine too.)
+  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 1000, poolMax: 2 });
   try {
-    await assert.rejects(db.raw('SELECT pg_sleep(2)'), /statement timeout/);
+    await assert.rejects(db.raw('SELECT pg_sleep(3)'), /statement timeout/);
     assert.equal((await db.raw('SELECT 1 AS one')).rows[0].one, 1, 'a quick statement runs');
     assert.equal((await db.raw('SHOW application_name')).rows[0].application_name, 'hk-idp');
   } finally {
@@ -86,13 +87,13 @@ test('PostgreSQL: the statement timeout cancels a long statement', { skip: !proc
 });
 
 test('PostgreSQL: a migration runs without the statement timeout (it may rebuild a big index)', { skip: !process.env.TEST_DATABASE_URL && 'needs TEST_DATABASE_URL' }, async () => {
-  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200, poolMax: 2 });
+  const db = openDatabase(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 1000, poolMax: 2 });
   try {
-    const sleep = (trx: Db) => trx.raw('SELECT pg_sleep(0.5)');
+    const sleep = (trx: Db) => trx.raw('SELECT pg_sleep(1.5)');
     // knex runs each migration in a transaction of its own, as here.
     await assert.rejects(db.transaction((trx) => sleep(trx)), /statement timeout/, 'a request-sized timeout would cut it');
     await db.transaction((trx) => untimed({ up: sleep, down: sleep }).up(trx));
-    await assert.rejects(db.raw('SELECT pg_sleep(0.5)'), /statement timeout/, 'the timeout is back outside the migration');
+    await assert.rejects(db.raw('SELECT pg_sleep(1.5)'), /statement timeout/, 'the timeout is back outside the migration');
   } finally {
     await db.destroy();
   }
