@@ -5,11 +5,11 @@
 // recorded past this IP's hourly allowance (claimOrderRequest). The wait is shown and counted down
 // on the page (/static/hk.js) and enforced here: by the flow's state, and, for requests that read the
 // same state at once (a double click), by a claim that only one of them wins.
-import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.ts';
 import type { Language } from '../config/vocabulary.ts';
 import type { CounterStore } from '../src/security/counters.ts';
+import { digestOf } from '../src/security/digest.ts';
 import { claimOrderRequest, ORDER_RETRY_AFTER_SECONDS } from '../src/security/send-limits.ts';
 import { flowVersion, type LoadedInteraction } from './flow.ts';
 import { html, type Html } from './html.ts';
@@ -66,7 +66,7 @@ export async function sendAfterWait(
   // Parallel requests all read the flow state from before any of them sent: of those sending the same
   // thing on the same state, one wins the claim. (Hashed: the key holds no address. Held at least
   // CLAIM_SECONDS, so a double click is caught even with no wait configured; a send saves a new state.)
-  const claim = hash('sha256', [interaction.uid, flowVersion(interaction), ...what].join('\n'), 'base64url');
+  const claim = digestOf([interaction.uid, flowVersion(interaction), ...what].join('\n'));
   if (!(await deps.counters.once(`send-wait:${claim}`, now, Math.max(waitSeconds, CLAIM_SECONDS) * 1000))) {
     return { outcome: 'too_soon', secondsLeft: Math.max(waitSeconds, 1) };
   }

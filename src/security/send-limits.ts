@@ -1,9 +1,9 @@
 // Limits on sending first-time passwords and one-time codes: SMS costs money and can be abused
 // (SMS pumping, flooding someone's phone). A refused send looks exactly like a normal one to the
 // person asking.
-import { createHash } from 'node:crypto';
 import type { Channel } from '../delivery/delivery.ts';
 import { SLICES, type CounterStore } from './counters.ts';
+import { digestOf } from './digest.ts';
 import { limitKey } from './ip.ts';
 import type { SendLimits } from '../../config/settings.ts';
 
@@ -26,7 +26,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 // Recipient keys are hashed: an address of any length fits the key column, and none is stored as is.
-const recipientKey = (channel: Channel, recipient: string) => `${channel}:${createHash('sha256').update(recipient).digest('base64url')}`;
+const recipientKey = (channel: Channel, recipient: string) => `${channel}:${digestOf(recipient)}`;
 
 /**
  * Claims one send. Every request counts against its requester (so a flood from one place stays
