@@ -18,6 +18,7 @@ function assertHardened(headers: Headers, what: string) {
   assert.equal(headers.get('x-content-type-options'), 'nosniff', what);
   assert.equal(headers.get('referrer-policy'), 'no-referrer', what);
   assert.equal(headers.get('x-frame-options'), 'DENY', what);
+  assert.equal(headers.get('cross-origin-opener-policy'), 'same-origin', what);
   assert.equal(headers.get('x-powered-by'), null, what);
 }
 
