@@ -7,8 +7,9 @@
 // and publishes them, `hk-idp keys rotate` again promotes them to sign and retires the old ones, which
 // stay published until every token they signed has expired. A relying app thus always finds the key
 // of any token in the JWKS of any instance.
-import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { audit, type AuditContext } from '../audit/audit.ts';
+import { isSealed, open, seal } from '../security/sealed.ts';
 import type { Db } from '../storage/db.ts';
 import { isUniqueViolation } from '../storage/unique-violation.ts';
 
@@ -25,21 +26,11 @@ function generate(alg: (typeof ALGS)[number]): SigningKey {
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
 }
 
-const aesKey = (secret: string) => createHash('sha256').update(secret).digest();
-
-export function encryptKey(key: SigningKey, secret: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', aesKey(secret), iv).setAAD(Buffer.from(key.kid));
-  const body = Buffer.concat([cipher.update(JSON.stringify(key), 'utf8'), cipher.final()]);
-  return ['enc1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
-}
+export const encryptKey = (key: SigningKey, secret: string): string => seal(JSON.stringify(key), key.kid, secret);
 
 export function decryptKey(stored: string, kid: string, secret: string): SigningKey {
-  if (!stored.startsWith('enc1.')) return JSON.parse(stored); // written before encryption was configured
-  const [, iv, tag, body] = stored.split('.');
-  const decipher = createDecipheriv('aes-256-gcm', aesKey(secret), Buffer.from(iv!, 'base64url')).setAAD(Buffer.from(kid));
-  decipher.setAuthTag(Buffer.from(tag!, 'base64url'));
-  return JSON.parse(Buffer.concat([decipher.update(Buffer.from(body!, 'base64url')), decipher.final()]).toString('utf8'));
+  if (!isSealed(stored)) return JSON.parse(stored); // written before encryption was configured
+  return JSON.parse(open(stored, kid, secret));
 }
 
 type KeyState = 'next' | 'active' | 'retired';

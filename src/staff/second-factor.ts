@@ -1,29 +1,20 @@
 // The staff's second factor: TOTP (RFC 6238: SHA-1, 6 digits, 30-second steps) and single-use
 // recovery codes. The TOTP secret is stored encrypted with KEY_ENCRYPTION_KEY (AES-256-GCM, the
 // staff id as associated data, as the signing keys are); recovery codes only as HMACs.
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
+import { open, seal } from '../security/sealed.ts';
 import type { Db } from '../storage/db.ts';
 
 export const TOTP_PERIOD = 30;
 export const RECOVERY_CODE_COUNT = 10;
 
-const aesKey = (secret: string) => createHash('sha256').update(secret).digest();
-
 /** Encrypts a TOTP secret for storage, bound to its staff member. */
-export function sealTotpSecret(base32: string, staffId: string, keyEncryptionKey: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', aesKey(keyEncryptionKey), iv).setAAD(Buffer.from(`totp:${staffId}`));
-  const body = Buffer.concat([cipher.update(base32, 'utf8'), cipher.final()]);
-  return ['enc1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
-}
+export const sealTotpSecret = (base32: string, staffId: string, keyEncryptionKey: string): string =>
+  seal(base32, `totp:${staffId}`, keyEncryptionKey);
 
-export function openTotpSecret(stored: string, staffId: string, keyEncryptionKey: string): string {
-  const [, iv, tag, body] = stored.split('.');
-  const decipher = createDecipheriv('aes-256-gcm', aesKey(keyEncryptionKey), Buffer.from(iv!, 'base64url')).setAAD(Buffer.from(`totp:${staffId}`));
-  decipher.setAuthTag(Buffer.from(tag!, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(body!, 'base64url')), decipher.final()]).toString('utf8');
-}
+export const openTotpSecret = (stored: string, staffId: string, keyEncryptionKey: string): string =>
+  open(stored, `totp:${staffId}`, keyEncryptionKey);
 
 /** A new random TOTP secret (160 bits, as RFC 4226 recommends), base32. */
 export const newTotpSecret = () => new Secret({ size: 20 }).base32;
