@@ -27,8 +27,9 @@ export function keepForRequest(rows: unknown): void {
   if (ctx) ctx[KEPT] = rows;
 }
 
-export function keptForRequest<T>(): T | undefined {
-  return current()?.[KEPT] as T | undefined;
+/** The rows kept for `request` (the current one by default). */
+export function keptForRequest<T>(request: object | undefined = current()): T | undefined {
+  return (request as Request | undefined)?.[KEPT] as T | undefined;
 }
 
 /** Drops the rows kept for `request` (the current one by default). */

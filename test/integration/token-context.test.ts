@@ -15,6 +15,7 @@ import { CALLBACK, instancesWithApp, refreshAt, registerRp, userinfoAt, type Rp 
 import { statementsOf } from '../support/db.ts';
 import { digestOf } from '../../src/security/digest.ts';
 import type { Db } from '../../src/storage/db.ts';
+import { keptForRequest, writeHeld } from '../../src/oidc/request-rows.ts';
 import { portOf } from '../../src/server.ts';
 
 const PASSWORD = 'fjordtur-til-lofoten';
@@ -212,6 +213,40 @@ describe('the tokens an answer carries are written before it goes out', () => {
       const fine = await refreshAt(base, rp, second.refresh_token);
       assert.equal(fine.status, 200);
       assert.equal((await userinfoAt(base, fine.body.access_token!)).status, 200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await idp.close();
+    }
+  });
+
+  test('a finished app request keeps none of the store on its context: the rows brought along and the tokens held are let go', async () => {
+    const idp = await startIdp();
+    // A layer behind hk-idp's (served on a port of its own) sees each request's context while the
+    // provider runs and keeps it, as V8 may keep a finished request's context a while.
+    const seen: { path: string; ctx: object; keptWhileRunning: unknown }[] = [];
+    idp.provider.use(async (ctx, next) => {
+      await next();
+      seen.push({ path: ctx.path, ctx, keptWhileRunning: keptForRequest(ctx) });
+    });
+    const server = createServer(idp.provider.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${portOf(server)}`;
+    try {
+      const rp = await registerRp(idp);
+      const { tokens } = await signIn(idp, rp);
+      seen.length = 0;
+      assert.equal((await userinfoAt(base, tokens.access_token)).status, 200);
+      assert.equal((await refreshAt(base, rp, tokens.refresh_token)).status, 200);
+      assert.deepEqual(seen.map(({ path }) => path), ['/me', '/token']);
+      for (const { path, ctx, keptWhileRunning } of seen) {
+        assert.ok(keptWhileRunning, `${path}: the token's look-up kept its rows while the request ran`);
+        assert.equal(keptForRequest(ctx), undefined, `${path}: no row stays on the finished request`);
+        let written = false;
+        const write = async () => (written = true);
+        assert.equal(writeHeld(ctx, write), undefined, `${path}: no token held, no write under way`);
+        assert.equal(written, false);
+      }
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
