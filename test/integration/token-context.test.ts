@@ -31,6 +31,20 @@ async function signIn(idp: TestIdp, rp: Rp): Promise<{ tokens: Tokens; accountId
   return { tokens: tokens as unknown as Tokens, accountId: member.id };
 }
 
+/** `idp` with `layer` added behind hk-idp's own, before the provider's routes, served on a port of its own. */
+async function servedWithLayer(idp: TestIdp, layer: Parameters<TestIdp['provider']['use']>[0]): Promise<{ base: string; close(): Promise<void> }> {
+  idp.provider.use(layer);
+  const server = createServer(idp.provider.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${portOf(server)}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 function suite(title: string, twoInstances: boolean) {
   describe(title, () => {
     // The statements are counted on an instance's own connection: no worker ticks (outbox, orders,
@@ -182,13 +196,10 @@ describe('the tokens an answer carries are written before it goes out', () => {
     // The provider handles its own errors; a failure after it (here a layer added behind hk-idp's,
     // served on a port of its own) is what is left, and what the request held must not be written.
     let failing = false;
-    idp.provider.use(async (ctx, next) => {
+    const { base, close } = await servedWithLayer(idp, async (ctx, next) => {
       await next();
       if (failing && ctx.path === '/token') throw new Error('failed past the provider');
     });
-    const server = createServer(idp.provider.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${portOf(server)}`;
     try {
       const rp = await registerRp(idp);
       const { tokens } = await signIn(idp, rp);
@@ -214,8 +225,7 @@ describe('the tokens an answer carries are written before it goes out', () => {
       assert.equal(fine.status, 200);
       assert.equal((await userinfoAt(base, fine.body.access_token!)).status, 200);
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
       await idp.close();
     }
   });
@@ -225,13 +235,10 @@ describe('the tokens an answer carries are written before it goes out', () => {
     // A layer behind hk-idp's (served on a port of its own) sees each request's context while the
     // provider runs and keeps it, as V8 may keep a finished request's context a while.
     const seen: { path: string; ctx: object; keptWhileRunning: unknown }[] = [];
-    idp.provider.use(async (ctx, next) => {
+    const { base, close } = await servedWithLayer(idp, async (ctx, next) => {
       await next();
       seen.push({ path: ctx.path, ctx, keptWhileRunning: keptForRequest(ctx) });
     });
-    const server = createServer(idp.provider.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${portOf(server)}`;
     try {
       const rp = await registerRp(idp);
       const { tokens } = await signIn(idp, rp);
@@ -248,8 +255,7 @@ describe('the tokens an answer carries are written before it goes out', () => {
         assert.equal(written, false);
       }
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
       await idp.close();
     }
   });
