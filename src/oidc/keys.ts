@@ -60,7 +60,14 @@ export async function loadSigningKeys(db: Db, options: { secret: string; now: nu
   await db('signing_keys').where({ state: 'retired' }).andWhere('retired_at', '<', now - options.retentionSeconds * 1000).delete();
   const rows = await db('signing_keys');
   rows.sort((a, b) => ORDER[a.state] - ORDER[b.state] || Number(b.created_at) - Number(a.created_at) || a.kid.localeCompare(b.kid));
-  return rows.map((row) => decryptKey(row.private_jwk, row.kid, secret));
+  return rows.map((row) => {
+    try {
+      return decryptKey(row.private_jwk, row.kid, secret);
+    } catch {
+      // (Without the cipher's own words, "unable to authenticate data", which point nowhere.)
+      throw new Error(`signing key ${row.kid} cannot be decrypted with KEY_ENCRYPTION_KEY: it was encrypted under another key (was KEY_ENCRYPTION_KEY changed?) or the stored key was altered`);
+    }
+  });
 }
 
 /**

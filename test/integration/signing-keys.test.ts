@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { rotateSigningKeys } from '../../src/oidc/keys.ts';
+import { loadSigningKeys, rotateSigningKeys } from '../../src/oidc/keys.ts';
 import { createMember } from '../support/accounts.ts';
 import { Browser } from '../support/browser.ts';
 import { startIdp, type TestIdp } from '../support/idp.ts';
@@ -49,6 +49,18 @@ test('private keys are encrypted in the database and never published', async () 
   for (const key of (await jwks(idp)).keys) {
     for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(key[secret], undefined, `published key has ${secret}`);
   }
+});
+
+test('another KEY_ENCRYPTION_KEY stops the start with an error that says so, and changes no key', async () => {
+  const stored = await idp.db('signing_keys').orderBy('kid').select();
+  const options = { now: Date.now(), retentionSeconds: 86_400 };
+  await assert.rejects(loadSigningKeys(idp.db, { ...options, secret: 'another-key-encryption-key-0123456789abcdef' }), (error: Error) => {
+    assert.match(error.message, /^signing key \S+ cannot be decrypted with KEY_ENCRYPTION_KEY: .*was KEY_ENCRYPTION_KEY changed\?/);
+    assert.ok(!error.message.includes('another-key-encryption-key'), 'no key in the message');
+    return true;
+  });
+  assert.deepEqual(await idp.db('signing_keys').orderBy('kid').select(), stored);
+  assert.equal((await loadSigningKeys(idp.db, { ...options, secret: idp.settings.keyEncryptionKey })).length, stored.length);
 });
 
 test('a second instance on the same database signs with the same keys', async () => {
