@@ -31,7 +31,10 @@ async function signIn(idp: TestIdp, rp: Rp): Promise<{ tokens: Tokens; accountId
   return { tokens: tokens as unknown as Tokens, accountId: member.id };
 }
 
-/** `idp` with `layer` added behind hk-idp's own, before the provider's routes, served on a port of its own. */
+/**
+ * Adds `layer` to `idp` behind hk-idp's own layers, before the provider's routes, and serves the
+ * result on a port of its own (built anew there; the instance's own port may run the layer too).
+ */
 async function servedWithLayer(idp: TestIdp, layer: Parameters<TestIdp['provider']['use']>[0]): Promise<{ base: string; close(): Promise<void> }> {
   idp.provider.use(layer);
   const server = createServer(idp.provider.callback());
