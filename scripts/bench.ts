@@ -335,8 +335,8 @@ async function startTarget(target: Target): Promise<Started> {
   const signInBatch = (from: number) => Promise.all(Array.from({ length: concurrency }, (_, i) => signIn(ready, ready.members[(from + i) % ready.members.length]!)));
   const sessions = await signInBatch(0);
   // Refresh chains, new ones (members signed in just before, unmeasured) for each slice after the
-  // warm-up: the library's in-memory adapter walks every token of a grant on each save (README,
-  // "Refresh's ratio"), so chains refreshed through the whole run would slow the baseline down as
+  // warm-up: the library's in-memory adapter walks every token of a grant on each save (README, the
+  // `refresh` workload), so chains refreshed through the whole run would slow the baseline down as
   // it goes and flatter the ratio. (Signed in ahead, they would not last: that adapter keeps 1,000 entries.)
   // Each chain: the number of the sign-in it started from (for the JSON's count of chains) and its current token.
   let chains = sessions.map((s, i) => ({ id: i, token: s.refresh_token }));
