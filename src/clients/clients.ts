@@ -105,6 +105,21 @@ function fromRow(row: ClientRow): ClientRecord {
   };
 }
 
+/** The columns of a validated client that an update may change (all but its id, kind, secret and times). */
+function changeableColumns(valid: ClientInput) {
+  return {
+    name: valid.name,
+    login: valid.login,
+    first_party: Boolean(valid.firstParty),
+    redirect_uris: JSON.stringify(valid.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
+    logo_uri: valid.logoUri,
+    id_token_alg: valid.idTokenAlg ?? 'RS256',
+    backchannel_logout_uri: valid.backchannelLogoutUri,
+    backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
+  };
+}
+
 // `by` in the functions below: who asked (an admin in the console, an operator at the CLI), for the
 // audit log. Seeds (the demo, the console's own registration) and tests leave it out and are not audited.
 
@@ -120,17 +135,9 @@ export async function addClient(
   const now = options.now ?? Date.now();
   await db('clients').insert({
     client_id: clientId,
-    name: valid.name,
-    login: valid.login,
-    first_party: Boolean(valid.firstParty),
+    ...changeableColumns(valid),
     public: Boolean(valid.public),
     secret_hash: secret ? digestOf(secret) : null,
-    redirect_uris: JSON.stringify(valid.redirectUris),
-    post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
-    logo_uri: valid.logoUri,
-    id_token_alg: valid.idTokenAlg ?? 'RS256',
-    backchannel_logout_uri: valid.backchannelLogoutUri,
-    backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
     created_at: now,
     updated_at: now,
   });
@@ -162,18 +169,7 @@ export async function updateClient(
   const valid = validate({ ...current, ...changes }, options.production, options.staffConsole);
   await db('clients')
     .where({ client_id: clientId })
-    .update({
-      name: valid.name,
-      login: valid.login,
-      first_party: Boolean(valid.firstParty),
-      redirect_uris: JSON.stringify(valid.redirectUris),
-      post_logout_redirect_uris: JSON.stringify(valid.postLogoutRedirectUris),
-      logo_uri: valid.logoUri,
-      id_token_alg: valid.idTokenAlg ?? 'RS256',
-      backchannel_logout_uri: valid.backchannelLogoutUri,
-      backchannel_logout_session_required: Boolean(valid.backchannelLogoutSessionRequired),
-      updated_at: now,
-    });
+    .update({ ...changeableColumns(valid), updated_at: now });
   if (options.by) await audit(db, { event: 'client.updated', clientId, ...options.by, detail: { fields: Object.keys(changes) } }, now);
   return (await getClient(db, clientId))!;
 }
