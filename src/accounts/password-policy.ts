@@ -1,6 +1,7 @@
 // The rules for every new password, wherever it is set (members and business users alike):
 // length in Unicode code points after NFKC, no composition rules, not a common password, not the
 // person's own identifiers. Each refusal has a reason the page can show.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { normalizePassword } from './passwords.ts';
 
@@ -8,9 +9,10 @@ export const PASSWORD_MAX_LENGTH = 256;
 
 export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'contains_identifier' | 'mismatch';
 
-// The 10,000 most common passwords (zxcvbn-ts's list, most common first, all lowercase).
+// The 10,000 most common passwords (zxcvbn-ts's list, most common first, all lowercase). Read and
+// parsed here rather than required: require would keep the whole list (~50,000 words) in its cache.
 const COMMON = new Set<string>(
-  (createRequire(import.meta.url)('@zxcvbn-ts/language-common/src/passwords.json') as string[]).slice(0, 10_000),
+  (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@zxcvbn-ts/language-common/src/passwords.json'), 'utf8')) as string[]).slice(0, 10_000),
 );
 
 // Words that make a password guessable for this service in particular.
