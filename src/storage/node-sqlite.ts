@@ -42,9 +42,10 @@ const isBusy = (error: unknown) => {
 /**
  * Runs `statement` now; while another connection holds the write lock, tries again after a short
  * wait without blocking the event loop (SQLite's own busy handler would sleep on this thread, and the
- * connection holding the lock, in this process too, could never finish).
+ * connection holding the lock, in this process too, could never finish). `waiting` is told when the
+ * waits start and end.
  */
-function whenFree<T>(statement: () => T): T | Promise<T> {
+function whenFree<T>(statement: () => T, waiting: (started: boolean) => void): T | Promise<T> {
   try {
     return statement();
   } catch (error) {
@@ -52,13 +53,18 @@ function whenFree<T>(statement: () => T): T | Promise<T> {
   }
   return (async () => {
     const started = Date.now();
-    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      try {
-        return statement();
-      } catch (error) {
-        if (!isBusy(error) || Date.now() - started > BUSY_TIMEOUT_MS) throw error;
+    waiting(true);
+    try {
+      for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        try {
+          return statement();
+        } catch (error) {
+          if (!isBusy(error) || Date.now() - started > BUSY_TIMEOUT_MS) throw error;
+        }
       }
+    } finally {
+      waiting(false);
     }
   })();
 }
@@ -128,6 +134,11 @@ class Connection {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, Prepared>();
   private readonly checkpointer: Checkpointer | undefined;
+  /** How many statements on this connection are waiting out another connection's write lock. */
+  waiting = 0;
+  private readonly onWait = (started: boolean) => {
+    this.waiting += started ? 1 : -1;
+  };
 
   constructor(filename: string) {
     this.db = new DatabaseSync(filename);
@@ -150,7 +161,6 @@ class Connection {
     let prepared = this.statements.get(sql);
     if (!prepared) {
       const statement: StatementSync = this.db.prepare(sql);
-      const names = statement.columns().map((column) => column.name);
       // Rows as arrays, made into plain objects here: node:sqlite's own row objects are dictionaries
       // built name by name, each of a shape of its own, so every read of a column missed V8's caches
       // (the bench's userinfo: 17 lookups in V8's runtime a request); these share one shape a statement.
@@ -158,8 +168,17 @@ class Connection {
       // properties one computed name at a time becomes a dictionary (~3 KB for the token's 26
       // columns, against ~250 bytes), and JSON.parse makes the one empty row a plain object of one shape.
       statement.setReturnArrays(true);
-      const empty = JSON.parse(JSON.stringify(Object.fromEntries(names.map((name) => [name, null])))) as Row;
+      const shapeOf = () => {
+        const names = statement.columns().map((column) => column.name);
+        return { names, empty: JSON.parse(JSON.stringify(Object.fromEntries(names.map((name) => [name, null])))) as Row };
+      };
+      let shape = shapeOf();
       const toRow = (values: unknown[]): Row => {
+        // Another connection (`hk-idp migrate` beside a running instance) added or dropped a column:
+        // SQLite re-prepared the statement by itself, and a `select *` now has other columns.
+        // (Migrations only add columns, so a change always changes their count.)
+        if (values.length !== shape.names.length) shape = shapeOf();
+        const { names, empty } = shape;
         const row: Row = { ...empty };
         for (let i = 0; i < names.length; i++) row[names[i]!] = values[i];
         return row;
@@ -167,14 +186,14 @@ class Connection {
       prepared = {
         statement,
         // A statement that returns rows (a SELECT, a PRAGMA, an INSERT … RETURNING).
-        reader: names.length > 0,
+        reader: shape.names.length > 0,
         toRow,
-        all: (bindings) => whenFree(() => (statement.all(...(bindings as never[])) as unknown as unknown[][]).map(toRow)),
+        all: (bindings) => whenFree(() => (statement.all(...(bindings as never[])) as unknown as unknown[][]).map(toRow), this.onWait),
         run: (bindings) =>
           whenFree(() => {
             const { changes, lastInsertRowid } = statement.run(...(bindings as never[]));
             return { changes: Number(changes), lastInsertRowid: Number(lastInsertRowid) };
-          }),
+          }, this.onWait),
       };
       // Schema changes invalidate prepared statements; SQLite re-prepares them itself when they do.
       // The set of distinct statements is small (bindings are never in the SQL); the cap only guards.
@@ -226,13 +245,15 @@ export class NodeSqliteClient extends BetterSqlite3Client {
   /**
    * Runs one statement at once on the connection, past knex's runner and pool, when no query or
    * transaction of knex's holds it: the statement runs start to end on this thread, so nothing can
-   * come between (it is its own transaction, never part of someone else's). Undefined when the
+   * come between (it is its own transaction, never part of someone else's). A knex query that only
+   * waits out another connection's write lock, outside a transaction, does not count as holding it:
+   * reads go on meanwhile (a CLI import's lock must not stall every token use). Undefined when the
    * connection is held, or another process holds the write lock (the statement then did nothing):
    * the caller queues through knex instead.
    */
   runNow(sql: string, bindings: readonly unknown[]): NowResult | undefined {
     // The transaction check also covers what the count could miss (a double release, a failed COMMIT).
-    if (this.held > 0 || !this.connection || this.connection.inTransaction) return undefined;
+    if (!this.connection || this.connection.inTransaction || this.held > this.connection.waiting) return undefined;
     const { statement, reader, toRow } = this.connection.prepare(sql);
     try {
       if (!reader) return { changes: Number(statement.run(...(bindings as never[])).changes) };

@@ -116,3 +116,53 @@ test('while a reader keeps an old snapshot (a backup, a long read elsewhere), th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('while a write waits out another connection’s lock, reads on the waiting connection go on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
+  const filename = join(dir, 'x.sqlite');
+  const db = openDatabase(`sqlite:${filename}`);
+  const other = new DatabaseSync(filename);
+  try {
+    await db.schema.createTable('t', (t) => t.integer('n'));
+    // Another process (a CLI import) holds the write lock.
+    other.exec('BEGIN IMMEDIATE; INSERT INTO t VALUES (1)');
+    let written = false;
+    // knex announces a query just before it runs it: once announced, the write has met the lock and waits.
+    const tried = new Promise((resolve) => db.once('query', resolve));
+    const write = db('t').insert({ n: 2 }).then(() => (written = true));
+    await tried;
+    // The read runs at once, past the waiting write (before, it queued behind it until the lock was gone).
+    const read = await firstRow<{ count: number }>(db, 'select count(*) as count from t', []);
+    assert.equal(read?.count, 0);
+    assert.equal(written, false);
+    other.exec('COMMIT');
+    await write;
+    assert.deepEqual((await db('t').orderBy('n')).map((row) => row.n), [1, 2]);
+  } finally {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a statement prepared before another connection adds or drops a column answers the new columns', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
+  const filename = join(dir, 'x.sqlite');
+  const db = openDatabase(`sqlite:${filename}`);
+  const other = new DatabaseSync(filename);
+  try {
+    await db.raw("create table t (a integer, b text, c text)");
+    await db.raw("insert into t values (1, 'bee', 'sea')");
+    // knex's `first()` is `select * … limit ?`: one SQL text, prepared once on the connection.
+    assert.deepStrictEqual(await db('t').first(), { a: 1, b: 'bee', c: 'sea' });
+    // `hk-idp migrate` beside the running instance.
+    other.exec("ALTER TABLE t ADD COLUMN d text DEFAULT 'dee'");
+    assert.deepStrictEqual(await db('t').first(), { a: 1, b: 'bee', c: 'sea', d: 'dee' });
+    other.exec('ALTER TABLE t DROP COLUMN b');
+    assert.deepStrictEqual(await db('t').first(), { a: 1, c: 'sea', d: 'dee' });
+  } finally {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
