@@ -117,12 +117,23 @@ test('while a reader keeps an old snapshot (a backup, a long read elsewhere), th
   }
 });
 
-test('while a write waits out another connection’s lock, reads on the waiting connection go on', async () => {
+/** Runs `check` with an instance's database on a new file and another process's connection to it (the CLI). */
+async function besideAnotherConnection(check: (db: ReturnType<typeof openDatabase>, other: DatabaseSync) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
   const filename = join(dir, 'x.sqlite');
   const db = openDatabase(`sqlite:${filename}`);
   const other = new DatabaseSync(filename);
   try {
+    await check(db, other);
+  } finally {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('while a write waits out another connection’s lock, reads on the waiting connection go on', () =>
+  besideAnotherConnection(async (db, other) => {
     await db.schema.createTable('t', (t) => t.integer('n'));
     // Another process (a CLI import) holds the write lock.
     other.exec('BEGIN IMMEDIATE; INSERT INTO t VALUES (1)');
@@ -138,20 +149,11 @@ test('while a write waits out another connection’s lock, reads on the waiting 
     other.exec('COMMIT');
     await write;
     assert.deepEqual((await db('t').orderBy('n')).map((row) => row.n), [1, 2]);
-  } finally {
-    other.close();
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a statement prepared before another connection adds or drops a column answers the new columns', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hk-node-sqlite-'));
-  const filename = join(dir, 'x.sqlite');
-  const db = openDatabase(`sqlite:${filename}`);
-  const other = new DatabaseSync(filename);
-  try {
-    await db.raw("create table t (a integer, b text, c text)");
+test('a statement prepared before another connection adds or drops a column answers the new columns', () =>
+  besideAnotherConnection(async (db, other) => {
+    await db.raw('create table t (a integer, b text, c text)');
     await db.raw("insert into t values (1, 'bee', 'sea')");
     // knex's `first()` is `select * … limit ?`: one SQL text, prepared once on the connection.
     assert.deepStrictEqual(await db('t').first(), { a: 1, b: 'bee', c: 'sea' });
@@ -160,9 +162,4 @@ test('a statement prepared before another connection adds or drops a column answ
     assert.deepStrictEqual(await db('t').first(), { a: 1, b: 'bee', c: 'sea', d: 'dee' });
     other.exec('ALTER TABLE t DROP COLUMN b');
     assert.deepStrictEqual(await db('t').first(), { a: 1, c: 'sea', d: 'dee' });
-  } finally {
-    other.close();
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
