@@ -130,8 +130,17 @@ function canPin(): boolean {
 const pinned = !instructions && canPin();
 if (pinned) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
+// Compares at once: the ceiling's, and the library's thread pool's (libuv's default 4 threads).
+const HASHES_AT_ONCE = 4;
+
 function startChild(options: Record<string, unknown>): ChildProcess {
-  const env = { ...process.env, NODE_ENV: 'production', BENCH_OPTIONS: JSON.stringify(options) };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', BENCH_OPTIONS: JSON.stringify(options) };
+  // Unpinned, hashes spread over the cores: hk-idp then hashes as many at once as the ceiling and the
+  // library do (its own pool follows the cores and keeps two threads free), unless the caller chose.
+  // Pinned, all of them share one core and the number at once does not matter.
+  if (!pinned && options.kind === 'hk' && !env.HASH_POOL_SIZE && !env.UV_THREADPOOL_SIZE) {
+    Object.assign(env, { HASH_POOL_SIZE: String(HASHES_AT_ONCE), UV_THREADPOOL_SIZE: String(HASHES_AT_ONCE + 2) });
+  }
   const profile = args.profile && options.kind === 'hk' ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
   const node = [process.execPath, ...profile, new URL('./bench-server.ts', import.meta.url).pathname];
   // Counted only between `callgrind_control -i on` and a dump (countInstructions); V8 writes machine code at run time (smc-check).
@@ -418,9 +427,10 @@ async function startTarget(target: Target): Promise<Started> {
   /** The instructions of a fixed number of units, after as many uncounted: callgrind counts from `-i on` to the dump. */
   async function countInstructions(name: WorkloadName): Promise<void> {
     const { requests, unit, fresh } = units[name];
-    await fresh?.();
     const count = countedUnits(name);
+    await fresh?.();
     await measure({ units: count }, unit);
+    await fresh?.();
     const control = (...flags: string[]) => execFileSync('callgrind_control', [...flags, String(child.pid)], { stdio: 'ignore' });
     control('-i', 'on');
     const measured = await measure({ units: count }, unit);
@@ -443,7 +453,7 @@ async function startTarget(target: Target): Promise<Started> {
 }
 
 async function bcryptCeiling(): Promise<number> {
-  const child = startChild({ kind: 'bcrypt', cost, seconds: Math.max(3, seconds / 2), concurrency: 4 });
+  const child = startChild({ kind: 'bcrypt', cost, seconds: Math.max(3, seconds / 2), concurrency: HASHES_AT_ONCE });
   const { perSecond } = await nextMessage<{ perSecond: number }>(child, 'bcrypt');
   await new Promise((resolve) => child.once('exit', resolve));
   return perSecond;
@@ -543,7 +553,7 @@ for (const { target, results } of runs) {
 const setting = `${concurrency} concurrent clients, ${members} members${preloadRows ? `, ${preloadRows.toLocaleString('en-US')} preloaded store rows` : ''}`;
 const header = instructions
   ? `Instructions per request under callgrind (all of a server's threads), password hashing at cost ${cost}: ${workloads.map((name) => `${name} ${countedUnits(name)}`).join(', ')} units counted after as many uncounted; ${setting}. Sign-in = 5 requests (authorize, login page, password, resume, token).`
-  : `bcrypt ceiling (cost ${cost}, one core${ceilings.length ? `, before, between and after the servers' sign-ins: ${ceilings.map((c) => fmt(c)).join(', ')}; each server's flows compared with the mean of the two on either side` : ''}): ${fmt(ceiling)} compares/s on average. ${setting}, ${seconds} s per workload (${rounds > 1 ? `in ${rounds} rounds, the servers taking turns; sign-in in one stretch` : 'in one stretch'}); ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
+  : `bcrypt ceiling (cost ${cost}, ${pinned ? 'one core' : `${HASHES_AT_ONCE} at once, not pinned`}${ceilings.length ? `, before, between and after the servers' sign-ins: ${ceilings.map((c) => fmt(c)).join(', ')}; each server's flows compared with the mean of the two on either side` : ''}): ${fmt(ceiling)} compares/s on average. ${setting}, ${seconds} s per workload (${rounds > 1 ? `in ${rounds} rounds, the servers taking turns; sign-in in one stretch` : 'in one stretch'}); ${pinned ? 'server on core 0, load on core 1' : 'not pinned'}${args.database ? "; PostgreSQL's own processes are not pinned, and their CPU time is not in the servers' column" : ''}. Sign-in = 5 requests (authorize, login page, password, resume, token).`;
 console.log(`\n${header}\n\n${rows.join('\n')}\n`);
 if (spreads.length) console.log(`× baseline in each round:\n${spreads.map((line) => `  ${line}`).join('\n')}\n`);
 for (const { target, ready } of runs) {
