@@ -10,8 +10,8 @@ const BATCH = 25_000;
 /**
  * N rows of Session, Grant, RefreshToken and AccessToken in turn (each pair of tokens of the grant
  * before it; other ids random, expiries spread over the next 12 hours, a few already past), HK's
- * 80,000 members and N / 10 throttling and sending counters, generated inside the database (fast enough for a million rows), in batches of
- * 25,000 rows (each well inside the statement timeout).
+ * 80,000 members and N / 10 throttling and sending counters, generated inside the database (fast
+ * enough for a million rows), in batches of 25,000 rows (each well inside the statement timeout).
  */
 export async function preload(db: Db, rows: number, log: (line: string) => void): Promise<{ rows: number; seconds: number }> {
   const started = Date.now();
