@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { endExpiredSessions } from '../oidc/backchannel-queue.ts';
 import { CONSOLE_MAX_MS } from '../staff/sessions.ts';
-import type { Db } from '../storage/db.ts';
+import { letRequestsRun, type Db } from '../storage/db.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -94,6 +94,7 @@ async function purgeAll(db: Db, options: PurgeOptions): Promise<Record<string, n
       purged[target.name] += deleted;
       if (deleted) await options.onBatch?.(target.name, deleted);
       if (deleted < batchSize) break;
+      await letRequestsRun();
     }
   }
   return purged;

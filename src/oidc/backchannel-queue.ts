@@ -2,7 +2,7 @@
 // ends a session writes one row per app of that session that registered a back-channel logout URI,
 // in the same transaction as the session end; the worker (backchannel.ts) signs the logout token
 // and delivers it later, so no request waits for an app and an app that is down hears it later.
-import type { Db } from '../storage/db.ts';
+import { letRequestsRun, type Db } from '../storage/db.ts';
 import type { NewRow } from '../storage/tables.ts';
 
 /** Why a session ended; recorded with each notification and in the audit log. */
@@ -77,6 +77,7 @@ export async function endExpiredSessions(db: Db, now: number): Promise<number> {
         ended++;
         await queueLogouts(trx, [parseSession(row.payload)], 'expired', now);
       });
+      await letRequestsRun();
     }
     if (rows.length < BATCH) return ended;
   }

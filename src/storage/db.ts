@@ -39,6 +39,13 @@ export function withoutSslParameters(url: string): string {
   return parsed.href;
 }
 
+/**
+ * Lets the event loop turn (timers, sockets: requests waiting). On SQLite every statement runs on this
+ * thread and a batch job's `await` of one settles at once, so a loop of batches would otherwise hold
+ * the thread until it ends; batch jobs call this between batches.
+ */
+export const letRequestsRun = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function openDatabase(url: string, options: { schema?: string } & Partial<DatabaseOptions> = {}): Db {
   const { schema, ...given } = options;
   const settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as DatabaseOptions;
