@@ -216,7 +216,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
     // The one error handler: every failure below becomes a page (src/errors.ts, interactions/errors/).
     handleErrors(settings, log, signInForErrorPage(deps)),
     // Sign-ins beyond what password hashing can serve are refused at once (the busy page).
-    shedWhenBusy(hasher),
+    shedWhenBusy(hasher, formBody),
     // Our pages in place of the provider's own account-switch and logout forms, and the way back after a logout.
     ownProviderForms(deps),
     returnWhenSignedOut,

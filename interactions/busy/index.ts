@@ -15,16 +15,21 @@ const SIGN_IN = /^\/interaction\/[^/]+\/(login|business\/login|staff\/login|cred
 
 /**
  * Admits a sign-in only while the hash pool has room for it, else refuses it at once (HashPoolBusy,
- * answered by the busy page like a hash refused further down in another flow).
+ * answered by the busy page like a hash refused further down in another flow). The form is read
+ * first (`readForm`, the pages' one form reader): a sign-in takes its place only once all of it has
+ * arrived, so clients that send their bodies slowly cannot hold the places and shut everyone out.
  */
-export function shedWhenBusy(pool: Pick<HashPool, 'admit' | 'retryAfterSeconds'>) {
+export function shedWhenBusy(pool: Pick<HashPool, 'admit' | 'retryAfterSeconds'>, readForm: (ctx: Context, next: Next) => Promise<void>) {
   return async (ctx: Context, next: Next) => {
-    const release = ctx.method === 'POST' && SIGN_IN.test(ctx.path) ? pool.admit() : () => {};
-    if (!release) throw new HashPoolBusy(pool.retryAfterSeconds());
-    try {
-      await next();
-    } finally {
-      release();
-    }
+    if (ctx.method !== 'POST' || !SIGN_IN.test(ctx.path)) return next();
+    await readForm(ctx, async () => {
+      const release = pool.admit();
+      if (!release) throw new HashPoolBusy(pool.retryAfterSeconds());
+      try {
+        await next();
+      } finally {
+        release();
+      }
+    });
   };
 }

@@ -2,6 +2,7 @@
 // once with the "many are signing in" page (503, Retry-After), none fails with a 500, the rest sign in,
 // and a refused attempt is not counted against the member.
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setPasswordHash } from '../../src/accounts/accounts.ts';
 import { Browser, textOf } from '../support/browser.ts';
@@ -70,4 +71,31 @@ test('parallel sign-ins beyond the hash queue get 503 with Retry-After and the b
   assert.equal(retry.status, 200);
   const second = await again.browser.submit(retry, { identifier: again.member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
   assert.ok(second.location?.startsWith(CALLBACK), `the retry signs in (got ${second.status})`);
+});
+
+test('clients that send a sign-in form slowly hold no place in the hash pool', async () => {
+  const member = await createMember(idp);
+  await setPasswordHash(idp.db, member.id, await idp.hasher.hash(PASSWORD));
+  // More posts than the pool and its queue hold (1 + 1), each with its headers and a part of its form,
+  // the rest never sent: a client on a bad line, or someone trying to shut the sign-in.
+  const base = new URL(idp.base);
+  const slow = await Promise.all(
+    Array.from({ length: 3 }, (_, i) =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(Number(base.port), base.hostname, () => {
+          socket.write(`POST /interaction/slow-${i}/login HTTP/1.1\r\nHost: ${base.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nidentifier=1`);
+          resolve(socket);
+        });
+      }),
+    ),
+  );
+  try {
+    const browser = new Browser();
+    const { page, verifier, state } = await rp.start(browser);
+    const result = await browser.submit(page, { identifier: member.memberNumber!, password: PASSWORD }, { stopAt: CALLBACK });
+    assert.ok(result.location?.startsWith(CALLBACK), `the member signs in (got ${result.status})`);
+    assert.equal((await rp.finish(result.location!, verifier, state)).claims()!.sub, member.id);
+  } finally {
+    for (const socket of slow) socket.destroy();
+  }
 });

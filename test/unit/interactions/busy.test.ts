@@ -11,7 +11,7 @@ const full = { admit: () => undefined, retryAfterSeconds: () => 7 };
 async function answer(method: string, path: string): Promise<'shed' | 'passed'> {
   let passed = false;
   try {
-    await shedWhenBusy(full)({ method, path } as Context, async () => void (passed = true));
+    await shedWhenBusy(full, (_ctx, next) => next())({ method, path } as Context, async () => void (passed = true));
   } catch (error) {
     assert.ok(error instanceof HashPoolBusy);
     assert.equal(error.retryAfterSeconds, 7);
@@ -32,4 +32,15 @@ test('pages, other posts and the provider pass a full pool by', async () => {
   for (const path of ['/interaction/abc123/first-login', '/interaction/abc123/first-time-password', '/interaction/abc123/business/resend', '/token', '/interaction/abc123/login/extra']) {
     assert.equal(await answer('POST', path), 'passed', path);
   }
+});
+
+test('a sign-in takes its place in the pool only once its form has been read', async () => {
+  const order: string[] = [];
+  const pool = { admit: () => (order.push('admitted'), () => order.push('released')), retryAfterSeconds: () => 1 };
+  const readForm = async (_ctx: Context, next: () => Promise<unknown>) => {
+    order.push('form read');
+    await next();
+  };
+  await shedWhenBusy(pool, readForm)({ method: 'POST', path: '/interaction/abc123/login' } as Context, async () => void order.push('signed in'));
+  assert.deepEqual(order, ['form read', 'admitted', 'signed in', 'released']);
 });
