@@ -167,7 +167,7 @@ export async function createIdp(settings: Settings, options: IdpOptions = {}): P
       options.hashQueue ??
       (() => {
         const stats = hasher.stats();
-        return { depth: stats.queued, running: stats.running };
+        return { depth: stats.queued, running: stats.running, shed: stats.shed };
       }),
     countersDegraded: options.countersDegraded ?? (() => counters.degraded()),
   });

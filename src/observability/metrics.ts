@@ -14,7 +14,7 @@ const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
 /** What the password-hash pool reports when asked (wired by whoever builds the pool). */
-export type HashQueueState = { depth: number; running: number };
+export type HashQueueState = { depth: number; running: number; /** Refused at once since start (the busy page). */ shed: number };
 
 export type MetricsDeps = {
   db: Db;
@@ -157,6 +157,16 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     registers: [registry],
     collect() {
       this.set(deps.hashQueue?.().running ?? 0);
+    },
+  });
+  new Counter({
+    name: 'hk_password_hash_shed_total',
+    help: 'Sign-ins and new passwords answered at once with the busy page because password hashing was full.',
+    registers: [registry],
+    collect() {
+      // The pool counts; the counter shows its count (reset first: a counter only adds).
+      this.reset();
+      this.inc(deps.hashQueue?.().shed ?? 0);
     },
   });
   const hashWait = new Histogram({

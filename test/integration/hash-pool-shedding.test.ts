@@ -63,6 +63,7 @@ test('parallel sign-ins beyond the hash queue get 503 with Retry-After and the b
   }
   const stats = idp.hasher.stats();
   assert.equal(stats.shed, busy.length, 'the pool counted each refusal');
+  assert.match(await idp.metrics.render(), new RegExp(`^hk_password_hash_shed_total ${busy.length}$`, 'm'), 'and the metrics show it');
   assert.deepEqual({ running: stats.running, queued: stats.queued }, { running: 0, queued: 0 });
 
   // A refused member signs in on retry (the busy page links back to the same sign-in).

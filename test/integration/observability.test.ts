@@ -55,7 +55,7 @@ test('metrics: per instance, per route template, sign-ins by outcome, outbox bac
   const database = await freshDatabase();
   let degraded = false;
   const options = { messageTemplates: testTemplates, outboxIntervalMs: 0 };
-  const a = await startIdpOn(database, { METRICS_TOKEN: TOKEN }, { ...options, hashQueue: () => ({ depth: 7, running: 2 }), countersDegraded: () => degraded });
+  const a = await startIdpOn(database, { METRICS_TOKEN: TOKEN }, { ...options, hashQueue: () => ({ depth: 7, running: 2, shed: 5 }), countersDegraded: () => degraded });
   const b = await startIdpOn(database, { METRICS_TOKEN: TOKEN, ISSUER: a.issuer }, options);
   try {
     assert.equal((await fetch(`${a.base}/metrics`)).status, 404, 'no token, no metrics');
@@ -81,6 +81,7 @@ test('metrics: per instance, per route template, sign-ins by outcome, outbox bac
     assert.ok(value(metrics, 'hk_outbox_oldest_age_seconds')! >= 0);
     assert.equal(value(metrics, 'hk_password_hash_queue_depth'), 7);
     assert.equal(value(metrics, 'hk_password_hash_running'), 2);
+    assert.equal(value(metrics, 'hk_password_hash_shed_total'), 5);
     assert.equal(value(metrics, 'hk_counters_degraded'), 0);
     assert.equal(value(metrics, 'hk_sms_budget_hour'), 2000);
     assert.ok(value(metrics, 'process_cpu_user_seconds_total')! > 0, 'process metrics');
