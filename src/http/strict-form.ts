@@ -33,7 +33,17 @@ export async function strictForm(ctx: Context, next: Next): Promise<void> {
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });
 
+// Requests whose form has been read and checked: a sign-in's form is read before it takes a place in
+// the hash pool (interactions/busy), and its route's reader then has nothing left to do.
+const read = new WeakSet<Context>();
+
 /** Reads a small urlencoded form into ctx.request.body and checks it (strictForm); the one form reader of every page. */
 export async function formBody(ctx: Context, next: Next): Promise<void> {
-  await parse(ctx, () => strictForm(ctx, next));
+  if (read.has(ctx)) return next();
+  await parse(ctx, () =>
+    strictForm(ctx, () => {
+      read.add(ctx);
+      return next();
+    }),
+  );
 }
