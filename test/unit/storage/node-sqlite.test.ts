@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { openDatabase } from '../../../src/storage/db.ts';
-import { firstRow } from '../../../src/storage/direct.ts';
+import { changeRows, firstRow } from '../../../src/storage/direct.ts';
 import { Checkpointer } from '../../../src/storage/node-sqlite.ts';
 
 test('a write waits out another connection’s transaction instead of failing or freezing the process', async () => {
@@ -162,4 +162,26 @@ test('a statement prepared before another connection adds or drops a column answ
     assert.deepStrictEqual(await db('t').first(), { a: 1, b: 'bee', c: 'sea', d: 'dee' });
     other.exec('ALTER TABLE t DROP COLUMN b');
     assert.deepStrictEqual(await db('t').first(), { a: 1, c: 'sea', d: 'dee' });
+  }));
+
+test('claims made while another connection holds the lock still have one winner', () =>
+  besideAnotherConnection(async (db, other) => {
+    await db.raw('create table t (id integer primary key, claimed integer not null)');
+    await db.raw('insert into t values (1, 0)');
+    other.exec('BEGIN IMMEDIATE; INSERT INTO t VALUES (2, 0)');
+    // A write through knex waits for the lock; the claims come in beside it, each one conditional update.
+    const tried = new Promise((resolve) => db.once('query', resolve));
+    // (A knex query runs once asked for its result: `then` starts it.)
+    const write = db('t').insert({ id: 3, claimed: 0 }).then(() => undefined);
+    await tried;
+    const claim = () => changeRows(db, 'update t set claimed = 1 where id = ? and claimed = 0', [1]);
+    // Four while the lock is held (they queue behind the write), four once it is gone while the write
+    // still waits for its next try (they run at once on the connection).
+    const claims = Array.from({ length: 4 }, claim);
+    other.exec('COMMIT');
+    claims.push(...Array.from({ length: 4 }, claim));
+    const won = await Promise.all(claims);
+    await write;
+    assert.deepEqual(won.sort(), [0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual((await db('t').orderBy('id')).map((row) => row.id), [1, 2, 3]);
   }));
